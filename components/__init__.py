@@ -1,0 +1,1 @@
+"""The ECR registry program: settings, documents and the EcrRepository component."""
