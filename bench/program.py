@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.engine import run_program  # noqa: E402
+from tests.engine import run_program
 
 
 def main(counts: list[int]) -> None:
@@ -24,10 +24,8 @@ def main(counts: list[int]) -> None:
         started = time.perf_counter()
         run = run_program("dev", {"ecr:services": services})
         elapsed = time.perf_counter() - started
-        resources = len(run.resources)
-        print(
-            f"{count:>8} {elapsed:>8.2f} {resources:>9} {resources / count:>7.1f} {len(run.invokes):>7}"
-        )
+        resources, invokes = len(run.resources), len(run.invokes)
+        print(f"{count:>8} {elapsed:>8.2f} {resources:>9} {resources / count:>7.1f} {invokes:>7}")
 
 
 if __name__ == "__main__":
