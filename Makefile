@@ -22,3 +22,4 @@ lint: setup
 
 bench: setup
 	$(PY) bench/program.py
+	$(PY) bench/policy_pack.py

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 
@@ -89,7 +90,8 @@ class Registration:
     protect: bool
     import_id: str
     parent: str
-    urn: str = ""
+    urn: str
+    property_dependencies: dict[str, list[str]]
 
 
 @dataclass
@@ -164,11 +166,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 Registration(
                     type=request.type,
                     name=request.name,
-                    inputs=_reveal(self.resources[response.urn].state) if request.custom else {},
+                    inputs=_reveal(rpc.deserialize_properties(request.object)),
                     protect=bool(request.protect),
                     import_id=request.importId,
                     parent=request.parent,
                     urn=response.urn,
+                    property_dependencies={
+                        k: list(v.urns) for k, v in request.propertyDependencies.items()
+                    },
                 )
             )
         return response

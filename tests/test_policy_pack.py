@@ -1,0 +1,249 @@
+"""The policy pack served over gRPC exactly as the CLI runs it, alone and against the program."""
+
+import copy
+import json
+
+import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from policy.ecr_policies import POLICIES
+from tests.engine import run_program
+from tests.pack import Resource, RunningPack
+
+REPO = "aws:ecr/repository:Repository"
+URN = "urn:pulumi:prod::other::aws:ecr/repository:Repository::r"
+GOOD = {
+    "name": "r1",
+    "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:r:1:key/k"}],
+    "imageScanningConfiguration": {"scanOnPush": True},
+    "imageTagMutability": "IMMUTABLE",
+    "tags": {
+        "Owner": "a@b.io",
+        "CostCenter": "c",
+        "Environment": "prod",
+        "Lifecycle": "production",
+        "DataClass": "internal",
+        "Service": "r1",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def running():
+    pack = RunningPack()
+    yield pack
+    pack.close()
+
+
+@pytest.fixture
+def pack(running):
+    running.configure({})  # every test starts from the pack's own defaults
+    return running
+
+
+def repository(**changes):
+    props = copy.deepcopy(GOOD) | changes
+    return Resource(REPO, "r", props, URN, protect=True)
+
+
+def test_analyzer_info_lists_every_policy_with_its_level_and_schema(pack):
+    info = pack.info()
+    assert info.name == "ecr-guardrails"
+    assert info.supportsConfig
+    by_name = {p.name: p for p in info.policies}
+    assert set(by_name) == {p.name for p in POLICIES}
+    assert by_name["ecr-repository-protected-in-production"].enforcementLevel == 0  # advisory
+    assert by_name["ecr-repository-require-kms-cmk"].enforcementLevel == 1  # mandatory
+    schema = by_name["ecr-repository-immutable-tags-in-production"].configSchema
+    assert set(schema.properties) == {"prodEnvironments", "allowedExclusionFilters"}
+    assert list(schema.properties["prodEnvironments"]["default"]) == ["prod", "production"]
+
+
+def test_a_compliant_repository_has_no_diagnostics(pack):
+    assert pack.analyze(repository()) == []
+
+
+def test_violation_is_reported_mandatory(pack):
+    (diagnostic,) = pack.analyze(repository(imageScanningConfiguration={"scanOnPush": False}))
+    assert diagnostic.policy == "ecr-repository-require-scan-on-push"
+    assert diagnostic.level == "mandatory"
+    assert "set it to true" in diagnostic.message
+
+
+def test_enforcement_level_and_properties_come_from_policy_config(pack):
+    broken = repository(imageScanningConfiguration={"scanOnPush": False})
+    pack.configure({"ecr-repository-require-scan-on-push": {"enforcementLevel": "advisory"}})
+    assert [d.level for d in pack.analyze(broken)] == ["advisory"]
+    pack.configure({"ecr-repository-require-scan-on-push": {"enforcementLevel": "disabled"}})
+    assert pack.analyze(broken) == []
+
+    live = repository(imageTagMutability="MUTABLE", tags={**GOOD["tags"], "Environment": "live"})
+    live = Resource(REPO, "r", live.props, URN.replace(":prod:", ":web:"), protect=True)
+    pack.configure({})
+    assert [d.policy for d in pack.analyze(live)] == ["ecr-repository-required-tags"]
+    pack.configure(
+        {
+            "ecr-repository-immutable-tags-in-production": {"prodEnvironments": ["live"]},
+            "ecr-repository-required-tags": {"allowedEnvironments": ["live"]},
+        }
+    )
+    assert [d.policy for d in pack.analyze(live)] == ["ecr-repository-immutable-tags-in-production"]
+
+
+def test_unknown_values_in_preview_are_not_violations(pack):
+    unknown = repository(
+        encryptionConfigurations=[{"encryptionType": "KMS", "kmsKey": UNKNOWN_STRING_VALUE}]
+    )
+    found = pack.analyze(unknown)
+    assert [d.level for d in found] == ["advisory"]
+    assert "can't be known during preview" in found[0].message
+
+
+def test_malformed_properties_are_violations_not_crashes(pack):
+    policy = Resource("aws:ecr/repositoryPolicy:RepositoryPolicy", "p", {"policy": "{oops"}, URN)
+    (diagnostic,) = pack.analyze(policy)
+    assert diagnostic.policy == "ecr-repository-policy-least-privilege"
+    assert "not valid JSON" in diagnostic.message
+
+
+def test_analyze_stack_flags_repositories_without_lifecycle(pack):
+    (diagnostic,) = pack.analyze_stack([repository()])
+    assert diagnostic.policy == "ecr-stack-repositories-have-lifecycle-policy"
+    assert diagnostic.urn == URN
+    lifecycle = Resource(
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        "l",
+        {"repository": "r1", "policy": "{}"},
+        URN + "-l",
+    )
+    assert pack.analyze_stack([repository(), lifecycle]) == []
+
+
+# --- program x pack ------------------------------------------------------------------------------
+
+
+def program_resources(stack):
+    return [
+        Resource(r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies)
+        for r in run_program(stack).resources
+    ]
+
+
+@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
+def program(request):
+    return request.param, program_resources(request.param)
+
+
+def test_the_program_passes_the_pack(pack, program):
+    _, resources = program
+    assert pack.preview(resources) == []
+
+
+def _change(resources, type_, change):
+    out = []
+    for r in resources:
+        if r.type == type_:
+            props = copy.deepcopy(dict(r.props))
+            protect = r.protect
+            result = change(props)
+            if result == "drop":
+                continue
+            if result == "unprotect":
+                protect = False
+            r = Resource(r.type, r.name, props, r.urn, protect, r.parent, r.property_dependencies)
+        out.append(r)
+    return out
+
+
+def _open_policy(props):
+    document = json.loads(props["policy"])
+    document["Statement"][0]["Principal"] = "*"
+    props["policy"] = json.dumps(document)
+
+
+BREAKS = {
+    "no-encryption": (
+        REPO,
+        lambda p: p.pop("encryptionConfigurations"),
+        "ecr-repository-require-kms-cmk",
+        True,
+    ),
+    "no-scan": (
+        REPO,
+        lambda p: p.update(imageScanningConfiguration={"scanOnPush": False}),
+        "ecr-repository-require-scan-on-push",
+        True,
+    ),
+    "mutable": (
+        REPO,
+        lambda p: p.update(imageTagMutability="MUTABLE"),
+        "ecr-repository-immutable-tags-in-production",
+        False,
+    ),
+    "no-owner": (REPO, lambda p: p["tags"].pop("Owner"), "ecr-repository-required-tags", True),
+    "open-policy": (
+        "aws:ecr/repositoryPolicy:RepositoryPolicy",
+        _open_policy,
+        "ecr-repository-policy-least-privilege",
+        True,
+    ),
+    "force-delete": (
+        REPO,
+        lambda p: p.update(forceDelete=True),
+        "ecr-repository-no-force-delete-in-production",
+        False,
+    ),
+    "no-lifecycle": (
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        lambda p: "drop",
+        "ecr-stack-repositories-have-lifecycle-policy",
+        True,
+    ),
+    "unprotected": (REPO, lambda p: "unprotect", "ecr-repository-protected-in-production", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_each_break_is_flagged_by_its_policy_only(pack, program, name):
+    stack, resources = program
+    type_, change, expected, everywhere = BREAKS[name]
+    found = {d.policy for d in pack.preview(_change(resources, type_, change))}
+    # mutability, forceDelete and protection are production rules: elsewhere they pass.
+    assert found == ({expected} if everywhere or stack == "prod" else set())
+
+
+# --- shipped config files ------------------------------------------------------------------------
+
+
+def _config_file(name):
+    from tests.pack import POLICY_DIR
+
+    return json.loads((POLICY_DIR / "config" / name).read_text())
+
+
+def test_advisory_rollout_config_downgrades_every_policy(pack, program):
+    config = _config_file("advisory.json")
+    assert set(config) == {p.name for p in POLICIES}
+    pack.configure(config)
+    _, resources = program
+    broken = _change(resources, REPO, lambda p: p.update(imageScanningConfiguration={}, tags={}))
+    found = pack.preview(broken)
+    assert {d.policy for d in found} >= {
+        "ecr-repository-require-scan-on-push",
+        "ecr-repository-required-tags",
+    }
+    assert {d.level for d in found} == {"advisory"}
+
+
+def test_org_example_config_is_accepted_and_applied(pack):
+    pack.configure(_config_file("org.example.json"))
+    latest = repository(
+        imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters=[{"filter": "latest", "filterType": "WILDCARD"}],
+    )
+    assert pack.analyze(latest) == []
+    (diagnostic,) = pack.analyze(Resource(REPO, "r", latest.props, URN, protect=False))
+    assert (diagnostic.policy, diagnostic.level) == (
+        "ecr-repository-protected-in-production",
+        "mandatory",
+    )
