@@ -1,16 +1,19 @@
-"""ECR registry: one EcrRepository per service in the stack config.
+"""ECR registry: one EcrRepository per service in the stack config, plus the per-stack alerts and
+registry settings.
 
-config -> validated settings -> one component per service -> stack outputs.
+config -> validated settings -> components -> stack outputs.
 """
 
 import pulumi
 import pulumi_aws as aws
 
+from components.alerts import EcrAlerts, EcrAlertsArgs
+from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
 from components.settings import SettingsError, load_settings, stack_config
 
 try:
-    settings = load_settings(stack_config())
+    settings = load_settings(stack_config(), region=pulumi.Config("aws").get("region"))
 except SettingsError as error:
     # A clean message listing every problem, instead of a traceback, before anything is created.
     raise pulumi.RunError(str(error)) from None
@@ -18,6 +21,7 @@ except SettingsError as error:
 # Read once per stack, however many services: one engine round trip each, not one per service.
 kms_key_arn = aws.ssm.get_parameter_output(name=settings.kms_key_parameter).value
 account_id = aws.get_caller_identity_output().account_id
+names = [service.name for service in settings.services]
 
 repositories = {
     service.name: EcrRepository(
@@ -29,10 +33,38 @@ repositories = {
             url_parameter_name=settings.url_parameter_name(service.name),
             tags=settings.tags(service.name),
             protect=settings.is_production,
+            allow_force_delete=not settings.is_production,
         ),
     )
     for service in settings.services
 }
+
+if settings.alerts is not None:
+    alerts = EcrAlerts(
+        "ecr-alerts",
+        EcrAlertsArgs(
+            repositories=names,
+            min_severity=settings.alerts.min_severity,
+            emails=settings.alerts.emails,
+            cloudtrail_log_group=settings.alerts.cloudtrail_log_group,
+            kms_key_arn=kms_key_arn,
+            account_id=account_id,
+            tags=settings.shared_tags("ecr-alerts"),
+        ),
+    )
+    pulumi.export("alertTopicArn", alerts.topic_arn)
+
+if settings.registry_scanning or settings.replication_regions or settings.pull_through_cache:
+    EcrRegistry(
+        "ecr-registry",
+        EcrRegistryArgs(
+            account_id=account_id,
+            repositories=names,
+            scanning=settings.registry_scanning,
+            replication_regions=settings.replication_regions,
+            pull_through_cache=settings.pull_through_cache,
+        ),
+    )
 
 pulumi.export(
     "repositories",
@@ -43,6 +75,8 @@ pulumi.export(
             "repositoryName": repo.repository_name,
             "registryId": repo.registry_id,
             "urlParameterName": repo.url_parameter_name,
+            "pushPolicyArn": repo.push_policy_arn,
+            "pullPolicyArn": repo.pull_policy_arn,
         }
         for name, repo in repositories.items()
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 POLICY_VERSION = "2012-10-17"
@@ -22,25 +23,89 @@ PUSH_ACTIONS = (
 )
 """What `docker push` needs on a repository (the seed's troubleshooting list, less the token)."""
 
+LOGIN_ACTION = "ecr:GetAuthorizationToken"
+"""`docker login` to ECR; AWS defines it on no resource, so it can only be granted on `*`."""
+
 
 def account_root(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:root"
 
 
-def repository_policy(account_id: str) -> dict[str, Any]:
-    """Pull and push for principals of the repository's own account only.
+def _document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
 
-    The account root as principal delegates to that account's IAM: a role still needs an identity
-    policy granting the actions, so this never opens the repository beyond the account.
+
+def repository_policy(
+    account_id: str,
+    pull_accounts: Sequence[str] = (),
+    organization_id: str | None = None,
+) -> dict[str, Any]:
+    """Pull and push for the repository's own account; pull only for the listed accounts and for
+    principals of the organisation.
+
+    An account root as principal delegates to that account's IAM: its roles still need an identity
+    policy granting the actions (the `ecr-<service>-pull` policy), so nothing is opened beyond it.
     """
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
+    statements = [
+        {
+            "Sid": "SameAccountPullPush",
+            "Effect": "Allow",
+            "Principal": {"AWS": [account_root(account_id)]},
+            "Action": sorted(set(PULL_ACTIONS) | set(PUSH_ACTIONS)),
+        }
+    ]
+    if pull_accounts:
+        statements.append(
             {
-                "Sid": "SameAccountPullPush",
+                "Sid": "CrossAccountPull",
                 "Effect": "Allow",
-                "Principal": {"AWS": [account_root(account_id)]},
-                "Action": sorted(set(PULL_ACTIONS) | set(PUSH_ACTIONS)),
+                "Principal": {"AWS": [account_root(a) for a in sorted(pull_accounts)]},
+                "Action": list(PULL_ACTIONS),
             }
-        ],
-    }
+        )
+    if organization_id:
+        # The only way to name "every principal of an organisation": `*`, narrowed by the
+        # aws:PrincipalOrgID condition. The policy pack accepts it for allowlisted organisations.
+        statements.append(
+            {
+                "Sid": "OrganizationPull",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": list(PULL_ACTIONS),
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}},
+            }
+        )
+    return _document(*statements)
+
+
+def push_policy(repository_arn: str) -> dict[str, Any]:
+    """For CI: log in, and push to this repository only (the seed's "CI/CD Pipeline" example)."""
+    return _document(
+        {"Sid": "Login", "Effect": "Allow", "Action": [LOGIN_ACTION], "Resource": "*"},
+        {
+            "Sid": "PushThisRepository",
+            "Effect": "Allow",
+            "Action": sorted(set(PUSH_ACTIONS) | set(PULL_ACTIONS)),
+            "Resource": repository_arn,
+        },
+    )
+
+
+def pull_policy(repository_arn: str, kms_key_arn: str) -> dict[str, Any]:
+    """For ECS task execution roles: log in, pull from this repository, decrypt with its key only
+    (the seed's "ECS Task Role" example, scoped to one repository and one key)."""
+    return _document(
+        {"Sid": "Login", "Effect": "Allow", "Action": [LOGIN_ACTION], "Resource": "*"},
+        {
+            "Sid": "PullThisRepository",
+            "Effect": "Allow",
+            "Action": list(PULL_ACTIONS),
+            "Resource": repository_arn,
+        },
+        {
+            "Sid": "DecryptImages",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": kms_key_arn,
+        },
+    )

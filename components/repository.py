@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.access import repository_policy
+from components.access import pull_policy, push_policy, repository_policy
+from components.documents import to_json
 from components.lifecycle import lifecycle_policy
 from components.settings import RepositorySettings
 
 TYPE_TOKEN = "ecr:index:EcrRepository"
 
 
-def to_json(document: Mapping[str, Any]) -> str:
-    """Documents are serialised once, keys sorted, so diffs between runs are stable."""
-    return json.dumps(document, sort_keys=True)
+def iam_policy_name(service: str, access: str) -> str:
+    """`ecr-<service>-push`; IAM names allow no `/`, so namespaced services use `-`."""
+    return f"ecr-{service.replace('/', '-')}-{access}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,8 @@ class EcrRepositoryArgs:
     """Tags for every taggable child."""
     protect: bool = False
     """Protect the repository and its URL parameter from deletion (production)."""
+    allow_force_delete: bool = False
+    """Whether `repository.force_delete` may be honoured (never in production)."""
 
 
 class EcrRepository(pulumi.ComponentResource):
@@ -51,6 +52,10 @@ class EcrRepository(pulumi.ComponentResource):
     registry_id: pulumi.Output[str]
     url_parameter_name: pulumi.Output[str]
     """Name of the SSM parameter holding `repository_url`."""
+    push_policy_arn: pulumi.Output[str]
+    """IAM policy for CI roles: log in and push to this repository."""
+    pull_policy_arn: pulumi.Output[str]
+    """IAM policy for ECS task execution roles: log in, pull, decrypt with the key."""
 
     def __init__(
         self, name: str, args: EcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None
@@ -58,9 +63,26 @@ class EcrRepository(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         settings = args.repository
         child = pulumi.ResourceOptions(parent=self)
-        # Deleting either loses data or breaks every consumer, so production protects both.
-        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # Deleting either loses images or breaks every consumer: production protects both, and so
+        # does adoption, since the images predate this stack.
+        protect = args.protect or settings.adopt
 
+        def existing(import_id: str, keep: bool = False) -> pulumi.ResourceOptions:
+            """Adoption imports what Terraform made. An import whose inputs differ from the real
+            resource fails the update instead of replacing it (which, for the repository's
+            encryption, would delete every image)."""
+            return pulumi.ResourceOptions(
+                parent=self,
+                protect=keep and protect,
+                import_=import_id if settings.adopt else None,
+            )
+
+        exclusions = [
+            aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
+                filter=f, filter_type="WILDCARD"
+            )
+            for f in settings.mutability_exclusions
+        ]
         repository = aws.ecr.Repository(
             name,
             name=settings.name,
@@ -73,8 +95,10 @@ class EcrRepository(pulumi.ComponentResource):
                 scan_on_push=settings.scan_on_push
             ),
             image_tag_mutability=settings.image_tag_mutability,
+            image_tag_mutability_exclusion_filters=exclusions or None,
+            force_delete=True if settings.force_delete and args.allow_force_delete else None,
             tags=dict(args.tags),
-            opts=keep,
+            opts=existing(settings.name, keep=True),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
@@ -82,15 +106,19 @@ class EcrRepository(pulumi.ComponentResource):
             policy=to_json(
                 lifecycle_policy(settings.max_image_count, settings.untagged_expiry_days)
             ),
-            opts=child,
+            opts=existing(settings.name),
         )
         aws.ecr.RepositoryPolicy(
             f"{name}-policy",
             repository=repository.name,
             policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: to_json(repository_policy(account))
+                lambda account: to_json(
+                    repository_policy(
+                        account, settings.pull_accounts, settings.pull_organization_id
+                    )
+                )
             ),
-            opts=child,
+            opts=existing(settings.name),
         )
         parameter = aws.ssm.Parameter(
             f"{name}-url",
@@ -99,7 +127,25 @@ class EcrRepository(pulumi.ComponentResource):
             value=repository.repository_url,
             description=f"URL of the ECR repository {settings.name}",
             tags=dict(args.tags),
-            opts=keep,
+            opts=existing(args.url_parameter_name, keep=True),
+        )
+        push = aws.iam.Policy(
+            f"{name}-push",
+            name=iam_policy_name(settings.name, "push"),
+            description=f"Log in to ECR and push to {settings.name}",
+            policy=repository.arn.apply(lambda arn: to_json(push_policy(arn))),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        pull = aws.iam.Policy(
+            f"{name}-pull",
+            name=iam_policy_name(settings.name, "pull"),
+            description=f"Log in to ECR, pull from {settings.name} and decrypt its images",
+            policy=pulumi.Output.all(repository.arn, args.kms_key_arn).apply(
+                lambda values: to_json(pull_policy(values[0], values[1]))
+            ),
+            tags=dict(args.tags),
+            opts=child,
         )
 
         self.repository_url = repository.repository_url
@@ -107,8 +153,12 @@ class EcrRepository(pulumi.ComponentResource):
         self.repository_name = repository.name
         self.registry_id = repository.registry_id
         self.url_parameter_name = parameter.name
+        self.push_policy_arn = push.arn
+        self.pull_policy_arn = pull.arn
         self.register_outputs(
             {
+                "push_policy_arn": self.push_policy_arn,
+                "pull_policy_arn": self.pull_policy_arn,
                 "repository_url": self.repository_url,
                 "repository_arn": self.repository_arn,
                 "repository_name": self.repository_name,

@@ -161,7 +161,15 @@ def _open_policy(props):
     props["policy"] = json.dumps(document)
 
 
+def _push_everywhere(props):
+    document = json.loads(props["policy"])
+    for statement in document["Statement"]:
+        statement["Resource"] = "*"
+    props["policy"] = json.dumps(document)
+
+
 BREAKS = {
+    "push-everywhere": ("aws:iam/policy:Policy", _push_everywhere, "ecr-iam-least-privilege", True),
     "no-encryption": (
         REPO,
         lambda p: p.pop("encryptionConfigurations"),
@@ -247,3 +255,47 @@ def test_org_example_config_is_accepted_and_applied(pack):
         "ecr-repository-protected-in-production",
         "mandatory",
     )
+
+
+# --- issue 4 surface: exclusions, cross-account and organisation grants --------------------------
+
+
+def test_program_grants_and_exclusions_are_judged_against_the_allowlists(pack):
+    extras = {
+        "fileflow": {
+            "pullAccounts": ["210987654321"],
+            "pullOrganizationId": "o-a1b2c3d4e5",
+            "imageTagMutabilityExclusions": ["latest"],
+        }
+    }
+    resources = [
+        Resource(r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies)
+        for r in run_program("prod", {"ecr:services": extras}).resources
+    ]
+    found = pack.preview(resources)
+    assert {d.policy for d in found} == {
+        "ecr-repository-immutable-tags-in-production",
+        "ecr-repository-policy-least-privilege",
+    }
+    assert any("o-a1b2c3d4e5 is not in allowedOrganizations" in d.message for d in found)
+    pack.configure(
+        {
+            "ecr-repository-immutable-tags-in-production": {"allowedExclusionFilters": ["latest"]},
+            "ecr-repository-policy-least-privilege": {
+                "allowedOrganizations": ["o-a1b2c3d4e5"],
+                "allowedAccounts": ["123456789012"],
+            },
+        }
+    )
+    (diagnostic,) = pack.preview(resources)
+    assert "arn:aws:iam::210987654321:root is not in allowedAccounts" in diagnostic.message
+    pack.configure(
+        {
+            "ecr-repository-immutable-tags-in-production": {"allowedExclusionFilters": ["latest"]},
+            "ecr-repository-policy-least-privilege": {
+                "allowedOrganizations": ["o-a1b2c3d4e5"],
+                "allowedAccounts": ["123456789012", "210987654321"],
+            },
+        }
+    )
+    assert pack.preview(resources) == []

@@ -15,6 +15,8 @@ LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 PARAMETER = "aws:ssm/parameter:Parameter"
 COMPONENT = "ecr:index:EcrRepository"
+IAM_POLICY = "aws:iam/policy:Policy"
+PER_SERVICE = 7  # the component and its six children
 GET_PARAMETER = "aws:ssm/getParameter:getParameter"
 CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 STACKS = ("dev", "staging", "prod")
@@ -25,7 +27,7 @@ def stack_run(request):
     return request.param, run_program(request.param)
 
 
-def test_one_component_with_four_children_per_service(stack_run):
+def test_one_component_with_six_children_per_service(stack_run):
     _, run = stack_run
     (component,) = run.of_type(COMPONENT)
     assert component.name == "fileflow"
@@ -34,9 +36,12 @@ def test_one_component_with_four_children_per_service(stack_run):
         (LIFECYCLE, "fileflow-lifecycle"),
         (REPOSITORY, "fileflow"),
         (REPOSITORY_POLICY, "fileflow-policy"),
+        (IAM_POLICY, "fileflow-pull"),
+        (IAM_POLICY, "fileflow-push"),
         (PARAMETER, "fileflow-url"),
     ]
-    assert len(run.resources) == 5
+    assert len(run.resources) == PER_SERVICE
+    assert not any(r.import_id for r in run.resources)
 
 
 def test_repository_is_kms_encrypted_scanned_and_tagged(stack_run):
@@ -106,6 +111,8 @@ def test_stack_outputs_map_every_service(stack_run):
                 "repositoryName": "fileflow",
                 "registryId": ACCOUNT_ID,
                 "urlParameterName": "/shared/ecr/fileflow-repository-url",
+                "pushPolicyArn": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fileflow-push",
+                "pullPolicyArn": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fileflow-pull",
             }
         }
     }
@@ -121,7 +128,7 @@ def test_kms_parameter_and_account_are_read_once_per_stack(count):
     services = {f"svc-{i:02d}": {} for i in range(count)}
     run = run_program("dev", {"ecr:services": services})
     assert len(run.of_type(REPOSITORY)) == count
-    assert len(run.resources) == 5 * count
+    assert len(run.resources) == PER_SERVICE * count
     assert len(run.invoked(GET_PARAMETER)) == 1
     assert len(run.invoked(CALLER_IDENTITY)) == 1
     assert sorted(run.outputs["repositories"]) == sorted(services)
@@ -178,6 +185,13 @@ def test_pulumi_yaml_declares_the_settings_defaults():
         assert declaration.get("default") == key.default, name
     undeclared = set(keys) - set(declared)
     # Keys the CLI cannot declare (derived defaults, maps) are described in a comment instead.
-    assert undeclared == {"lifecycleStage", "imageTagMutability", "services"}
+    assert undeclared == {
+        "lifecycleStage",
+        "imageTagMutability",
+        "services",
+        "alerts",
+        "registryScanning",
+        "pullThroughCache",
+    }
     text = (ROOT / "Pulumi.yaml").read_text()
     assert all(f"#   {name}" in text for name in undeclared)

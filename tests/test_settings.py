@@ -1,5 +1,7 @@
 """Stack config -> settings: defaults, overrides and every kind of bad input, reported at once."""
 
+import json
+
 import pytest
 
 from components.settings import SERVICE_KEYS, STACK_KEYS, SettingsError, load_settings
@@ -141,7 +143,7 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"scanOnPsh": "true"},
-            'ecr:scanOnPsh = "true": unknown key; allowed keys are costCenter, dataClass',
+            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, costCenter, dataClass',
         ),
         ({"services": "[1]"}, "ecr:services = [1]: must be an object"),
         ({"services": "{}"}, "ecr:services has no services"),
@@ -154,10 +156,13 @@ def test_governance_tags_follow_the_seed():
             {"services": '{"file--flow": {}}'},
             'ecr:services.file--flow = "file--flow": service names',
         ),
-        ({"services": '{"f": 3}'}, "ecr:services.f = 3: must be a map of overrides"),
+        (
+            {"services": '{"f": 3}'},
+            "ecr:services.f = 3: must be a map of imageTagMutability, scanOnPush",
+        ),
         (
             {"services": '{"fileflow": {"scanOnPsh": true}}'},
-            "ecr:services.fileflow.scanOnPsh = true: unknown key; allowed keys are imageTagMutability, lifecyclePolicyMaxImageCount",
+            "ecr:services.fileflow.scanOnPsh = true: unknown key; allowed keys are adopt, forceDelete, imageTagMutability",
         ),
         (
             {"services": '{"fileflow": {"scanOnPush": "false"}}'},
@@ -200,5 +205,159 @@ def test_every_problem_is_reported_at_once():
 
 def test_declarations_cover_every_settings_field():
     stack_names = {k.name for k in STACK_KEYS}
-    assert {k.name for k in SERVICE_KEYS} < stack_names
+    overridable = {k.name for k in SERVICE_KEYS} & stack_names
+    assert overridable == {
+        "imageTagMutability",
+        "scanOnPush",
+        "lifecyclePolicyMaxImageCount",
+        "untaggedImageExpiryDays",
+    }
     assert all(k.description for k in STACK_KEYS)
+
+
+# --- per-service access, exclusions, adoption; per-stack alerts and registry settings ------------
+
+
+def test_service_extras_parse():
+    s = settings(
+        services='{"fileflow": {"pullAccounts": ["210987654321"], "pullOrganizationId": "o-a1b2c3d4e5",'
+        ' "imageTagMutabilityExclusions": ["latest", "cache-*"], "adopt": true, "forceDelete": true}}'
+    )
+    (repo,) = s.services
+    assert repo.pull_accounts == ("210987654321",)
+    assert repo.pull_organization_id == "o-a1b2c3d4e5"
+    assert repo.mutability_exclusions == ("latest", "cache-*")
+    assert repo.image_tag_mutability == "MUTABLE_WITH_EXCLUSION"
+    assert (repo.adopt, repo.force_delete) == (True, True)
+    prod = settings(
+        environment="prod", services='{"a1": {"imageTagMutabilityExclusions": ["latest"]}}'
+    )
+    assert prod.services[0].image_tag_mutability == "IMMUTABLE_WITH_EXCLUSION"
+
+
+def test_stack_extras_parse():
+    s = settings(
+        alerts='{"minSeverity": "HIGH", "emails": ["sec@example.com"], "cloudTrailLogGroup": "/aws/cloudtrail/logs"}',
+        registryScanning='{"type": "ENHANCED", "rules": [{"frequency": "CONTINUOUS_SCAN", "filters": ["prod-*"]}]}',
+        replicationRegions='["ap-northeast-1"]',
+        pullThroughCache='{"ecr-public": {"upstream": "public.ecr.aws"}}',
+    )
+    assert s.alerts.min_severity == "HIGH" and s.alerts.emails == ("sec@example.com",)
+    assert s.registry_scanning.type == "ENHANCED"
+    assert s.registry_scanning.rules[0].filters == ("prod-*",)
+    assert s.replication_regions == ("ap-northeast-1",)
+    assert s.pull_through_cache[0].upstream == "public.ecr.aws"
+    defaults = settings(alerts="{}", registryScanning="{}")
+    assert (defaults.alerts.min_severity, defaults.alerts.emails) == ("CRITICAL", ())
+    assert defaults.registry_scanning.rules[0].frequency == "SCAN_ON_PUSH"
+    assert settings().alerts is None and settings().registry_scanning is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"services": '{"fileflow": {"pullAccounts": ["1234"]}}'},
+            'ecr:services.fileflow.pullAccounts = ["1234"]: must be a list of unique 12-digit account ids',
+        ),
+        (
+            {"services": '{"fileflow": {"pullAccounts": "210987654321"}}'},
+            'ecr:services.fileflow.pullAccounts = "210987654321": must be an array',
+        ),
+        (
+            {"services": '{"fileflow": {"pullOrganizationId": "org-1"}}'},
+            'ecr:services.fileflow.pullOrganizationId = "org-1": must be an AWS Organization id',
+        ),
+        (
+            {
+                "services": '{"fileflow": {"imageTagMutabilityExclusions": ["a", "b", "c", "d", "e", "f"]}}'
+            },
+            "must be a list of unique tag filters of 0-9 a-z A-Z . _ * -, at most 5",
+        ),
+        (
+            {"services": '{"fileflow": {"imageTagMutabilityExclusions": ["bad tag"]}}'},
+            'ecr:services.fileflow.imageTagMutabilityExclusions = ["bad tag"]',
+        ),
+        (
+            {"services": '{"fileflow": {"adopt": "yes"}}'},
+            'ecr:services.fileflow.adopt = "yes": must be a boolean',
+        ),
+        (
+            {"environment": "prod", "services": '{"fileflow": {"forceDelete": true}}'},
+            "ecr:services.fileflow.forceDelete = true: not allowed in prod",
+        ),
+        (
+            {"alerts": '{"minSeverity": "LOW"}'},
+            'ecr:alerts.minSeverity = "LOW": must be one of CRITICAL, HIGH',
+        ),
+        (
+            {"alerts": '{"emails": ["not-mail"]}'},
+            'ecr:alerts.emails = ["not-mail"]: must be a list of unique e-mail addresses',
+        ),
+        (
+            {"alerts": '{"email": []}'},
+            "ecr:alerts.email = []: unknown key; allowed keys are cloudTrailLogGroup, emails, minSeverity",
+        ),
+        ({"alerts": "true"}, "ecr:alerts = true: must be an object"),
+        (
+            {"registryScanning": '{"type": "BASIC", "rules": [{"frequency": "CONTINUOUS_SCAN"}]}'},
+            'ecr:registryScanning.rules[0].frequency = "CONTINUOUS_SCAN": must be one of SCAN_ON_PUSH, MANUAL with type BASIC',
+        ),
+        (
+            {"registryScanning": '{"type": "FULL"}'},
+            'ecr:registryScanning.type = "FULL": must be one of BASIC, ENHANCED',
+        ),
+        (
+            {"registryScanning": '{"rules": []}'},
+            "ecr:registryScanning.rules = []: must list at least one rule",
+        ),
+        (
+            {"registryScanning": '{"rules": [{"filters": ["Bad Filter"]}]}'},
+            'ecr:registryScanning.rules[0].filters = ["Bad Filter"]',
+        ),
+        (
+            {"replicationRegions": '["ap-northeast-9"]'},
+            'ecr:replicationRegions = ["ap-northeast-9"]: must be a list of at most 25 unique AWS regions',
+        ),
+        (
+            {"pullThroughCache": '{"hub": {"upstream": "registry-1.docker.io"}}'},
+            "ecr:pullThroughCache.hub.credentialArn = null: is required for registry-1.docker.io",
+        ),
+        (
+            {"pullThroughCache": '{"x": {"upstream": "example.com"}}'},
+            'ecr:pullThroughCache.x = "x": prefixes are 2-30',
+        ),
+        (
+            {"pullThroughCache": '{"ex": {"upstream": "example.com"}}'},
+            'ecr:pullThroughCache.ex.upstream = "example.com": must be one of public.ecr.aws',
+        ),
+        (
+            {"pullThroughCache": '{"ex": {}}'},
+            "ecr:pullThroughCache.ex.upstream = null: is required",
+        ),
+    ],
+)
+def test_each_bad_extra_is_named(raw, expected):
+    found = problems(**raw)
+    assert any(p.startswith(expected) or expected in p for p in found), found
+
+
+def test_replication_must_leave_the_stack_region():
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {
+                "environment": "dev",
+                "services": '{"a1": {}}',
+                "replicationRegions": '["ap-northeast-2"]',
+            },
+            region="ap-northeast-2",
+        )
+    assert caught.value.problems == [
+        'ecr:replicationRegions = ["ap-northeast-2"]: must not include the stack\'s own region ap-northeast-2'
+    ]
+
+
+def test_replication_covers_at_most_100_services():
+    many = json.dumps({f"svc-{i:03d}": {} for i in range(101)})
+    (message,) = problems(services=many, replicationRegions='["us-east-1"]')
+    assert "replication covers at most 100 services per stack; this stack has 101" in message

@@ -1,0 +1,12 @@
+"""Serialising policy documents."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def to_json(document: Mapping[str, Any]) -> str:
+    """Documents are serialised once, keys sorted, so diffs between runs are stable."""
+    return json.dumps(document, sort_keys=True)

@@ -1,0 +1,92 @@
+"""Registry-wide settings, one set per stack: scanning, replication and pull-through cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.settings import PullThroughCacheRule, RegistryScanningSettings
+
+TYPE_TOKEN = "ecr:index:EcrRegistry"
+
+
+@dataclass(frozen=True)
+class EcrRegistryArgs:
+    """Inputs of the registry-wide settings."""
+
+    account_id: pulumi.Input[str]
+    repositories: Sequence[str]
+    """Names of this stack's repositories: what replication copies."""
+    scanning: RegistryScanningSettings | None = None
+    replication_regions: Sequence[str] = ()
+    pull_through_cache: Sequence[PullThroughCacheRule] = ()
+
+
+class EcrRegistry(pulumi.ComponentResource):
+    """The registry's scanning configuration, replication configuration and pull-through cache
+    rules. Each is a singleton per account and region, so exactly one stack should manage them."""
+
+    def __init__(
+        self, name: str, args: EcrRegistryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        if args.scanning is not None:
+            aws.ecr.RegistryScanningConfiguration(
+                f"{name}-scanning",
+                scan_type=args.scanning.type,
+                rules=[
+                    aws.ecr.RegistryScanningConfigurationRuleArgs(
+                        scan_frequency=rule.frequency,
+                        repository_filters=[
+                            aws.ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs(
+                                filter=f, filter_type="WILDCARD"
+                            )
+                            for f in rule.filters
+                        ],
+                    )
+                    for rule in args.scanning.rules
+                ],
+                opts=child,
+            )
+
+        if args.replication_regions:
+            # One rule: every repository of this stack (by exact-name prefix) to every region,
+            # in this account. Replicas are new repositories in the target regions.
+            aws.ecr.ReplicationConfiguration(
+                f"{name}-replication",
+                replication_configuration=aws.ecr.ReplicationConfigurationReplicationConfigurationArgs(
+                    rules=[
+                        aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs(
+                            destinations=[
+                                aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
+                                    region=region, registry_id=args.account_id
+                                )
+                                for region in args.replication_regions
+                            ],
+                            repository_filters=[
+                                aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
+                                    filter=repository, filter_type="PREFIX_MATCH"
+                                )
+                                for repository in sorted(args.repositories)
+                            ],
+                        )
+                    ]
+                ),
+                opts=child,
+            )
+
+        for rule in args.pull_through_cache:
+            aws.ecr.PullThroughCacheRule(
+                f"{name}-cache-{rule.prefix}",
+                ecr_repository_prefix=rule.prefix,
+                upstream_registry_url=rule.upstream,
+                credential_arn=rule.credential_arn,
+                opts=child,
+            )
+
+        self.register_outputs({})

@@ -1,0 +1,192 @@
+"""Access, alerts, registry settings and adoption: the program under mocks."""
+
+import json
+
+import pytest
+
+from tests.engine import ACCOUNT_ID, KMS_KEY_ARN, run_program
+
+REPOSITORY = "aws:ecr/repository:Repository"
+REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+TOPIC = "aws:sns/topic:Topic"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+SERVICES = {"fileflow": {}, "billing": {}, "batch-jobs": {}}
+ALERTS = {
+    "minSeverity": "HIGH",
+    "emails": ["sec@example.com", "ops@example.com"],
+    "cloudTrailLogGroup": "/aws/cloudtrail/logs",
+}
+
+
+@pytest.fixture(scope="module")
+def full():
+    return run_program(
+        "staging",
+        {
+            "ecr:services": SERVICES,
+            "ecr:alerts": ALERTS,
+            "ecr:registryScanning": {
+                "type": "ENHANCED",
+                "rules": [{"frequency": "CONTINUOUS_SCAN", "filters": ["*"]}],
+            },
+            "ecr:replicationRegions": ["ap-northeast-1", "us-west-2"],
+            "ecr:pullThroughCache": {"ecr-public": {"upstream": "public.ecr.aws"}},
+        },
+    )
+
+
+def test_alerts_are_created_once_per_stack(full):
+    counts = {t: len(full.of_type(t)) for t in (TOPIC, RULE)}
+    assert counts == {TOPIC: 1, RULE: 1}
+    assert len(full.of_type("aws:sns/topicSubscription:TopicSubscription")) == 2
+    assert len(full.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")) == 1
+    assert len(full.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 1
+    assert len(full.of_type("aws:cloudwatch/eventTarget:EventTarget")) == 1
+    assert len(full.of_type("aws:sns/topicPolicy:TopicPolicy")) == 1
+
+
+def test_topic_is_kms_encrypted_and_the_rule_watches_this_stacks_repositories(full):
+    (topic,) = full.of_type(TOPIC)
+    assert topic.inputs["kmsMasterKeyId"] == KMS_KEY_ARN
+    (rule,) = full.of_type(RULE)
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["detail"]["repository-name"] == sorted(SERVICES)
+    assert len(pattern["detail"]["$or"]) == 2  # CRITICAL or HIGH
+    (target,) = full.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-alerts-topic"
+    emails = sorted(
+        s.inputs["endpoint"] for s in full.of_type("aws:sns/topicSubscription:TopicSubscription")
+    )
+    assert emails == ["ops@example.com", "sec@example.com"]
+
+
+def test_access_denied_alarm_uses_the_seeds_numbers(full):
+    (metric,) = full.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    assert metric.inputs["logGroupName"] == "/aws/cloudtrail/logs"
+    assert (
+        metric.inputs["pattern"]
+        == "{ ($.eventSource = ecr.amazonaws.com) && ($.errorCode = AccessDenied) }"
+    )
+    (alarm,) = full.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert (
+        alarm.inputs["threshold"],
+        alarm.inputs["period"],
+        alarm.inputs["evaluationPeriods"],
+    ) == (5, 300, 1)
+    assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
+    assert alarm.inputs["alarmActions"] == [
+        f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-alerts-topic"
+    ]
+
+
+def test_registry_settings_are_created_once_per_stack(full):
+    (scanning,) = full.of_type(
+        "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
+    )
+    assert scanning.inputs["scanType"] == "ENHANCED"
+    assert scanning.inputs["rules"] == [
+        {
+            "scanFrequency": "CONTINUOUS_SCAN",
+            "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}],
+        }
+    ]
+    (replication,) = full.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+    (rule,) = replication.inputs["replicationConfiguration"]["rules"]
+    assert rule["destinations"] == [
+        {"region": "ap-northeast-1", "registryId": ACCOUNT_ID},
+        {"region": "us-west-2", "registryId": ACCOUNT_ID},
+    ]
+    assert [f["filter"] for f in rule["repositoryFilters"]] == sorted(SERVICES)
+    (cache,) = full.of_type("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
+    assert (cache.inputs["ecrRepositoryPrefix"], cache.inputs["upstreamRegistryUrl"]) == (
+        "ecr-public",
+        "public.ecr.aws",
+    )
+
+
+def test_nothing_per_stack_without_config():
+    run = run_program("dev")
+    assert {r.type for r in run.resources} == {
+        "ecr:index:EcrRepository",
+        REPOSITORY,
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        REPOSITORY_POLICY,
+        "aws:ssm/parameter:Parameter",
+        IAM_POLICY,
+    }
+    assert "alertTopicArn" not in run.outputs
+
+
+def test_per_service_iam_policies_are_scoped_to_the_repository(full):
+    assert len(full.of_type(IAM_POLICY)) == 2 * len(SERVICES)
+    push = full.one(IAM_POLICY, "billing-push")
+    assert push.inputs["name"] == "ecr-billing-push"
+    document = json.loads(push.inputs["policy"])
+    assert (
+        document["Statement"][1]["Resource"]
+        == f"arn:aws:ecr:ap-northeast-2:{ACCOUNT_ID}:repository/billing"
+    )
+    pull = json.loads(full.one(IAM_POLICY, "billing-pull").inputs["policy"])
+    assert pull["Statement"][2] == {
+        "Sid": "DecryptImages",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": KMS_KEY_ARN,
+    }
+    assert (
+        full.outputs["repositories"]["billing"]["pullPolicyArn"]
+        == f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-billing-pull"
+    )
+    assert full.outputs["alertTopicArn"].endswith("ecr-alerts-topic")
+
+
+def test_cross_account_and_exclusions_reach_the_resources():
+    run = run_program(
+        "prod",
+        {
+            "ecr:services": {
+                "fileflow": {
+                    "pullAccounts": ["210987654321"],
+                    "pullOrganizationId": "o-a1b2c3d4e5",
+                    "imageTagMutabilityExclusions": ["latest"],
+                }
+            }
+        },
+    )
+    repo = run.one(REPOSITORY, "fileflow")
+    assert repo.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert repo.inputs["imageTagMutabilityExclusionFilters"] == [
+        {"filter": "latest", "filterType": "WILDCARD"}
+    ]
+    sids = [
+        s["Sid"]
+        for s in json.loads(run.one(REPOSITORY_POLICY, "fileflow-policy").inputs["policy"])[
+            "Statement"
+        ]
+    ]
+    assert sids == ["SameAccountPullPush", "CrossAccountPull", "OrganizationPull"]
+
+
+def test_force_delete_outside_prod_only():
+    run = run_program("dev", {"ecr:services": {"scratch": {"forceDelete": True}}})
+    assert run.one(REPOSITORY, "scratch").inputs["forceDelete"] is True
+    with pytest.raises(Exception, match="forceDelete = true: not allowed in prod"):
+        run_program("prod", {"ecr:services": {"fileflow": {"forceDelete": True}}})
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_adopt_imports_everything_terraform_made_and_protects_it(stack):
+    run = run_program(stack, {"ecr:services": {"fileflow": {"adopt": True}, "billing": {}}})
+    imports = {(r.type, r.name): r.import_id for r in run.resources if r.import_id}
+    assert imports == {
+        (REPOSITORY, "fileflow"): "fileflow",
+        ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "fileflow-lifecycle"): "fileflow",
+        (REPOSITORY_POLICY, "fileflow-policy"): "fileflow",
+        ("aws:ssm/parameter:Parameter", "fileflow-url"): "/shared/ecr/fileflow-repository-url",
+    }
+    protected = sorted(r.name for r in run.resources if r.protect)
+    expected = ["fileflow", "fileflow-url"] + (
+        ["billing", "billing-url"] if stack == "prod" else []
+    )
+    assert protected == sorted(expected)
