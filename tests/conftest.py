@@ -3,3 +3,23 @@ from pathlib import Path
 
 # The program imports `components` as the Pulumi CLI runs it: from the project directory.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    from tests.moto_server import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws(moto_endpoint):
+    """A fresh emulated AWS for one test: (endpoint, environment for subprocesses)."""
+    from tests.moto_server import aws_environment, reset
+
+    reset(moto_endpoint)
+    return moto_endpoint, aws_environment(moto_endpoint)

@@ -1,0 +1,223 @@
+"""The CI vulnerability gate, run as CI runs it, against a live moto server."""
+
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from tests.engine import ROOT
+from tests.moto_server import REGION
+from tools.scan_gate import GateError, scan
+
+MANIFEST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 7,
+            "digest": "sha256:" + "c" * 64,
+        },
+        "layers": [],
+    }
+)
+
+
+def gate(env, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "tools.scan_gate", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def image(aws):
+    """Repository fileflow with image v1.0.0; moto's scan of it reports one HIGH finding."""
+    endpoint, env = aws
+    ecr = boto3.client(
+        "ecr",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
+    ecr.create_repository(repositoryName="fileflow")
+    pushed = ecr.put_image(repositoryName="fileflow", imageManifest=MANIFEST, imageTag="v1.0.0")
+    return env, pushed["image"]["imageId"]["imageDigest"]
+
+
+def test_passes_when_nothing_reaches_the_threshold(image):
+    env, _ = image
+    result = gate(env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1")
+    assert result.returncode == 0, result.stderr
+    assert "no scan for fileflow:v1.0.0: starting one" in result.stderr
+    assert "HIGH               1" in result.stdout
+    assert "gate: fail on CRITICAL or worse -> PASS" in result.stdout
+
+
+def test_fails_when_a_finding_reaches_the_threshold(image):
+    env, digest = image
+    result = gate(
+        env,
+        "--repository",
+        "fileflow",
+        "--digest",
+        digest,
+        "--fail-on",
+        "HIGH",
+        "--poll",
+        "0.1",
+        "--json",
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["counts"]["HIGH"] == 1 and report["failed"] is True
+    assert report["imageId"] == {"imageDigest": digest}
+
+
+def test_an_existing_scan_is_reused(image):
+    env, _ = image
+    assert gate(env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1").returncode == 0
+    again = gate(
+        env, "--repository", "fileflow", "--tag", "v1.0.0", "--fail-on", "LOW", "--poll", "0.1"
+    )
+    assert again.returncode == 1
+    assert "starting one" not in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--repository", "nope", "--tag", "v1.0.0"], "scan_gate: repository nope not found"),
+        (
+            ["--repository", "fileflow", "--tag", "v9.9.9"],
+            "scan_gate: image fileflow:v9.9.9 not found",
+        ),
+    ],
+)
+def test_lookup_errors_exit_2_with_one_line(image, args, message):
+    env, _ = image
+    result = gate(env, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--repository", "fileflow"], "one of the arguments --tag --digest is required"),
+        (
+            ["--repository", "fileflow", "--tag", "a", "--digest", "sha256:" + "0" * 64],
+            "not allowed with argument",
+        ),
+        (["--repository", "fileflow", "--digest", "abc"], "'abc' is not sha256:<64 hex digits>"),
+        (
+            ["--repository", "fileflow", "--tag", "a", "--fail-on", "SEVERE"],
+            "invalid choice: 'SEVERE'",
+        ),
+    ],
+)
+def test_usage_errors_exit_2(aws, args, message):
+    _, env = aws
+    result = gate(env, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_endpoint_is_a_one_line_error(aws):
+    _, env = aws
+    from tests.moto_server import free_port
+
+    env = env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_MAX_ATTEMPTS": "1"}
+    result = gate(env, "--repository", "fileflow", "--tag", "v1")
+    assert result.returncode == 2
+    assert result.stderr.startswith("scan_gate: AWS error")
+    assert "Traceback" not in result.stderr
+
+
+class SlowScanner:
+    """ECR whose scan never finishes (or ends in `final`): for waiting and timeouts."""
+
+    def __init__(self, final=None, after=3):
+        self.calls, self.final, self.after = 0, final, after
+
+    def describe_images(self, **_):
+        return {}
+
+    def describe_image_scan_findings(self, **_):
+        self.calls += 1
+        status = self.final if self.final and self.calls > self.after else "IN_PROGRESS"
+        return {"imageScanStatus": {"status": status}}
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_waits_with_progress_then_times_out():
+    clock, messages = FakeClock(), []
+    with pytest.raises(
+        GateError, match=r"timed out after 12s waiting for the scan of fileflow:v1 \(IN_PROGRESS\)"
+    ):
+        scan(
+            SlowScanner(),
+            "fileflow",
+            {"imageTag": "v1"},
+            "CRITICAL",
+            12,
+            5,
+            messages.append,
+            clock,
+            clock.sleep,
+        )
+    assert messages == [
+        "waiting for the scan of fileflow:v1: IN_PROGRESS, 12s left",
+        "waiting for the scan of fileflow:v1: IN_PROGRESS, 7s left",
+        "waiting for the scan of fileflow:v1: IN_PROGRESS, 2s left",
+    ]
+
+
+def test_a_failed_scan_is_a_lookup_error():
+    clock = FakeClock()
+    with pytest.raises(
+        GateError, match="scan of fileflow:v1 is UNSUPPORTED_IMAGE: the image type is not supported"
+    ):
+        scan(
+            SlowScanner("UNSUPPORTED_IMAGE", 1),
+            "fileflow",
+            {"imageTag": "v1"},
+            "HIGH",
+            60,
+            1,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+
+
+def test_enhanced_scanning_results_count():
+    class Active(SlowScanner):
+        def describe_image_scan_findings(self, **_):
+            return {
+                "imageScanStatus": {"status": "ACTIVE"},
+                "imageScanFindings": {"findingSeverityCounts": {"MEDIUM": 2}},
+            }
+
+    result = scan(Active(), "fileflow", {"imageTag": "v1"}, "MEDIUM", 60)
+    assert (result.failed, result.counts["MEDIUM"]) == (True, 2)
+    assert scan(Active(), "fileflow", {"imageTag": "v1"}, "HIGH", 60).failed is False
