@@ -37,3 +37,9 @@ docs: setup
 bench: setup
 	$(PY) bench/program.py
 	$(PY) bench/policy_pack.py
+
+local-up: setup
+	$(PY) -m tools.local up
+
+local-down: setup
+	$(PY) -m tools.local down
