@@ -145,7 +145,7 @@ _REPOSITORY_KEYS = (
     Key(
         "lifecyclePolicyMaxImageCount",
         "integer",
-        "How many images whose tags start with `v` to keep; older ones expire.",
+        "How many images whose tags start with `v` to keep (1-10000); older ones expire.",
         30,
         # ECR lifecycle rules: countNumber for imageCountMoreThan is 1..10000.
         check=_int_in(1, 10000),
@@ -153,7 +153,7 @@ _REPOSITORY_KEYS = (
     Key(
         "untaggedImageExpiryDays",
         "integer",
-        "Days after which untagged images expire.",
+        "Days after which untagged images expire (1-3650).",
         7,
         # ECR requires countNumber >= 1; the upper bound (ten years) is ours, to catch typos.
         check=_int_in(1, 3650),
@@ -202,7 +202,7 @@ STACK_KEYS: tuple[Key, ...] = (
     Key(
         "environment",
         "string",
-        "Deployment environment; prod turns on protection and immutable tags.",
+        "Deployment environment: dev, staging or prod (prod: protection, immutable tags).",
         check=_one_of(*ENVIRONMENTS),
     ),
     Key(
