@@ -14,27 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.pack import Resource, RunningPack
-
-
-def repository(i: int) -> Resource:
-    name = f"svc-{i:05d}"
-    props = {
-        "name": name,
-        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:r:1:key/k"}],
-        "imageScanningConfiguration": {"scanOnPush": True},
-        "imageTagMutability": "IMMUTABLE",
-        "tags": {
-            "Owner": "a@b.io",
-            "CostCenter": "c",
-            "Environment": "prod",
-            "Lifecycle": "p",
-            "DataClass": "d",
-            "Service": name,
-        },
-    }
-    urn = f"urn:pulumi:prod::bench::aws:ecr/repository:Repository::{name}"
-    return Resource("aws:ecr/repository:Repository", name, props, urn, protect=True)
+from tests.pack import RunningPack, compliant_repository
 
 
 def main(count: int) -> None:
@@ -43,7 +23,7 @@ def main(count: int) -> None:
     pack.info()
     startup = time.perf_counter() - started
     try:
-        resources = [repository(i) for i in range(count)]
+        resources = [compliant_repository(f"svc-{i:05d}") for i in range(count)]
         started = time.perf_counter()
         diagnostics = sum(len(pack.analyze(r)) for r in resources)
         analyze = time.perf_counter() - started

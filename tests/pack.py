@@ -32,6 +32,26 @@ class Resource:
     property_dependencies: Mapping[str, list[str]] | None = None
 
 
+def compliant_repository(name: str, stack: str = "prod") -> Resource:
+    """A repository of some other project that passes every policy (when protected)."""
+    props = {
+        "name": name,
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:r:1:key/k"}],
+        "imageScanningConfiguration": {"scanOnPush": True},
+        "imageTagMutability": "IMMUTABLE",
+        "tags": {
+            "Owner": "a@b.io",
+            "CostCenter": "c",
+            "Environment": stack,
+            "Lifecycle": "production",
+            "DataClass": "internal",
+            "Service": name,
+        },
+    }
+    urn = f"urn:pulumi:{stack}::other::aws:ecr/repository:Repository::{name}"
+    return Resource("aws:ecr/repository:Repository", name, props, urn, protect=True)
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     policy: str

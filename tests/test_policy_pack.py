@@ -8,24 +8,11 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.ecr_policies import POLICIES
 from tests.engine import run_program
-from tests.pack import Resource, RunningPack
+from tests.pack import Resource, RunningPack, compliant_repository
 
 REPO = "aws:ecr/repository:Repository"
-URN = "urn:pulumi:prod::other::aws:ecr/repository:Repository::r"
-GOOD = {
-    "name": "r1",
-    "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:r:1:key/k"}],
-    "imageScanningConfiguration": {"scanOnPush": True},
-    "imageTagMutability": "IMMUTABLE",
-    "tags": {
-        "Owner": "a@b.io",
-        "CostCenter": "c",
-        "Environment": "prod",
-        "Lifecycle": "production",
-        "DataClass": "internal",
-        "Service": "r1",
-    },
-}
+GOOD = compliant_repository("r1")
+URN = GOOD.urn
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +29,7 @@ def pack(running):
 
 
 def repository(**changes):
-    props = copy.deepcopy(GOOD) | changes
+    props = copy.deepcopy(dict(GOOD.props)) | changes
     return Resource(REPO, "r", props, URN, protect=True)
 
 
@@ -77,7 +64,9 @@ def test_enforcement_level_and_properties_come_from_policy_config(pack):
     pack.configure({"ecr-repository-require-scan-on-push": {"enforcementLevel": "disabled"}})
     assert pack.analyze(broken) == []
 
-    live = repository(imageTagMutability="MUTABLE", tags={**GOOD["tags"], "Environment": "live"})
+    live = repository(
+        imageTagMutability="MUTABLE", tags={**GOOD.props["tags"], "Environment": "live"}
+    )
     live = Resource(REPO, "r", live.props, URN.replace(":prod:", ":web:"), protect=True)
     pack.configure({})
     assert [d.policy for d in pack.analyze(live)] == ["ecr-repository-required-tags"]

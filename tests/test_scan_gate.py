@@ -94,25 +94,13 @@ def test_an_existing_scan_is_reused(image):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        # lookup errors
         (["--repository", "nope", "--tag", "v1.0.0"], "scan_gate: repository nope not found"),
         (
             ["--repository", "fileflow", "--tag", "v9.9.9"],
             "scan_gate: image fileflow:v9.9.9 not found",
         ),
-    ],
-)
-def test_lookup_errors_exit_2_with_one_line(image, args, message):
-    env, _ = image
-    result = gate(env, *args)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
+        # usage errors
         (["--repository", "fileflow"], "one of the arguments --tag --digest is required"),
         (
             ["--repository", "fileflow", "--tag", "a", "--digest", "sha256:" + "0" * 64],
@@ -125,12 +113,13 @@ def test_lookup_errors_exit_2_with_one_line(image, args, message):
         ),
     ],
 )
-def test_usage_errors_exit_2(aws, args, message):
-    _, env = aws
+def test_lookup_and_usage_errors_exit_2_with_a_message(image, args, message):
+    env, _ = image
     result = gate(env, *args)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""
 
 
 def test_unreachable_endpoint_is_a_one_line_error(aws):
