@@ -490,7 +490,11 @@ class _Collector:
         return key.default
 
     def fields(
-        self, path: str, given: Any, keys: tuple[Key, ...], inherited: Mapping[str, Any] = {}
+        self,
+        path: str,
+        given: Any,
+        keys: tuple[Key, ...],
+        inherited: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Validates a map of `keys` at `path`: unknown keys, types and checks. Unset keys take
         `inherited`, then their default. None when `given` is not a map at all."""
@@ -507,7 +511,7 @@ class _Collector:
             key.name: (
                 self.value(_join(path, key.name), key, given[key.name])
                 if key.name in given
-                else inherited.get(key.name, key.default)
+                else (inherited or {}).get(key.name, key.default)
             )
             for key in keys
         }

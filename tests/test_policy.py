@@ -5,7 +5,7 @@ import json
 import pytest
 from pulumi_policy import StackValidationArgs
 from pulumi_policy.policy import UnknownValueError
-from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
+from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
 from policy.ecr_policies import DEFAULTS, POLICIES, PREFIX, stack_name
 from tests.policy_harness import policy, resource_args, stack_resource, violations
@@ -406,3 +406,34 @@ def test_defaults_are_the_documented_governance_set():
         "DataClass",
         "Service",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "resource_type", "props"),
+    [
+        ("repository-require-kms-cmk", REPO, repo(encryptionConfigurations=UNKNOWN_ARRAY_VALUE)),
+        (
+            "repository-require-scan-on-push",
+            REPO,
+            repo(imageScanningConfiguration={"scanOnPush": UNKNOWN_BOOLEAN_VALUE}),
+        ),
+        (IMMUTABLE, REPO, repo(imageTagMutability=UNKNOWN_STRING_VALUE)),
+        (TAGS_POLICY, REPO, repo(tags={**TAGS, "Owner": UNKNOWN_STRING_VALUE})),
+        (LEAST, REPO_POLICY, {"repository": "r", "policy": UNKNOWN_STRING_VALUE}),
+        (FORCE, REPO, repo(forceDelete=UNKNOWN_BOOLEAN_VALUE)),
+        (
+            "repository-protected-in-production",
+            REPO,
+            repo(tags={**TAGS, "Environment": UNKNOWN_STRING_VALUE}),
+        ),
+        (IAM, "aws:iam/policy:Policy", {"policy": UNKNOWN_STRING_VALUE}),
+    ],
+)
+def test_unknown_values_are_never_violations(name, resource_type, props):
+    """The SDK turns the UnknownValueError into a "can't run during preview" note."""
+    found = []
+    with pytest.raises(UnknownValueError):
+        policy(PREFIX + name).validate(
+            resource_args(resource_type, props, stack="dev"), lambda m, u=None: found.append(m)
+        )
+    assert found == []
