@@ -8,12 +8,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alerts import EcrAlerts, EcrAlertsArgs
+from components.dashboard import dashboard_body
+from components.documents import to_json
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
 from components.settings import SettingsError, load_settings, stack_config
 
+region = pulumi.Config("aws").get("region")
 try:
-    settings = load_settings(stack_config(), region=pulumi.Config("aws").get("region"))
+    settings = load_settings(stack_config(), region=region)
 except SettingsError as error:
     # A clean message listing every problem, instead of a traceback, before anything is created.
     raise pulumi.RunError(str(error)) from None
@@ -63,6 +66,16 @@ if settings.registry_scanning or settings.replication_regions or settings.pull_t
             scanning=settings.registry_scanning,
             replication_regions=settings.replication_regions,
             pull_through_cache=settings.pull_through_cache,
+        ),
+    )
+
+if settings.dashboard:
+    access_denied = bool(settings.alerts and settings.alerts.cloudtrail_log_group)
+    aws.cloudwatch.Dashboard(
+        "ecr-dashboard",
+        dashboard_name=f"ecr-{settings.environment}",
+        dashboard_body=pulumi.Output.from_input(region or aws.get_region_output().region).apply(
+            lambda name: to_json(dashboard_body(name, names, access_denied))
         ),
     )
 

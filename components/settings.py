@@ -243,6 +243,13 @@ STACK_KEYS: tuple[Key, ...] = (
         "per-service keys below; one repository per service.",
     ),
     Key(
+        "dashboard",
+        "boolean",
+        "A CloudWatch dashboard `ecr-<environment>` of daily pulls per repository (and "
+        "AccessDenied counts with alerts.cloudTrailLogGroup).",
+        True,
+    ),
+    Key(
         "alerts",
         "object",
         "Scan-finding and access-denied alerts for this stack's repositories (see Alerts keys).",
@@ -413,6 +420,7 @@ class StackSettings:
     kms_key_parameter: str
     ssm_parameter_prefix: str
     services: tuple[RepositorySettings, ...]
+    dashboard: bool = True
     alerts: AlertSettings | None = None
     registry_scanning: RegistryScanningSettings | None = None
     replication_regions: tuple[str, ...] = ()
@@ -564,6 +572,7 @@ def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSet
         kms_key_parameter=values["kmsKeyParameter"],
         ssm_parameter_prefix=values["ssmParameterPrefix"],
         services=services,
+        dashboard=values["dashboard"],
         alerts=_alerts(values["alerts"], problems),
         registry_scanning=_registry_scanning(values["registryScanning"], problems),
         replication_regions=tuple(values["replicationRegions"]),

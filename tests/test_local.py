@@ -22,6 +22,7 @@ ENDPOINT_OF = {
     "cloudwatch/eventTarget": "events",
     "cloudwatch/logMetricFilter": "logs",
     "cloudwatch/metricAlarm": "cloudwatch",
+    "cloudwatch/dashboard": "cloudwatch",
     "index/getCallerIdentity": "sts",
 }
 

@@ -17,6 +17,7 @@ PARAMETER = "aws:ssm/parameter:Parameter"
 COMPONENT = "ecr:index:EcrRepository"
 IAM_POLICY = "aws:iam/policy:Policy"
 PER_SERVICE = 7  # the component and its six children
+PER_STACK = 1  # the dashboard
 GET_PARAMETER = "aws:ssm/getParameter:getParameter"
 CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 STACKS = ("dev", "staging", "prod")
@@ -40,7 +41,7 @@ def test_one_component_with_six_children_per_service(stack_run):
         (IAM_POLICY, "fileflow-push"),
         (PARAMETER, "fileflow-url"),
     ]
-    assert len(run.resources) == PER_SERVICE
+    assert len(run.resources) == PER_SERVICE + PER_STACK
     assert not any(r.import_id for r in run.resources)
 
 
@@ -128,7 +129,7 @@ def test_kms_parameter_and_account_are_read_once_per_stack(count):
     services = {f"svc-{i:02d}": {} for i in range(count)}
     run = run_program("dev", {"ecr:services": services})
     assert len(run.of_type(REPOSITORY)) == count
-    assert len(run.resources) == PER_SERVICE * count
+    assert len(run.resources) == PER_SERVICE * count + PER_STACK
     assert len(run.invoked(GET_PARAMETER)) == 1
     assert len(run.invoked(CALLER_IDENTITY)) == 1
     assert sorted(run.outputs["repositories"]) == sorted(services)

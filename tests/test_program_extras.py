@@ -11,6 +11,7 @@ REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 IAM_POLICY = "aws:iam/policy:Policy"
 TOPIC = "aws:sns/topic:Topic"
 RULE = "aws:cloudwatch/eventRule:EventRule"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 SERVICES = {"fileflow": {}, "billing": {}, "batch-jobs": {}}
 ALERTS = {
     "minSeverity": "HIGH",
@@ -105,8 +106,8 @@ def test_registry_settings_are_created_once_per_stack(full):
     )
 
 
-def test_nothing_per_stack_without_config():
-    run = run_program("dev")
+def test_only_the_dashboard_per_stack_without_config():
+    run = run_program("dev", {"ecr:dashboard": False})
     assert {r.type for r in run.resources} == {
         "ecr:index:EcrRepository",
         REPOSITORY,
@@ -116,6 +117,27 @@ def test_nothing_per_stack_without_config():
         IAM_POLICY,
     }
     assert "alertTopicArn" not in run.outputs
+    (dashboard,) = run_program("dev").of_type(DASHBOARD)
+    assert dashboard.inputs["dashboardName"] == "ecr-dev"
+
+
+def test_dashboard_shows_pulls_per_repository_and_access_denied_with_alerts(full):
+    (dashboard,) = full.of_type(DASHBOARD)
+    assert dashboard.inputs["dashboardName"] == "ecr-staging"
+    pulls, denied = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
+    assert pulls["properties"]["region"] == "ap-northeast-2"
+    assert pulls["properties"]["metrics"] == [
+        ["AWS/ECR", "RepositoryPullCount", "RepositoryName", name] for name in sorted(SERVICES)
+    ]
+    assert denied["properties"]["metrics"] == [["ECR/Security", "ECRUnauthorizedAttempts"]]
+
+
+def test_dashboard_region_comes_from_the_provider_when_config_has_none():
+    run = run_program("dev", {"aws:region": None})
+    assert len(run.invoked("aws:index/getRegion:getRegion")) == 1
+    (dashboard,) = run.of_type(DASHBOARD)
+    widget = json.loads(dashboard.inputs["dashboardBody"])["widgets"][0]
+    assert widget["properties"]["region"] == "ap-northeast-2"
 
 
 def test_per_service_iam_policies_are_scoped_to_the_repository(full):

@@ -143,7 +143,7 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"scanOnPsh": "true"},
-            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, costCenter, dataClass',
+            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, costCenter, dashboard, dataClass',
         ),
         ({"services": "[1]"}, "ecr:services = [1]: must be an object"),
         ({"services": "{}"}, "ecr:services has no services"),
