@@ -59,6 +59,7 @@ def test_seed_creates_the_key_and_parameter_once(aws):
     kms = session.client("kms", endpoint_url=endpoint)
     assert ssm.get_parameter(Name=KMS_PARAMETER)["Parameter"]["Value"] == arn
     assert kms.describe_key(KeyId=arn)["KeyMetadata"]["Enabled"] is True
+    assert kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"] is True
     assert seed(endpoint, REGION) == arn
     assert len(kms.list_keys()["Keys"]) == 1
 

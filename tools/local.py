@@ -112,6 +112,7 @@ def seed(endpoint: str, region: str) -> str:
     except (ssm.exceptions.ParameterNotFound, kms.exceptions.NotFoundException):
         pass
     key = kms.create_key(Description="Local ECR image encryption key (emulator)")["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])  # the seed's checklist: automatic rotation on
     ssm.put_parameter(Name=KMS_PARAMETER, Value=key["Arn"], Type="String", Overwrite=True)
     return str(key["Arn"])
 
