@@ -111,10 +111,11 @@ def test_analyze_stack_flags_repositories_without_lifecycle(pack):
 # --- program x pack ------------------------------------------------------------------------------
 
 
-def program_resources(stack):
+def program_resources(stack, overrides=None):
+    """What the engine would hand the pack for the program's resources in `stack`."""
     return [
         Resource(r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies)
-        for r in run_program(stack).resources
+        for r in run_program(stack, overrides).resources
     ]
 
 
@@ -257,10 +258,7 @@ def test_program_grants_and_exclusions_are_judged_against_the_allowlists(pack):
             "imageTagMutabilityExclusions": ["latest"],
         }
     }
-    resources = [
-        Resource(r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies)
-        for r in run_program("prod", {"ecr:services": extras}).resources
-    ]
+    resources = program_resources("prod", {"ecr:services": extras})
     found = pack.preview(resources)
     assert {d.policy for d in found} == {
         "ecr-repository-immutable-tags-in-production",
