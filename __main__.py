@@ -12,7 +12,7 @@ from components.dashboard import dashboard_body
 from components.documents import to_json
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
-from components.settings import SettingsError, load_settings, stack_config
+from components.settings import SettingsError, kms_key_arn_problem, load_settings, stack_config
 
 region = pulumi.Config("aws").get("region")
 try:
@@ -22,8 +22,22 @@ except SettingsError as error:
     raise pulumi.RunError(str(error)) from None
 
 # Read once per stack, however many services: one engine round trip each, not one per service.
-kms_key_arn = aws.ssm.get_parameter_output(name=settings.kms_key_parameter).value
 account_id = aws.get_caller_identity_output().account_id
+region_name = pulumi.Output.from_input(region or aws.get_region_output().region)
+
+
+def checked_key_arn(values: list[str]) -> str:
+    value, region_value, account = values
+    problem = kms_key_arn_problem(settings.kms_key_parameter, value, region_value, account)
+    if problem:
+        raise pulumi.RunError(problem)
+    return value
+
+
+# Every resource that uses the key waits for this check, so a bad value registers nothing.
+kms_key_arn = pulumi.Output.all(
+    aws.ssm.get_parameter_output(name=settings.kms_key_parameter).value, region_name, account_id
+).apply(checked_key_arn)
 names = [service.name for service in settings.services]
 
 repositories = {
@@ -49,7 +63,7 @@ if settings.alerts is not None:
             repositories=names,
             min_severity=settings.alerts.min_severity,
             emails=settings.alerts.emails,
-            cloudtrail_log_group=settings.alerts.cloudtrail_log_group,
+            cloudtrail_log_group=settings.alerts.cloud_trail_log_group,
             kms_key_arn=kms_key_arn,
             account_id=account_id,
             tags=settings.shared_tags("ecr-alerts"),
@@ -70,11 +84,11 @@ if settings.registry_scanning or settings.replication_regions or settings.pull_t
     )
 
 if settings.dashboard:
-    access_denied = bool(settings.alerts and settings.alerts.cloudtrail_log_group)
+    access_denied = bool(settings.alerts and settings.alerts.cloud_trail_log_group)
     aws.cloudwatch.Dashboard(
         "ecr-dashboard",
         dashboard_name=f"ecr-{settings.environment}",
-        dashboard_body=pulumi.Output.from_input(region or aws.get_region_output().region).apply(
+        dashboard_body=region_name.apply(
             lambda name: to_json(dashboard_body(name, names, access_denied))
         ),
     )

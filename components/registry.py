@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import PullThroughCacheRule, RegistryScanningSettings
+from components.settings import PullThroughCacheRule, RegistryScanningConfig
 
 TYPE_TOKEN = "ecr:index:EcrRegistry"
 
@@ -20,7 +20,7 @@ class EcrRegistryArgs:
     account_id: pulumi.Input[str]
     repositories: Sequence[str]
     """Names of this stack's repositories: what replication copies."""
-    scanning: RegistryScanningSettings | None = None
+    scanning: RegistryScanningConfig | None = None
     replication_regions: Sequence[str] = ()
     pull_through_cache: Sequence[PullThroughCacheRule] = ()
 

@@ -11,14 +11,9 @@ import pulumi_aws as aws
 from components.access import pull_policy, push_policy, repository_policy
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
-from components.settings import RepositorySettings
+from components.settings import RepositorySettings, iam_policy_name
 
 TYPE_TOKEN = "ecr:index:EcrRepository"
-
-
-def iam_policy_name(service: str, access: str) -> str:
-    """`ecr-<service>-push`; IAM names allow no `/`, so namespaced services use `-`."""
-    return f"ecr-{service.replace('/', '-')}-{access}"
 
 
 @dataclass(frozen=True)

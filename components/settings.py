@@ -1,41 +1,58 @@
 """Stack config -> typed, validated settings.
 
-The whole `ecr:` namespace is parsed here before the program registers a single resource. Every
-problem is collected and reported at once, each naming the key, the value and what is allowed, so a
-typo costs one `pulumi preview`, not one per mistake. Nothing in this module creates resources.
+The `ecr:` namespace is declared once, as the pydantic models below: each field carries its type,
+default, constraints and description. The README's configuration reference, the editor schema
+(`schema/stack-config.schema.json`) and `Pulumi.yaml`'s declarations are generated from them
+(`make docs`). Everything is validated before the program registers a single resource, and every
+problem is reported at once, one line each, naming the key, the value and what is allowed.
 
-The keys are declared once, in `STACK_KEYS` and `SERVICE_KEYS`; the README's config reference and
-the checks against `Pulumi.yaml` are derived from these declarations.
+Every constraint mirrors a rule AWS or the AWS provider enforces (cited beside it), so a config
+that passes here passes the provider's validators at `pulumi preview`. Patterns spell out ASCII
+classes (`[0-9]`, never `\\d`): Python and Rust regexes let `\\d` match any script's digits.
+Nothing in this module creates resources.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar, get_args
+
+from annotated_types import Ge, Le
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components.config_messages import Allowed, Formatter, key, show
 
 NAMESPACE = "ecr"
-ENVIRONMENTS = ("dev", "staging", "prod")
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 PRODUCTION = "prod"
-MUTABILITIES = ("MUTABLE", "IMMUTABLE")
-SEVERITIES = ("CRITICAL", "HIGH")
-SCAN_TYPES = ("BASIC", "ENHANCED")
-SCAN_FREQUENCIES = {
-    "BASIC": ("SCAN_ON_PUSH", "MANUAL"),
-    "ENHANCED": ("SCAN_ON_PUSH", "CONTINUOUS_SCAN"),
-}
 # Public AWS regions (commercial partition) as of 2026; replication targets must be one of them.
-AWS_REGIONS = (
+Region = Literal[
     "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
     "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
     "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
     "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
     "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
     "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-)  # fmt: skip
+]  # fmt: skip
+AWS_REGIONS: tuple[str, ...] = get_args(Region)
 # Upstreams ECR pull-through cache supports, and whether they need a Secrets Manager credential.
+Upstream = Literal[
+    "public.ecr.aws", "registry.k8s.io", "quay.io", "registry-1.docker.io", "ghcr.io",
+    "registry.gitlab.com", "mcr.microsoft.com",
+]  # fmt: skip
 PULL_THROUGH_UPSTREAMS = {
     "public.ecr.aws": False,
     "registry.k8s.io": False,
@@ -45,321 +62,336 @@ PULL_THROUGH_UPSTREAMS = {
     "registry.gitlab.com": True,
     "mcr.microsoft.com": False,
 }
-# AWS limits: ImageTagMutabilityExclusionFilter allows 1..5 filters of [0-9a-zA-Z._*-]{1,128}.
-MAX_EXCLUSION_FILTERS = 5
+SCAN_FREQUENCIES = {
+    "BASIC": ("SCAN_ON_PUSH", "MANUAL"),
+    "ENHANCED": ("SCAN_ON_PUSH", "CONTINUOUS_SCAN"),
+}
+COMPONENT_TAG = "container-registry"
+"""The `Component` tag on everything this program creates (how the audit tells ours apart)."""
 
-# ECR's repository naming rule (CreateRepository API reference): 2..256 characters, lowercase
-# alphanumerics separated by single `.`, `_` or `-`, optionally in `/`-separated namespaces.
-_REPOSITORY_NAME = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-# SSM parameter names (PutParameter): a fully qualified path of a-zA-Z0-9_.- segments.
-_SSM_PATH = re.compile(r"(?:/[A-Za-z0-9_.-]+)+")
-_ACCOUNT_ID = re.compile(r"\d{12}")
-_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
-_TAG_FILTER = re.compile(r"[0-9A-Za-z._*-]{1,128}")
-# ScanningRepositoryFilter: repository name characters plus the * wildcard.
-_SCAN_FILTER = re.compile(r"[a-z0-9*](?:[a-z0-9._/*-]){0,254}")
-_CACHE_PREFIX = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
-_SECRET_ARN = re.compile(
-    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+"
-)
-_LOG_GROUP = re.compile(r"[\w#/.-]{1,512}")
-_EMAIL_LIST_MAX = 20
+# IAM CreatePolicy: PolicyName is at most 128 characters; ours are `ecr-<service>-push|pull`.
+IAM_POLICY_NAME_MAX = 128
+MAX_SERVICE_NAME = IAM_POLICY_NAME_MAX - len("ecr--push")
+# SSM PutParameter: a name has at most 15 levels of hierarchy and 1011 characters.
+SSM_MAX_LEVELS = 15
+SSM_MAX_NAME = 1011
 
-Check = Callable[[Any], "str | None"]
-"""Returns None when a value is acceptable, else a sentence saying what is allowed."""
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Key:
-    """One config key: its JSON type, its default, what it means and what values it takes."""
-
-    name: str
-    type: str
-    """`string`, `integer`, `boolean`, `array` or `object`, as the value is after JSON decoding."""
-    description: str
-    default: Any = None
-    """The default; None means required, or derived when `default_doc` says so."""
-    default_doc: str = ""
-    """How the default reads in docs when it is not a literal (e.g. derived from environment)."""
-    check: Check | None = None
-
-    @property
-    def documented_default(self) -> str:
-        if self.default_doc:
-            return self.default_doc
-        if self.default is None:
-            return "required"
-        return f"`{json.dumps(self.default)}`"
+def _unique(values: list[T]) -> list[T]:
+    repeated = sorted({json.dumps(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise PydanticCustomError(
+            "unique", "lists {repeated} more than once", {"repeated": ", ".join(repeated)}
+        )
+    return values
 
 
-def _int_in(low: int, high: int) -> Check:
-    return lambda v: None if low <= v <= high else f"must be an integer from {low} to {high}"
+Unique = AfterValidator(_unique)
+"""A list's items are distinct."""
 
 
-def _one_of(*allowed: str) -> Check:
-    return lambda v: None if v in allowed else f"must be one of {', '.join(allowed)}"
-
-
-def _matches(pattern: re.Pattern[str], what: str) -> Check:
-    return lambda v: None if pattern.fullmatch(v) else f"must be {what}"
-
-
-def _non_empty(v: str) -> str | None:
-    return None if v.strip() else "must be a non-empty string"
-
-
-def _list_of(pattern: re.Pattern[str], what: str, most: int | None = None) -> Check:
-    """A list of unique strings each matching `pattern`, at most `most` of them."""
-
-    def check(values: list[Any]) -> str | None:
-        limit = f", at most {most}" if most is not None else ""
-        if (
-            not all(isinstance(v, str) and pattern.fullmatch(v) for v in values)
-            or len(set(values)) != len(values)
-            or (most is not None and len(values) > most)
-        ):
-            return f"must be a list of unique {what}{limit}"
-        return None
-
-    return check
-
-
-def _regions(values: list[Any]) -> str | None:
-    unknown = [v for v in values if v not in AWS_REGIONS]
-    # ECR replication: at most 25 unique destinations.
-    if unknown or len(set(values)) != len(values) or len(values) > 25:
-        return f"must be a list of at most 25 unique AWS regions ({', '.join(AWS_REGIONS)})"
-    return None
-
-
-_REPOSITORY_KEYS = (
-    Key(
-        "imageTagMutability",
-        "string",
-        "Tag mutability of the repositories: MUTABLE or IMMUTABLE.",
-        default_doc="`IMMUTABLE` in prod, `MUTABLE` elsewhere",
-        check=_one_of(*MUTABILITIES),
+# ECR CreateRepository: repositoryName is 2-256 characters of lowercase alphanumerics separated by
+# single `.`, `_` or `-` (AWS also allows `__` and `--`; we keep single separators), optionally
+# namespaced with `/`. Ours are also IAM policy names (see MAX_SERVICE_NAME).
+ServiceName = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+        min_length=2,
+        max_length=MAX_SERVICE_NAME,
     ),
-    Key("scanOnPush", "boolean", "Scan every image for vulnerabilities when it is pushed.", True),
-    Key(
-        "lifecyclePolicyMaxImageCount",
-        "integer",
-        "How many images whose tags start with `v` to keep (1-10000); older ones expire.",
+    Allowed(
+        f"service names are ECR repository names of 2-{MAX_SERVICE_NAME} characters (the IAM "
+        "policy `ecr-<service>-push` is limited to 128): lowercase letters and digits separated "
+        "by single . _ -, optionally namespaced with /"
+    ),
+]
+# A string matching an (anchored, ASCII-only) pattern; `Allowed` words the message.
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254),
+    Allowed("must be an e-mail address"),
+]
+# AWS tag values: at most 256 characters.
+NonEmpty = Annotated[
+    str, StringConstraints(pattern=r"\S", max_length=256), Allowed("must be a non-empty string")
+]
+# SSM parameter names: `/`-separated segments of a-zA-Z0-9_.- (levels are checked with the name).
+SsmPath = Annotated[
+    str,
+    StringConstraints(pattern=r"^(?:/[A-Za-z0-9_.-]+)+$", max_length=900),
+    Allowed("must be an SSM parameter path such as /shared/ecr"),
+]
+AccountId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{12}$"), Allowed("must be a 12-digit AWS account id")
+]
+OrganizationId = Annotated[
+    str,
+    StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$"),
+    Allowed("must be an AWS Organization id such as o-a1b2c3d4e5"),
+]
+# ImageTagMutabilityExclusionFilter (ECR API): [0-9a-zA-Z._*-]{1,128}; the provider also allows at
+# most 2 `*` per filter (terraform-provider-aws internal/service/ecr/repository.go).
+TagFilter = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[0-9a-zA-Z._-]*(?:\*[0-9a-zA-Z._-]*){0,2}$", min_length=1, max_length=128
+    ),
+    Allowed("must be 1-128 of 0-9 a-z A-Z . _ - with at most 2 `*` (ECR tag-mutability filters)"),
+]
+# ScanningRepositoryFilter (ECR API, and the provider's registry_scanning_configuration.go).
+ScanFilter = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9*](?:[._/a-z0-9*-]?[a-z0-9*]+)*$", max_length=255),
+    Allowed(
+        "must be a repository-name wildcard such as * or team-* (ECR: lowercase letters, digits "
+        "and *, single . _ - / between them, at most 255 characters)"
+    ),
+]
+# PullThroughCacheRule ecrRepositoryPrefix: 2-30 characters of the repository-name alphabet.
+CachePrefix = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", min_length=2, max_length=30),
+    Allowed("pull-through cache prefixes are 2-30 lowercase letters, digits, . _ -"),
+]
+SecretArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:"
+        r"ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+$"
+    ),
+    Allowed("must be a Secrets Manager ARN of a secret named ecr-pullthroughcache/..."),
+]
+# CloudWatch Logs log group names: 1-512 of a-zA-Z0-9 _ - / . #.
+LogGroup = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_/.#-]{1,512}$"),
+    Allowed("must be a CloudWatch log group name"),
+]
+
+
+def derived(doc: str) -> dict[str, Any]:
+    """Marks a field whose default depends on other keys; `doc` is how the docs show it."""
+    return {"x-default": doc}
+
+
+class _Config(BaseModel):
+    """Config models: camelCase keys as in the stack file, unknown keys refused, no coercion
+    (`"yes"` is not a boolean, `true` is not a number)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        strict=True,
+        frozen=True,
+    )
+
+
+# ECR lifecycle rules: countNumber of imageCountMoreThan is 1..10000.
+KeepCount = Annotated[int, Ge(1), Le(10000)]
+# ECR requires countNumber >= 1; the upper bound (ten years) is ours, to catch typos.
+ExpiryDays = Annotated[int, Ge(1), Le(3650)]
+Mutability = Literal["MUTABLE", "IMMUTABLE"]
+
+
+class RepositoryDefaults(_Config):
+    """The repository keys: set stack-wide, overridable per service."""
+
+    image_tag_mutability: Mutability | None = Field(
+        None,
+        description="Tag mutability of the repositories: MUTABLE or IMMUTABLE (prod: IMMUTABLE "
+        "only; let named tags move with imageTagMutabilityExclusions).",
+        json_schema_extra=derived("`IMMUTABLE` in prod, `MUTABLE` elsewhere"),
+    )
+    scan_on_push: bool = Field(True, description="Scan every image for vulnerabilities on push.")
+    lifecycle_policy_max_image_count: KeepCount = Field(
         30,
-        # ECR lifecycle rules: countNumber for imageCountMoreThan is 1..10000.
-        check=_int_in(1, 10000),
-    ),
-    Key(
-        "untaggedImageExpiryDays",
-        "integer",
-        "Days after which untagged images expire (1-3650).",
-        7,
-        # ECR requires countNumber >= 1; the upper bound (ten years) is ours, to catch typos.
-        check=_int_in(1, 3650),
-    ),
-)
+        description="How many images whose tags start with `v` to keep (1-10000); older ones "
+        "expire.",
+    )
+    untagged_image_expiry_days: ExpiryDays = Field(
+        7, description="Days after which untagged images expire (1-3650)."
+    )
 
-_SERVICE_ONLY_KEYS = (
-    Key(
-        "imageTagMutabilityExclusions",
-        "array",
-        "Wildcard tag filters (e.g. `latest`, `cache-*`) exempt from the tag mutability setting: "
-        "IMMUTABLE becomes IMMUTABLE_WITH_EXCLUSION, MUTABLE becomes MUTABLE_WITH_EXCLUSION.",
-        [],
-        check=_list_of(_TAG_FILTER, "tag filters of 0-9 a-z A-Z . _ * -", MAX_EXCLUSION_FILTERS),
-    ),
-    Key(
-        "pullAccounts",
-        "array",
-        "12-digit AWS account ids whose principals may pull (pull actions only).",
-        [],
-        check=_list_of(_ACCOUNT_ID, "12-digit account ids"),
-    ),
-    Key(
-        "pullOrganizationId",
-        "string",
-        "AWS Organization id (o-...) whose principals may pull (aws:PrincipalOrgID condition).",
-        default_doc="none",
-        check=_matches(_ORGANIZATION_ID, "an AWS Organization id such as o-a1b2c3d4e5"),
-    ),
-    Key(
-        "adopt",
-        "boolean",
-        "Import the existing repository, its policies and URL parameter instead of creating them "
-        "(migration from Terraform; see the runbook).",
-        False,
-    ),
-    Key(
-        "forceDelete",
-        "boolean",
-        "Let a destroy delete the repository with its images. Refused in prod.",
-        False,
-    ),
-)
 
-STACK_KEYS: tuple[Key, ...] = (
-    Key(
-        "environment",
-        "string",
-        "Deployment environment: dev, staging or prod (prod: protection, immutable tags).",
-        check=_one_of(*ENVIRONMENTS),
-    ),
-    Key(
-        "owner",
-        "string",
-        "Owner e-mail, tag `Owner`.",
-        "platform-team@ryuqqq.com",
-        check=_matches(_EMAIL, "an e-mail address"),
-    ),
-    Key("costCenter", "string", "Tag `CostCenter`.", "engineering", check=_non_empty),
-    Key(
-        "lifecycleStage",
-        "string",
-        "Tag `Lifecycle`.",
-        default_doc="`production` in prod, else the environment name",
-        check=_non_empty,
-    ),
-    Key("dataClass", "string", "Tag `DataClass`.", "confidential", check=_non_empty),
-    *_REPOSITORY_KEYS,
-    Key(
-        "kmsKeyParameter",
-        "string",
-        "SSM parameter holding the ARN of the customer-managed KMS key that encrypts images.",
+def _override(name: str) -> Any:
+    """A service's override of the repository key `name`: unset means the stack's value."""
+    description = RepositoryDefaults.model_fields[name].description
+    return Field(None, description=description, json_schema_extra=derived("the stack's value"))
+
+
+class ServiceConfig(_Config):
+    """`services.<name>`: overrides of the repository keys, and the per-service keys."""
+
+    image_tag_mutability: Mutability | None = _override("image_tag_mutability")
+    scan_on_push: bool | None = _override("scan_on_push")
+    lifecycle_policy_max_image_count: KeepCount | None = _override(
+        "lifecycle_policy_max_image_count"
+    )
+    untagged_image_expiry_days: ExpiryDays | None = _override("untagged_image_expiry_days")
+    # ECR: 1..5 ImageTagMutabilityExclusionFilters.
+    image_tag_mutability_exclusions: Annotated[list[TagFilter], Unique] = Field(
+        [],
+        max_length=5,
+        description="Wildcard tag filters (e.g. `latest`, `cache-*`, at most 5) exempt from the "
+        "tag mutability setting: IMMUTABLE becomes IMMUTABLE_WITH_EXCLUSION, MUTABLE becomes "
+        "MUTABLE_WITH_EXCLUSION.",
+    )
+    pull_accounts: Annotated[list[AccountId], Unique] = Field(
+        [], description="12-digit AWS account ids whose principals may pull (pull actions only)."
+    )
+    pull_organization_id: OrganizationId | None = Field(
+        None,
+        description="AWS Organization id (o-...) whose principals may pull "
+        "(aws:PrincipalOrgID condition).",
+        json_schema_extra=derived("none"),
+    )
+    adopt: bool = Field(
+        False,
+        description="Import the existing repository, its policies and URL parameter instead of "
+        "creating them (migration from Terraform; see the runbook).",
+    )
+    force_delete: bool = Field(
+        False,
+        description="Let a destroy delete the repository with its images. Refused in prod and "
+        "with adopt.",
+    )
+
+
+class AlertsConfig(_Config):
+    """`alerts`: scan-finding and access-denied alerts."""
+
+    min_severity: Literal["CRITICAL", "HIGH"] = Field(
+        "CRITICAL", description="Lowest scan-finding severity that alerts: CRITICAL or HIGH."
+    )
+    emails: Annotated[list[Email], Unique] = Field(
+        [],
+        max_length=20,
+        description="E-mail addresses subscribed to the alert topic (at most 20; each confirms "
+        "by mail).",
+    )
+    cloud_trail_log_group: LogGroup | None = Field(
+        None,
+        description="CloudWatch log group of the account's CloudTrail: adds an alarm when ECR "
+        "returns AccessDenied more than 5 times in 5 minutes.",
+        json_schema_extra=derived("none"),
+    )
+
+
+class ScanningRule(_Config):
+    """One item of `registryScanning.rules`."""
+
+    frequency: Literal["SCAN_ON_PUSH", "CONTINUOUS_SCAN", "MANUAL"] = Field(
+        "SCAN_ON_PUSH",
+        description="SCAN_ON_PUSH or MANUAL with BASIC; SCAN_ON_PUSH or CONTINUOUS_SCAN with "
+        "ENHANCED.",
+    )
+    # ScanningRepositoryFilterList: at most 100 filters per rule.
+    filters: Annotated[list[ScanFilter], Unique] = Field(
+        ["*"], min_length=1, max_length=100, description="Repository-name wildcards (1-100)."
+    )
+
+
+def _default_rules() -> list[ScanningRule]:
+    return [ScanningRule()]
+
+
+class RegistryScanningConfig(_Config):
+    """`registryScanning`: the registry-wide scanning configuration."""
+
+    type: Literal["BASIC", "ENHANCED"] = Field(
+        "BASIC", description="BASIC or ENHANCED (Amazon Inspector)."
+    )
+    # PutRegistryScanningConfiguration: at most 2 rules.
+    rules: list[ScanningRule] = Field(
+        default_factory=_default_rules,
+        min_length=1,
+        max_length=2,
+        description="1-2 rules of {frequency, filters}.",
+        json_schema_extra=derived('`[{"frequency": "SCAN_ON_PUSH", "filters": ["*"]}]`'),
+    )
+
+
+class PullThroughCacheConfig(_Config):
+    """`pullThroughCache.<prefix>`: one pull-through cache rule."""
+
+    upstream: Upstream = Field(
+        description=f"Upstream registry: {', '.join(PULL_THROUGH_UPSTREAMS)}."
+    )
+    credential_arn: SecretArn | None = Field(
+        None,
+        description="Secrets Manager secret (name prefix ecr-pullthroughcache/), required for "
+        + ", ".join(u for u, needed in PULL_THROUGH_UPSTREAMS.items() if needed)
+        + ".",
+        json_schema_extra=derived("none"),
+    )
+
+
+class StackConfig(RepositoryDefaults):
+    """The whole `ecr:` namespace of a stack."""
+
+    environment: Environment = Field(
+        description="Deployment environment: dev, staging or prod (prod: protection, immutable "
+        "tags, no forceDelete)."
+    )
+    owner: Email = Field("platform-team@ryuqqq.com", description="Owner e-mail, tag `Owner`.")
+    cost_center: NonEmpty = Field("engineering", description="Tag `CostCenter`.")
+    lifecycle_stage: NonEmpty | None = Field(
+        None,
+        description="Tag `Lifecycle`.",
+        json_schema_extra=derived("`production` in prod, else the environment name"),
+    )
+    data_class: NonEmpty = Field("confidential", description="Tag `DataClass`.")
+    kms_key_parameter: SsmPath = Field(
         "/shared/kms/ecs-secrets-key-arn",
-        check=_matches(_SSM_PATH, "an SSM parameter path such as /shared/kms/key-arn"),
-    ),
-    Key(
-        "ssmParameterPrefix",
-        "string",
-        "Path under which each repository URL is published as `<prefix>/<service>-repository-url`.",
+        description="SSM parameter holding the ARN of the customer-managed KMS key that encrypts "
+        "images (a full key ARN in the stack's region and account, checked at every run).",
+    )
+    ssm_parameter_prefix: SsmPath = Field(
         "/shared/ecr",
-        check=_matches(_SSM_PATH, "an SSM parameter path such as /shared/ecr"),
-    ),
-    Key(
-        "services",
-        "object",
-        "Map of service name -> its settings: overrides of the repository keys above and the "
-        "per-service keys below; one repository per service.",
-    ),
-    Key(
-        "dashboard",
-        "boolean",
-        "A CloudWatch dashboard `ecr-<environment>` of daily pulls per repository (and "
-        "AccessDenied counts with alerts.cloudTrailLogGroup).",
+        description="Path under which each repository URL is published as "
+        "`<prefix>/<service>-repository-url`.",
+    )
+    services: dict[ServiceName, ServiceConfig | None] = Field(
+        min_length=1,
+        description="Map of service name -> its settings: overrides of the repository keys above "
+        "and the per-service keys below; one repository per service.",
+    )
+    dashboard: bool = Field(
         True,
-    ),
-    Key(
-        "alerts",
-        "object",
-        "Scan-finding and access-denied alerts for this stack's repositories (see Alerts keys).",
-        default_doc="off",
-    ),
-    Key(
-        "registryScanning",
-        "object",
-        "Registry-wide scanning configuration (see Registry scanning keys).",
-        default_doc="unmanaged",
-    ),
-    Key(
-        "replicationRegions",
-        "array",
-        "Regions to replicate this stack's repositories to (disaster recovery).",
+        description="A CloudWatch dashboard `ecr-<environment>` of daily pulls per repository "
+        "(and AccessDenied counts with alerts.cloudTrailLogGroup).",
+    )
+    alerts: AlertsConfig | None = Field(
+        None,
+        description="Scan-finding and access-denied alerts for this stack's repositories "
+        "(see Alerts keys).",
+        json_schema_extra=derived("off"),
+    )
+    registry_scanning: RegistryScanningConfig | None = Field(
+        None,
+        description="Registry-wide scanning configuration (see Registry scanning keys).",
+        json_schema_extra=derived("unmanaged"),
+    )
+    # ECR replication: at most 25 unique destinations.
+    replication_regions: Annotated[list[Region], Unique] = Field(
         [],
-        check=_regions,
-    ),
-    Key(
-        "pullThroughCache",
-        "object",
-        "Map of repository prefix -> {upstream, credentialArn}: pull-through cache rules.",
-        default_doc="none",
-    ),
-)
-
-SERVICE_KEYS: tuple[Key, ...] = _REPOSITORY_KEYS + _SERVICE_ONLY_KEYS
-"""The keys allowed under `services.<name>`."""
-
-ALERT_KEYS: tuple[Key, ...] = (
-    Key(
-        "minSeverity",
-        "string",
-        "Lowest scan-finding severity that alerts: CRITICAL or HIGH.",
-        "CRITICAL",
-        check=_one_of(*SEVERITIES),
-    ),
-    Key(
-        "emails",
-        "array",
-        "E-mail addresses subscribed to the alert topic (each confirms by mail).",
-        [],
-        check=_list_of(_EMAIL, "e-mail addresses", _EMAIL_LIST_MAX),
-    ),
-    Key(
-        "cloudTrailLogGroup",
-        "string",
-        "CloudWatch log group of the account's CloudTrail: adds an alarm when ECR returns "
-        "AccessDenied more than 5 times in 5 minutes.",
-        default_doc="none",
-        check=_matches(_LOG_GROUP, "a CloudWatch log group name"),
-    ),
-)
-
-SCANNING_KEYS: tuple[Key, ...] = (
-    Key(
-        "type",
-        "string",
-        "BASIC or ENHANCED (Amazon Inspector).",
-        "BASIC",
-        check=_one_of(*SCAN_TYPES),
-    ),
-    Key(
-        "rules",
-        "array",
-        "List of {frequency, filters}: frequency SCAN_ON_PUSH, CONTINUOUS_SCAN (ENHANCED) or "
-        "MANUAL (BASIC); filters are repository-name wildcards.",
-        default_doc='`[{"frequency": "SCAN_ON_PUSH", "filters": ["*"]}]`',
-    ),
-)
-
-SCANNING_RULE_KEYS: tuple[Key, ...] = (
-    Key("frequency", "string", "SCAN_ON_PUSH, CONTINUOUS_SCAN or MANUAL.", "SCAN_ON_PUSH"),
-    Key(
-        "filters",
-        "array",
-        "Repository-name wildcards.",
-        ["*"],
-        check=_list_of(_SCAN_FILTER, "repository-name wildcards such as * or team-*", 100),
-    ),
-)
-
-PULL_THROUGH_KEYS: tuple[Key, ...] = (
-    Key(
-        "upstream",
-        "string",
-        f"Upstream registry: {', '.join(PULL_THROUGH_UPSTREAMS)}.",
-        check=_one_of(*PULL_THROUGH_UPSTREAMS),
-    ),
-    Key(
-        "credentialArn",
-        "string",
-        "Secrets Manager secret (name prefix ecr-pullthroughcache/) for upstreams that need one.",
-        default_doc="none",
-        check=_matches(
-            _SECRET_ARN, "a Secrets Manager ARN of a secret named ecr-pullthroughcache/..."
-        ),
-    ),
-)
-
-_STACK_KEYS_BY_NAME = {k.name: k for k in STACK_KEYS}
+        max_length=25,
+        description="Regions to replicate this stack's repositories to (disaster recovery), at "
+        "most 25.",
+    )
+    pull_through_cache: dict[CachePrefix, PullThroughCacheConfig] = Field(
+        {},
+        description="Map of repository prefix -> {upstream, credentialArn}: pull-through cache "
+        "rules.",
+        json_schema_extra=derived("none"),
+    )
 
 
-class SettingsError(ValueError):
-    """The stack config is invalid; `problems` lists every reason, one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"invalid stack config ({len(problems)} problem(s)):\n{lines}")
+# --- the settings the program uses ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -383,25 +415,6 @@ class RepositorySettings:
 
 
 @dataclass(frozen=True)
-class AlertSettings:
-    min_severity: str
-    emails: tuple[str, ...]
-    cloudtrail_log_group: str | None
-
-
-@dataclass(frozen=True)
-class ScanningRule:
-    frequency: str
-    filters: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RegistryScanningSettings:
-    type: str
-    rules: tuple[ScanningRule, ...]
-
-
-@dataclass(frozen=True)
 class PullThroughCacheRule:
     prefix: str
     upstream: str
@@ -421,8 +434,8 @@ class StackSettings:
     ssm_parameter_prefix: str
     services: tuple[RepositorySettings, ...]
     dashboard: bool = True
-    alerts: AlertSettings | None = None
-    registry_scanning: RegistryScanningSettings | None = None
+    alerts: AlertsConfig | None = None
+    registry_scanning: RegistryScanningConfig | None = None
     replication_regions: tuple[str, ...] = ()
     pull_through_cache: tuple[PullThroughCacheRule, ...] = ()
 
@@ -443,7 +456,7 @@ class StackSettings:
             "Lifecycle": self.lifecycle_stage,
             "DataClass": self.data_class,
             "Name": name,
-            "Component": "container-registry",
+            "Component": COMPONENT_TAG,
         }
 
     def tags(self, service: str) -> dict[str, str]:
@@ -451,251 +464,211 @@ class StackSettings:
         return self.shared_tags(f"ecr-{service}") | {"Service": service}
 
 
-def _join(path: str, name: str) -> str:
-    """`ecr:` + `owner` -> `ecr:owner`; `ecr:services.api` + `scanOnPush` -> `...api.scanOnPush`."""
-    return f"{path}{name}" if path.endswith(":") else f"{path}.{name}"
+def iam_policy_name(service: str, access: str) -> str:
+    """`ecr-<service>-push`; IAM names allow no `/`, so namespaced services use `-`."""
+    return f"ecr-{service.replace('/', '-')}-{access}"
 
 
-def _show(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+class SettingsError(ValueError):
+    """The stack config is invalid; `problems` lists every reason, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid stack config ({len(problems)} problem(s)):\n{lines}")
 
 
-def _decode(raw: Any, key: Key) -> Any:
-    """The engine passes every top-level value as a string; non-string keys arrive JSON-encoded."""
-    if key.type == "string" or not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw  # the type check below names it
-
-
-def _type_problem(value: Any, key: Key) -> str | None:
-    expected = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
-    # bool is a subclass of int in Python; `true` is not a number in a config file.
-    if isinstance(value, expected[key.type]) and not (
-        key.type == "integer" and isinstance(value, bool)
-    ):
-        return None
-    article = "an" if key.type[0] in "aeiou" else "a"
-    return f"must be {article} {key.type}" + (" (a map)" if key.type == "object" else "")
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def add(self, path: str, value: Any, allowed: str) -> None:
-        self.problems.append(f"{path} = {_show(value)}: {allowed}")
-
-    def value(self, path: str, key: Key, value: Any) -> Any:
-        """The value if it has the key's type and passes its check; otherwise records why and
-        returns the default, so the remaining keys are still checked."""
-        problem = _type_problem(value, key) or (key.check(value) if key.check else None)
-        if problem is None:
-            return value
-        self.add(path, value, problem)
-        return key.default
-
-    def fields(
-        self,
-        path: str,
-        given: Any,
-        keys: tuple[Key, ...],
-        inherited: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any] | None:
-        """Validates a map of `keys` at `path`: unknown keys, types and checks. Unset keys take
-        `inherited`, then their default. None when `given` is not a map at all."""
-        if given is None:
-            given = {}
-        if not isinstance(given, dict):
-            self.add(path, given, "must be a map of " + ", ".join(k.name for k in keys))
-            return None
-        known = {k.name: k for k in keys}
-        for name in sorted(set(given) - set(known)):
-            allowed = ", ".join(sorted(known))
-            self.add(_join(path, name), given[name], f"unknown key; allowed keys are {allowed}")
-        return {
-            key.name: (
-                self.value(_join(path, key.name), key, given[key.name])
-                if key.name in given
-                else (inherited or {}).get(key.name, key.default)
-            )
-            for key in keys
-        }
+# --- loading -------------------------------------------------------------------------------------
 
 
 def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSettings:
-    """Validates the `ecr:` namespace (keys without the prefix, values as the engine passes them).
+    """Validates the `ecr:` namespace (keys without the prefix, values as the engine passes them:
+    strings, structured values JSON-encoded).
 
     `region` is the stack's `aws:region`, which replication must not target. Raises SettingsError
     listing every problem; returns fully resolved settings otherwise.
     """
-    problems = _Collector()
-    decoded = {
-        name: _decode(value, _STACK_KEYS_BY_NAME[name]) if name in _STACK_KEYS_BY_NAME else value
-        for name, value in raw.items()
-    }
-    values = problems.fields(NAMESPACE + ":", decoded, STACK_KEYS) or {}
-    if "environment" not in raw:
-        problems.problems.append(
-            f"{NAMESPACE}:environment is not set: must be one of {', '.join(ENVIRONMENTS)}"
-        )
-    environment = values["environment"]
-    production = environment == PRODUCTION
-    if values["imageTagMutability"] is None:
-        values["imageTagMutability"] = "IMMUTABLE" if production else "MUTABLE"
-    if values["lifecycleStage"] is None:
-        values["lifecycleStage"] = "production" if production else (environment or "")
-    if region and region in values["replicationRegions"]:
-        problems.add(
-            f"{NAMESPACE}:replicationRegions",
-            values["replicationRegions"],
-            f"must not include the stack's own region {region}",
-        )
-
-    services = _services(raw, values, production, problems)
-    # ECR replication: at most 100 repository filters per rule; we use one filter per service.
-    if values["replicationRegions"] and len(services) > 100:
-        problems.add(
-            f"{NAMESPACE}:replicationRegions",
-            values["replicationRegions"],
-            f"replication covers at most 100 services per stack; this stack has {len(services)}",
-        )
-
-    settings = StackSettings(
-        environment=environment,
-        owner=values["owner"],
-        cost_center=values["costCenter"],
-        lifecycle_stage=values["lifecycleStage"],
-        data_class=values["dataClass"],
-        kms_key_parameter=values["kmsKeyParameter"],
-        ssm_parameter_prefix=values["ssmParameterPrefix"],
-        services=services,
-        dashboard=values["dashboard"],
-        alerts=_alerts(values["alerts"], problems),
-        registry_scanning=_registry_scanning(values["registryScanning"], problems),
-        replication_regions=tuple(values["replicationRegions"]),
-        pull_through_cache=_pull_through_cache(values["pullThroughCache"], problems),
-    )
-    if problems.problems:
-        raise SettingsError(problems.problems)
+    try:
+        config = StackConfig.model_validate({k: _decode(k, v) for k, v in raw.items()})
+    except ValidationError as error:
+        raise SettingsError([_MESSAGES.problem(e) for e in error.errors()]) from None
+    settings = _resolve(config)
+    problems = _cross_field_problems(config, settings, region)
+    if problems:
+        raise SettingsError(problems)
     return settings
 
 
-def _services(
-    raw: Mapping[str, Any], stack: Mapping[str, Any], production: bool, problems: _Collector
-) -> tuple[RepositorySettings, ...]:
-    path = f"{NAMESPACE}:services"
-    declared = stack["services"]
-    if "services" not in raw or declared == {}:
-        problems.problems.append(
-            f"{path} has no services: add at least one, e.g. `{path}: {{fileflow: {{}}}}`"
-        )
-        return ()
-    if not isinstance(declared, dict):
-        return ()  # the type problem is already recorded
+_MESSAGES = Formatter(
+    StackConfig,
+    NAMESPACE,
+    missing={
+        ("environment",): f"is not set: must be one of {', '.join(ENVIRONMENTS)}",
+        ("services",): f"has no services: add at least one, e.g. `{NAMESPACE}:services: "
+        "{fileflow: {}}`",
+    },
+)
+_KEYS = {field.alias for field in StackConfig.model_fields.values()}
+# Keys whose values are strings; the engine JSON-encodes the others.
+_STRING_KEYS = {
+    name
+    for name, schema in StackConfig.model_json_schema(by_alias=True)["properties"].items()
+    if {option.get("type") for option in schema.get("anyOf", [schema])} <= {"string", "null"}
+}
 
+
+def _decode(name: str, value: Any) -> Any:
+    """Undecodable values are passed on as they are, and the type check names them."""
+    if not isinstance(value, str) or name in _STRING_KEYS or name not in _KEYS:
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):  # bad JSON, a number over 4,300 digits, deep nesting
+        return value
+
+
+def _resolve(config: StackConfig) -> StackSettings:
+    production = config.environment == PRODUCTION
+    stack_mutability = config.image_tag_mutability or ("IMMUTABLE" if production else "MUTABLE")
     services = []
-    for name in sorted(declared):
-        service_path = f"{path}.{name}"
-        if not _REPOSITORY_NAME.fullmatch(name) or not 2 <= len(name) <= 256:
-            problems.add(
-                service_path,
-                name,
-                "service names are ECR repository names: 2-256 lowercase letters, digits and "
-                "single . _ - separators, optionally namespaced with /",
-            )
-        merged = problems.fields(service_path, declared[name], SERVICE_KEYS, stack)
-        if merged is None:
-            continue
-        if production and merged["forceDelete"]:
-            problems.add(
-                f"{service_path}.forceDelete",
-                True,
-                "not allowed in prod: a destroy or replacement would delete every image",
-            )
-        mutability = merged["imageTagMutability"] or "MUTABLE"
-        exclusions = tuple(merged["imageTagMutabilityExclusions"])
+    for name, given in sorted(config.services.items()):
+        service = given or ServiceConfig()
+        mutability = service.image_tag_mutability or stack_mutability
+        exclusions = tuple(service.image_tag_mutability_exclusions)
         services.append(
             RepositorySettings(
                 name=name,
                 image_tag_mutability=f"{mutability}_WITH_EXCLUSION" if exclusions else mutability,
-                scan_on_push=merged["scanOnPush"],
-                max_image_count=merged["lifecyclePolicyMaxImageCount"],
-                untagged_expiry_days=merged["untaggedImageExpiryDays"],
+                scan_on_push=_first(service.scan_on_push, config.scan_on_push),
+                max_image_count=_first(
+                    service.lifecycle_policy_max_image_count,
+                    config.lifecycle_policy_max_image_count,
+                ),
+                untagged_expiry_days=_first(
+                    service.untagged_image_expiry_days, config.untagged_image_expiry_days
+                ),
                 mutability_exclusions=exclusions,
-                pull_accounts=tuple(merged["pullAccounts"]),
-                pull_organization_id=merged["pullOrganizationId"],
-                adopt=merged["adopt"],
-                force_delete=merged["forceDelete"],
+                pull_accounts=tuple(service.pull_accounts),
+                pull_organization_id=service.pull_organization_id,
+                adopt=service.adopt,
+                force_delete=service.force_delete,
             )
         )
-    return tuple(services)
-
-
-def _alerts(given: Any, problems: _Collector) -> AlertSettings | None:
-    if given is None:
-        return None
-    values = problems.fields(f"{NAMESPACE}:alerts", given, ALERT_KEYS)
-    if values is None:
-        return None
-    return AlertSettings(
-        values["minSeverity"], tuple(values["emails"]), values["cloudTrailLogGroup"]
+    return StackSettings(
+        environment=config.environment,
+        owner=config.owner,
+        cost_center=config.cost_center,
+        lifecycle_stage=config.lifecycle_stage
+        or ("production" if production else config.environment),
+        data_class=config.data_class,
+        kms_key_parameter=config.kms_key_parameter,
+        ssm_parameter_prefix=config.ssm_parameter_prefix,
+        services=tuple(services),
+        dashboard=config.dashboard,
+        alerts=config.alerts,
+        registry_scanning=config.registry_scanning,
+        replication_regions=tuple(config.replication_regions),
+        pull_through_cache=tuple(
+            PullThroughCacheRule(prefix, rule.upstream, rule.credential_arn)
+            for prefix, rule in sorted(config.pull_through_cache.items())
+        ),
     )
 
 
-def _registry_scanning(given: Any, problems: _Collector) -> RegistryScanningSettings | None:
-    path = f"{NAMESPACE}:registryScanning"
-    if given is None:
-        return None
-    values = problems.fields(path, given, SCANNING_KEYS)
-    if values is None:
-        return None
-    scan_type = values["type"]
-    rules_given = values["rules"] if values["rules"] is not None else [{}]
-    rules = []
-    for index, rule in enumerate(rules_given):
-        rule_path = f"{path}.rules[{index}]"
-        fields = problems.fields(rule_path, rule, SCANNING_RULE_KEYS)
-        if fields is None:
-            continue
-        allowed = SCAN_FREQUENCIES.get(scan_type, ())
-        if fields["frequency"] not in allowed:
-            problems.add(
-                f"{rule_path}.frequency",
-                fields["frequency"],
-                f"must be one of {', '.join(allowed)} with type {scan_type}",
+def _first(override: T | None, default: T) -> T:
+    return default if override is None else override
+
+
+def _cross_field_problems(
+    config: StackConfig, settings: StackSettings, region: str | None
+) -> list[str]:
+    """What no single field can say: combinations AWS, the provider or our safety rules refuse."""
+    problems: list[str] = []
+
+    def add(path: str, value: Any, allowed: str) -> None:
+        problems.append(f"{NAMESPACE}:{path} = {show(value)}: {allowed}")
+
+    if settings.is_production and config.image_tag_mutability == "MUTABLE":
+        add(
+            "imageTagMutability",
+            "MUTABLE",
+            "not allowed in prod: released tags must not move; exempt named tags with "
+            "services.<name>.imageTagMutabilityExclusions instead",
+        )
+    policy_names: dict[str, str] = {}
+    for name, given in sorted(config.services.items()):
+        path = f"services.{key(name)}"
+        service = given or ServiceConfig()
+        if settings.is_production and service.image_tag_mutability == "MUTABLE":
+            add(
+                f"{path}.imageTagMutability",
+                "MUTABLE",
+                "not allowed in prod: exempt named tags with imageTagMutabilityExclusions instead",
             )
-        rules.append(ScanningRule(fields["frequency"], tuple(fields["filters"])))
-    if not rules_given:
-        problems.add(f"{path}.rules", [], "must list at least one rule")
-    return RegistryScanningSettings(scan_type, tuple(rules))
-
-
-def _pull_through_cache(given: Any, problems: _Collector) -> tuple[PullThroughCacheRule, ...]:
-    path = f"{NAMESPACE}:pullThroughCache"
-    if not given:
-        return ()
-    rules = []
-    for prefix in sorted(given):
-        rule_path = f"{path}.{prefix}"
-        # ECR: ecrRepositoryPrefix is 2-30 characters of the repository-name alphabet.
-        if not _CACHE_PREFIX.fullmatch(prefix) or not 2 <= len(prefix) <= 30:
-            problems.add(rule_path, prefix, "prefixes are 2-30 lowercase letters, digits, . _ -")
-        fields = problems.fields(rule_path, given[prefix], PULL_THROUGH_KEYS)
-        if fields is None:
-            continue
-        if fields["upstream"] is None:
-            problems.add(f"{rule_path}.upstream", None, "is required")
-        elif PULL_THROUGH_UPSTREAMS.get(fields["upstream"]) and not fields["credentialArn"]:
-            problems.add(
-                f"{rule_path}.credentialArn",
+        if settings.is_production and service.force_delete:
+            add(
+                f"{path}.forceDelete",
+                True,
+                "not allowed in prod: a destroy or replacement would delete every image",
+            )
+        if service.adopt and service.force_delete:
+            # The provider never reads force_delete back from AWS, so an import with it set
+            # differs from the real resource and fails.
+            add(f"{path}.forceDelete", True, "not allowed with adopt: the import would fail")
+        policy = iam_policy_name(name, "push")
+        if policy in policy_names:
+            add(
+                path,
+                name,
+                f"its IAM policies would be named like those of {policy_names[policy]} "
+                f"({policy}): rename one of them",
+            )
+        policy_names.setdefault(policy, name)
+        parameter = settings.url_parameter_name(name)
+        if parameter.count("/") > SSM_MAX_LEVELS or len(parameter) > SSM_MAX_NAME:
+            add(
+                path,
+                name,
+                f"its URL parameter {parameter} exceeds SSM's {SSM_MAX_LEVELS} levels or "
+                f"{SSM_MAX_NAME} characters: shorten ssmParameterPrefix or the name",
+            )
+    if config.kms_key_parameter.count("/") > SSM_MAX_LEVELS:
+        add("kmsKeyParameter", config.kms_key_parameter, f"SSM allows {SSM_MAX_LEVELS} levels")
+    if region and region in config.replication_regions:
+        add(
+            "replicationRegions",
+            config.replication_regions,
+            f"must not include the stack's own region {region}",
+        )
+    # ECR replication: at most 100 repository filters per rule; we use one filter per service.
+    if config.replication_regions and len(config.services) > 100:
+        add(
+            "replicationRegions",
+            config.replication_regions,
+            "replication covers at most 100 services per stack; this stack has "
+            f"{len(config.services)}",
+        )
+    if config.registry_scanning is not None:
+        scan_type = config.registry_scanning.type
+        allowed = SCAN_FREQUENCIES[scan_type]
+        for index, rule in enumerate(config.registry_scanning.rules):
+            if rule.frequency not in allowed:
+                add(
+                    f"registryScanning.rules[{index}].frequency",
+                    rule.frequency,
+                    f"must be one of {', '.join(allowed)} with type {scan_type}",
+                )
+    for prefix, cache in sorted(config.pull_through_cache.items()):
+        if PULL_THROUGH_UPSTREAMS[cache.upstream] and not cache.credential_arn:
+            add(
+                f"pullThroughCache.{key(prefix)}.credentialArn",
                 None,
-                f"is required for {fields['upstream']}",
+                f"is required for {cache.upstream}",
             )
-        rules.append(PullThroughCacheRule(prefix, fields["upstream"], fields["credentialArn"]))
-    return tuple(rules)
+    return problems
+
+
+# --- the config the engine passed -----------------------------------------------------------------
 
 
 def stack_config() -> dict[str, Any]:
@@ -709,3 +682,28 @@ def stack_config() -> dict[str, Any]:
     passed = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     prefix = f"{NAMESPACE}:"
     return {k[len(prefix) :]: v for k, v in passed.items() if k.startswith(prefix)}
+
+
+# --- values read at run time ---------------------------------------------------------------------
+
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/[A-Za-z0-9-]+")
+
+
+def kms_key_arn_problem(parameter: str, value: str, region: str, account: str) -> str | None:
+    """Why the key ARN read from SSM cannot encrypt this stack's repositories (None if it can).
+
+    The repository's encryption configuration is ForceNew: an alias, a bare key id or a key of
+    another region or account would differ from what AWS stores and plan a replacement of every
+    repository, deleting its images. So only the full ARN of a key in the stack's own region and
+    account is accepted; key material changes by rotation, which keeps the ARN.
+    """
+    match = _KMS_KEY_ARN.fullmatch(value)
+    if match and match.groups() == (region, account):
+        return None
+    return (
+        f"SSM parameter {parameter} holds {show(value)}: it must hold the full ARN of a KMS key "
+        f"in this stack's region and account (arn:aws:kms:{region}:{account}:key/<id>). An "
+        "alias, key id or key elsewhere would replace every repository and delete its images; "
+        "nothing was changed. Put the key's ARN in the parameter (rotate the key to change its "
+        "material: the ARN stays)."
+    )

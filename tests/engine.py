@@ -29,7 +29,7 @@ ACCOUNT_ID = "123456789012"
 REGION = "ap-northeast-2"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"
 
-_CLI_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
+_CLI_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
 
 
 def _wire(value: Any) -> str:
@@ -186,9 +186,11 @@ def run_program(
     overrides: Mapping[str, Any] | None = None,
     parameters: Mapping[str, str] | None = None,
     program: Path = ROOT / "__main__.py",
+    run: ProgramRun | None = None,
 ) -> ProgramRun:
-    """Runs `__main__.py` for `stack` under mocks; raises what the program raises."""
-    run = ProgramRun()
+    """Runs `__main__.py` for `stack` under mocks; raises what the program raises (pass `run` to
+    see what was registered before it did)."""
+    run = ProgramRun() if run is None else run
     if parameters is None:
         parameters = {"/shared/kms/ecs-secrets-key-arn": KMS_KEY_ARN}
     mocks = RecordingMocks(run, parameters)

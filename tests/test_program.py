@@ -6,9 +6,8 @@ import pulumi
 import pytest
 
 from components.access import PULL_ACTIONS, PUSH_ACTIONS
-from components.settings import STACK_KEYS
 from tests.ecr_rules import lifecycle_problems
-from tests.engine import ACCOUNT_ID, KMS_KEY_ARN, PROJECT, REGION, ROOT, engine_config, run_program
+from tests.engine import ACCOUNT_ID, KMS_KEY_ARN, REGION, ProgramRun, engine_config, run_program
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -143,13 +142,13 @@ def test_config_overrides_reach_the_resources():
             "ecr:ssmParameterPrefix": "/team/ecr",
             "ecr:services": {
                 "fileflow": {},
-                "api": {"imageTagMutability": "MUTABLE", "scanOnPush": False},
+                "api": {"imageTagMutabilityExclusions": ["latest"], "scanOnPush": False},
             },
         },
         parameters={"/team/kms/ecr": KMS_KEY_ARN},
     )
     api = run.one(REPOSITORY, "api")
-    assert api.inputs["imageTagMutability"] == "MUTABLE"
+    assert api.inputs["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
     assert api.inputs["imageScanningConfiguration"] == {"scanOnPush": False}
     assert run.one(REPOSITORY, "fileflow").inputs["imageTagMutability"] == "IMMUTABLE"
     assert run.one(PARAMETER, "api-url").inputs["name"] == "/team/ecr/api-repository-url"
@@ -177,22 +176,39 @@ def test_stack_files_set_region_and_environment():
         assert "fileflow" in json.loads(config["ecr:services"])
 
 
-def test_pulumi_yaml_declares_the_settings_defaults():
-    declared = PROJECT["config"]
-    keys = {k.name: k for k in STACK_KEYS}
-    for name, declaration in declared.items():
-        key = keys[name]
-        assert declaration["type"] == key.type, name
-        assert declaration.get("default") == key.default, name
-    undeclared = set(keys) - set(declared)
-    # Keys the CLI cannot declare (derived defaults, maps) are described in a comment instead.
-    assert undeclared == {
-        "lifecycleStage",
-        "imageTagMutability",
-        "services",
-        "alerts",
-        "registryScanning",
-        "pullThroughCache",
-    }
-    text = (ROOT / "Pulumi.yaml").read_text()
-    assert all(f"#   {name}" in text for name in undeclared)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "alias/ecr",
+        "0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11",
+        f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11",
+        "arn:aws:kms:ap-northeast-2:210987654321:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11",
+        f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:alias/ecr",
+    ],
+)
+def test_a_key_parameter_that_would_replace_repositories_stops_the_run(value):
+    """The encryption block is ForceNew: anything but the key's full ARN in this region and account
+    would plan to replace every repository. Nothing that uses the key may be registered."""
+    run = ProgramRun()
+    with pytest.raises(Exception, match="SSM parameter /shared/kms/ecs-secrets-key-arn holds"):
+        run_program(
+            "prod",
+            {"ecr:alerts": {}},
+            parameters={"/shared/kms/ecs-secrets-key-arn": value},
+            run=run,
+        )
+    registered = {r.type for r in run.resources}
+    assert not registered & {REPOSITORY, "aws:sns/topic:Topic"}, registered
+    assert not [r for r in run.of_type(IAM_POLICY) if r.name.endswith("-pull")]
+
+
+def test_iam_policy_descriptions_never_change():
+    """`description` is ForceNew on aws.iam.Policy and the name is fixed, so a reworded description
+    deletes the policy that CI and ECS roles have attached (which fails). Pinned on purpose."""
+    run = run_program("dev")
+    assert run.one(IAM_POLICY, "fileflow-push").inputs["description"] == (
+        "Log in to ECR and push to fileflow"
+    )
+    assert run.one(IAM_POLICY, "fileflow-pull").inputs["description"] == (
+        "Log in to ECR, pull from fileflow and decrypt its images"
+    )

@@ -1,10 +1,25 @@
 """Stack config -> settings: defaults, overrides and every kind of bad input, reported at once."""
 
+import contextlib
 import json
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from components.settings import SERVICE_KEYS, STACK_KEYS, SettingsError, load_settings
+from components.settings import (
+    IAM_POLICY_NAME_MAX,
+    SSM_MAX_LEVELS,
+    RepositoryDefaults,
+    ServiceConfig,
+    SettingsError,
+    StackConfig,
+    iam_policy_name,
+    kms_key_arn_problem,
+    load_settings,
+)
 
 
 def settings(**raw):
@@ -66,17 +81,17 @@ def test_values_arrive_as_strings_from_the_engine_and_are_decoded_by_type():
 
 def test_service_overrides_win_over_stack_values():
     s = settings(
-        environment="prod",
+        environment="staging",
         lifecyclePolicyMaxImageCount="50",
-        services='{"fileflow": {}, "api": {"imageTagMutability": "MUTABLE", "scanOnPush": false,'
+        services='{"fileflow": {}, "api": {"imageTagMutability": "IMMUTABLE", "scanOnPush": false,'
         ' "lifecyclePolicyMaxImageCount": 5, "untaggedImageExpiryDays": 1}, "web": null}',
     )
     by_name = {r.name: r for r in s.services}
     assert by_name["fileflow"].max_image_count == 50
-    assert by_name["fileflow"].image_tag_mutability == "IMMUTABLE"
+    assert by_name["fileflow"].image_tag_mutability == "MUTABLE"
     api = by_name["api"]
     assert (api.image_tag_mutability, api.scan_on_push, api.max_image_count) == (
-        "MUTABLE",
+        "IMMUTABLE",
         False,
         5,
     )
@@ -145,7 +160,7 @@ def test_governance_tags_follow_the_seed():
             {"scanOnPsh": "true"},
             'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, costCenter, dashboard, dataClass',
         ),
-        ({"services": "[1]"}, "ecr:services = [1]: must be an object"),
+        ({"services": "[1]"}, "ecr:services = [1]: must be an object (a map)"),
         ({"services": "{}"}, "ecr:services has no services"),
         (
             {"services": '{"FileFlow": {}}'},
@@ -158,7 +173,7 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"services": '{"f": 3}'},
-            "ecr:services.f = 3: must be a map of imageTagMutability, scanOnPush",
+            "ecr:services.f = 3: must be an object (a map) of adopt, forceDelete, imageTagMutability",
         ),
         (
             {"services": '{"fileflow": {"scanOnPsh": true}}'},
@@ -203,16 +218,15 @@ def test_every_problem_is_reported_at_once():
     assert message.startswith("invalid stack config (5 problem(s)):\n  - ")
 
 
-def test_declarations_cover_every_settings_field():
-    stack_names = {k.name for k in STACK_KEYS}
-    overridable = {k.name for k in SERVICE_KEYS} & stack_names
-    assert overridable == {
-        "imageTagMutability",
-        "scanOnPush",
-        "lifecyclePolicyMaxImageCount",
-        "untaggedImageExpiryDays",
+def test_every_repository_key_can_be_overridden_per_service():
+    repository_keys = set(RepositoryDefaults.model_fields)
+    assert repository_keys == {
+        "image_tag_mutability",
+        "scan_on_push",
+        "lifecycle_policy_max_image_count",
+        "untagged_image_expiry_days",
     }
-    assert all(k.description for k in STACK_KEYS)
+    assert repository_keys <= set(ServiceConfig.model_fields)
 
 
 # --- per-service access, exclusions, adoption; per-stack alerts and registry settings ------------
@@ -221,14 +235,15 @@ def test_declarations_cover_every_settings_field():
 def test_service_extras_parse():
     s = settings(
         services='{"fileflow": {"pullAccounts": ["210987654321"], "pullOrganizationId": "o-a1b2c3d4e5",'
-        ' "imageTagMutabilityExclusions": ["latest", "cache-*"], "adopt": true, "forceDelete": true}}'
+        ' "imageTagMutabilityExclusions": ["latest", "cache-*"], "adopt": true}}'
     )
     (repo,) = s.services
     assert repo.pull_accounts == ("210987654321",)
     assert repo.pull_organization_id == "o-a1b2c3d4e5"
     assert repo.mutability_exclusions == ("latest", "cache-*")
     assert repo.image_tag_mutability == "MUTABLE_WITH_EXCLUSION"
-    assert (repo.adopt, repo.force_delete) == (True, True)
+    assert (repo.adopt, repo.force_delete) == (True, False)
+    assert settings(services='{"fileflow": {"forceDelete": true}}').services[0].force_delete
     prod = settings(
         environment="prod", services='{"a1": {"imageTagMutabilityExclusions": ["latest"]}}'
     )
@@ -242,13 +257,13 @@ def test_stack_extras_parse():
         replicationRegions='["ap-northeast-1"]',
         pullThroughCache='{"ecr-public": {"upstream": "public.ecr.aws"}}',
     )
-    assert s.alerts.min_severity == "HIGH" and s.alerts.emails == ("sec@example.com",)
+    assert s.alerts.min_severity == "HIGH" and s.alerts.emails == ["sec@example.com"]
     assert s.registry_scanning.type == "ENHANCED"
-    assert s.registry_scanning.rules[0].filters == ("prod-*",)
+    assert s.registry_scanning.rules[0].filters == ["prod-*"]
     assert s.replication_regions == ("ap-northeast-1",)
     assert s.pull_through_cache[0].upstream == "public.ecr.aws"
     defaults = settings(alerts="{}", registryScanning="{}")
-    assert (defaults.alerts.min_severity, defaults.alerts.emails) == ("CRITICAL", ())
+    assert (defaults.alerts.min_severity, defaults.alerts.emails) == ("CRITICAL", [])
     assert defaults.registry_scanning.rules[0].frequency == "SCAN_ON_PUSH"
     assert settings().alerts is None and settings().registry_scanning is None
 
@@ -258,7 +273,7 @@ def test_stack_extras_parse():
     [
         (
             {"services": '{"fileflow": {"pullAccounts": ["1234"]}}'},
-            'ecr:services.fileflow.pullAccounts = ["1234"]: must be a list of unique 12-digit account ids',
+            'ecr:services.fileflow.pullAccounts[0] = "1234": must be a 12-digit AWS account id',
         ),
         (
             {"services": '{"fileflow": {"pullAccounts": "210987654321"}}'},
@@ -272,11 +287,11 @@ def test_stack_extras_parse():
             {
                 "services": '{"fileflow": {"imageTagMutabilityExclusions": ["a", "b", "c", "d", "e", "f"]}}'
             },
-            "must be a list of unique tag filters of 0-9 a-z A-Z . _ * -, at most 5",
+            'ecr:services.fileflow.imageTagMutabilityExclusions = ["a", "b", "c", "d", "e", "f"]: must have at most 5 items',
         ),
         (
             {"services": '{"fileflow": {"imageTagMutabilityExclusions": ["bad tag"]}}'},
-            'ecr:services.fileflow.imageTagMutabilityExclusions = ["bad tag"]',
+            'ecr:services.fileflow.imageTagMutabilityExclusions[0] = "bad tag": must be 1-128 of',
         ),
         (
             {"services": '{"fileflow": {"adopt": "yes"}}'},
@@ -292,13 +307,16 @@ def test_stack_extras_parse():
         ),
         (
             {"alerts": '{"emails": ["not-mail"]}'},
-            'ecr:alerts.emails = ["not-mail"]: must be a list of unique e-mail addresses',
+            'ecr:alerts.emails[0] = "not-mail": must be an e-mail address',
         ),
         (
             {"alerts": '{"email": []}'},
             "ecr:alerts.email = []: unknown key; allowed keys are cloudTrailLogGroup, emails, minSeverity",
         ),
-        ({"alerts": "true"}, "ecr:alerts = true: must be an object"),
+        (
+            {"alerts": "true"},
+            "ecr:alerts = true: must be an object (a map) of cloudTrailLogGroup, emails, minSeverity",
+        ),
         (
             {"registryScanning": '{"type": "BASIC", "rules": [{"frequency": "CONTINUOUS_SCAN"}]}'},
             'ecr:registryScanning.rules[0].frequency = "CONTINUOUS_SCAN": must be one of SCAN_ON_PUSH, MANUAL with type BASIC',
@@ -309,15 +327,15 @@ def test_stack_extras_parse():
         ),
         (
             {"registryScanning": '{"rules": []}'},
-            "ecr:registryScanning.rules = []: must list at least one rule",
+            "ecr:registryScanning.rules = []: must have at least 1 item(s)",
         ),
         (
             {"registryScanning": '{"rules": [{"filters": ["Bad Filter"]}]}'},
-            'ecr:registryScanning.rules[0].filters = ["Bad Filter"]',
+            'ecr:registryScanning.rules[0].filters[0] = "Bad Filter": must be a repository-name wildcard',
         ),
         (
             {"replicationRegions": '["ap-northeast-9"]'},
-            'ecr:replicationRegions = ["ap-northeast-9"]: must be a list of at most 25 unique AWS regions',
+            'ecr:replicationRegions[0] = "ap-northeast-9": must be one of af-south-1, ap-east-1',
         ),
         (
             {"pullThroughCache": '{"hub": {"upstream": "registry-1.docker.io"}}'},
@@ -325,7 +343,7 @@ def test_stack_extras_parse():
         ),
         (
             {"pullThroughCache": '{"x": {"upstream": "example.com"}}'},
-            'ecr:pullThroughCache.x = "x": prefixes are 2-30',
+            'ecr:pullThroughCache.x = "x": pull-through cache prefixes are 2-30',
         ),
         (
             {"pullThroughCache": '{"ex": {"upstream": "example.com"}}'},
@@ -333,7 +351,7 @@ def test_stack_extras_parse():
         ),
         (
             {"pullThroughCache": '{"ex": {}}'},
-            "ecr:pullThroughCache.ex.upstream = null: is required",
+            "ecr:pullThroughCache.ex.upstream is required",
         ),
     ],
 )
@@ -361,3 +379,221 @@ def test_replication_covers_at_most_100_services():
     many = json.dumps({f"svc-{i:03d}": {} for i in range(101)})
     (message,) = problems(services=many, replicationRegions='["us-east-1"]')
     assert "replication covers at most 100 services per stack; this stack has 101" in message
+
+
+# --- AWS and provider limits (issue: every accepted config is one AWS accepts) --------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"services": '{"fileflow": {"imageTagMutabilityExclusions": ["a*b*c*"]}}'},
+            'ecr:services.fileflow.imageTagMutabilityExclusions[0] = "a*b*c*": must be 1-128 of 0-9 a-z A-Z . _ - with at most 2 `*`',
+        ),
+        (
+            {"registryScanning": '{"rules": [{"filters": ["team-"]}]}'},
+            'ecr:registryScanning.rules[0].filters[0] = "team-": must be a repository-name wildcard',
+        ),
+        (
+            {"registryScanning": '{"rules": [{"filters": ["a--b"]}]}'},
+            'ecr:registryScanning.rules[0].filters[0] = "a--b": must be a repository-name wildcard',
+        ),
+        (
+            {"registryScanning": '{"rules": [{}, {}, {}]}'},
+            "ecr:registryScanning.rules = [{}, {}, {}]: must have at most 2 items",
+        ),
+        (
+            {"services": json.dumps({"a" * 120: {}})},
+            f'ecr:services.{"a" * 120} = "{"a" * 116}...: service names are ECR repository names of 2-119 characters (the IAM policy `ecr-<service>-push` is limited to 128)',
+        ),
+        (
+            {"services": '{"team/api": {}, "team-api": {}}'},
+            'ecr:services.team/api = "team/api": its IAM policies would be named like those of team-api (ecr-team-api-push)',
+        ),
+        (
+            {"services": '{"fileflow": {"adopt": true, "forceDelete": true}}'},
+            "ecr:services.fileflow.forceDelete = true: not allowed with adopt: the import would fail",
+        ),
+        (
+            {"services": '{"fileflow": {"pullAccounts": ["١٢٣٤٥٦٧٨٩٠١٢"]}}'},
+            'ecr:services.fileflow.pullAccounts[0] = "\\u0661\\u0662',
+        ),
+        (
+            {"alerts": '{"cloudTrailLogGroup": "logs\u00e9"}'},
+            'ecr:alerts.cloudTrailLogGroup = "logs\\u00e9": must be a CloudWatch log group name',
+        ),
+        (
+            {
+                "pullThroughCache": '{"hub": {"upstream": "ghcr.io", "credentialArn": "arn:aws:secretsmanager:ap-northeast-2:١٢٣٤٥٦٧٨٩٠١٢:secret:ecr-pullthroughcache/x"}}'
+            },
+            "ecr:pullThroughCache.hub.credentialArn = ",
+        ),
+        (
+            {"ssmParameterPrefix": "/" + "/".join("l" * 15)},
+            'ecr:services.fileflow = "fileflow": its URL parameter /l/l/l/l/l/l/l/l/l/l/l/l/l/l/l/fileflow-repository-url exceeds SSM\'s 15 levels',
+        ),
+        (
+            {"environment": "prod", "imageTagMutability": "MUTABLE"},
+            'ecr:imageTagMutability = "MUTABLE": not allowed in prod',
+        ),
+        (
+            {"environment": "prod", "services": '{"fileflow": {"imageTagMutability": "MUTABLE"}}'},
+            'ecr:services.fileflow.imageTagMutability = "MUTABLE": not allowed in prod',
+        ),
+        (
+            {"services": '{"fileflow": {"pullAccounts": ["210987654321", "210987654321"]}}'},
+            'ecr:services.fileflow.pullAccounts = ["210987654321", "210987654321"]: lists "210987654321" more than once',
+        ),
+    ],
+)
+def test_each_aws_limit_is_refused_with_the_key_named(raw, expected):
+    found = problems(**raw)
+    assert any(p.startswith(expected) for p in found), found
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"lifecyclePolicyMaxImageCount": "9" * 4301},
+        {"services": "[" * 100_000 + "]" * 100_000},
+        {"alerts": '{"emails": ' + "[" * 5000 + "]" * 5000 + "}"},
+        {"services": json.dumps({"a\nb": {"scan\nOnPush": True}})},
+    ],
+    ids=["4301-digit number", "deep JSON", "deep JSON inside", "newlines"],
+)
+def test_hostile_values_are_settings_errors_on_one_line_each(raw):
+    found = problems(**raw)
+    assert found and all(p.startswith("ecr:") and "\n" not in p and len(p) < 2000 for p in found)
+
+
+def test_multi_region_and_partition_key_arns_are_accepted_others_named():
+    arn = "arn:aws:kms:ap-northeast-2:123456789012:key/mrk-1234abcd"
+    assert kms_key_arn_problem("/p", arn, "ap-northeast-2", "123456789012") is None
+    china = "arn:aws-cn:kms:cn-north-1:123456789012:key/0b6b2a1e"
+    assert kms_key_arn_problem("/p", china, "cn-north-1", "123456789012") is None
+    problem = kms_key_arn_problem("/p", "alias/ecr", "ap-northeast-2", "123456789012")
+    assert problem is not None and problem.startswith('SSM parameter /p holds "alias/ecr"')
+
+
+# --- property-based: the whole config surface ------------------------------------------------------
+
+
+_ASCII_TAG = re.compile(r"[0-9a-zA-Z._*-]{1,128}")
+_SCAN_FILTER = re.compile(r"[a-z0-9*](?:[._/a-z0-9*-]?[a-z0-9*]+)*")
+_REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+
+_KEYS = [f.alias for f in StackConfig.model_fields.values()] + ["scanOnPsh", "ownr"]
+_SERVICE_KEYS = [
+    "imageTagMutability", "scanOnPush", "lifecyclePolicyMaxImageCount", "untaggedImageExpiryDays",
+    "imageTagMutabilityExclusions", "pullAccounts", "pullOrganizationId", "adopt", "forceDelete",
+    "scanOnPsh",
+]  # fmt: skip
+_words = st.sampled_from(
+    ["fileflow", "api", "team/api", "team-api", "a", "A", "x" * 130, "a*b*c*", "latest", "*",
+     "team-", "MUTABLE", "IMMUTABLE", "prod", "dev", "staging", "o-a1b2c3d4e5", "210987654321",
+     "١٢٣٤٥٦٧٨٩٠١٢", "a\nb", "ap-northeast-1", "ap-northeast-2", "SCAN_ON_PUSH", "MANUAL",
+     "CONTINUOUS_SCAN", "ENHANCED", "BASIC", "HIGH", "registry-1.docker.io", "public.ecr.aws",
+     "/shared/ecr", "/" + "/".join("l" * 16), "a@b.co", ""]
+)  # fmt: skip
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 20000), st.integers(10**20, 10**30), _words,
+    st.text(max_size=12),
+)  # fmt: skip
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=6),
+        st.dictionaries(
+            st.one_of(st.sampled_from(_SERVICE_KEYS + _KEYS), _words), inner, max_size=6
+        ),
+    ),
+    max_leaves=30,
+)
+
+
+def _engine_value(value):
+    """As the engine passes it: strings as is, everything else JSON-encoded."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+_raw_configs = st.dictionaries(
+    st.sampled_from(_KEYS), _json.map(_engine_value), max_size=10
+) | st.fixed_dictionaries(
+    {"environment": st.sampled_from(["dev", "staging", "prod"]),
+     "services": st.dictionaries(_words, st.one_of(st.none(), st.dictionaries(
+         st.sampled_from(_SERVICE_KEYS), _json, max_size=4)), min_size=1, max_size=4).map(json.dumps)},
+    optional={k: _json.map(_engine_value) for k in _KEYS if k not in ("environment", "services")},
+)  # fmt: skip
+
+
+# Mostly valid configs, so the invariants on accepted settings are exercised too.
+_service_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "imageTagMutability": st.sampled_from(["MUTABLE", "IMMUTABLE"]),
+        "scanOnPush": st.booleans(),
+        "lifecyclePolicyMaxImageCount": st.integers(0, 10001),
+        "imageTagMutabilityExclusions": st.lists(
+            st.sampled_from(["latest", "a*b*", "a*b*c*", "*"]), max_size=6
+        ),
+        "pullAccounts": st.lists(st.sampled_from(["210987654321", "123456789012"]), max_size=2),
+        "adopt": st.booleans(),
+        "forceDelete": st.booleans(),
+    },
+)
+_near_valid = st.fixed_dictionaries(
+    {"environment": st.sampled_from(["dev", "staging", "prod"]),
+     "services": st.dictionaries(st.sampled_from(["fileflow", "api", "team/api", "team-api", "x" * 119]),
+                                 st.one_of(st.none(), _service_values), min_size=1, max_size=4).map(json.dumps)},
+    optional={
+        "imageTagMutability": st.sampled_from(["MUTABLE", "IMMUTABLE"]),
+        "replicationRegions": st.lists(st.sampled_from(["ap-northeast-1", "ap-northeast-2"]), max_size=2).map(json.dumps),
+        "registryScanning": st.fixed_dictionaries({"rules": st.lists(st.fixed_dictionaries(
+            {"frequency": st.sampled_from(["SCAN_ON_PUSH", "MANUAL", "CONTINUOUS_SCAN"]),
+             "filters": st.lists(st.sampled_from(["*", "team-*", "team-"]), min_size=1, max_size=2, unique=True)}),
+            min_size=1, max_size=3)}).map(json.dumps),
+        "ssmParameterPrefix": st.sampled_from(["/shared/ecr", "/" + "/".join("l" * 14)]),
+    },
+)  # fmt: skip
+
+
+@hypothesis_settings(max_examples=250, derandomize=True, deadline=None)
+@given(_raw_configs | _near_valid)
+def test_any_config_gives_valid_settings_or_one_line_per_problem(raw):
+    try:
+        s = load_settings(raw, region="ap-northeast-2")
+    except SettingsError as error:
+        assert error.problems
+        for problem in error.problems:
+            assert problem.startswith("ecr:") and "\n" not in problem, problem
+        return
+    policy_names = [iam_policy_name(r.name, "push") for r in s.services]
+    assert len(set(policy_names)) == len(policy_names)
+    assert s.environment in ("dev", "staging", "prod")
+    assert "ap-northeast-2" not in s.replication_regions
+    for repo in s.services:
+        assert _REPOSITORY.fullmatch(repo.name) and len(repo.name) >= 2
+        assert len(iam_policy_name(repo.name, "push")) <= IAM_POLICY_NAME_MAX
+        assert len(s.tags(repo.name)["Name"]) <= 256
+        assert s.url_parameter_name(repo.name).count("/") <= SSM_MAX_LEVELS
+        assert len(repo.mutability_exclusions) <= 5
+        assert all(
+            _ASCII_TAG.fullmatch(f) and f.count("*") <= 2 for f in repo.mutability_exclusions
+        )
+        assert all(re.fullmatch(r"[0-9]{12}", a, re.ASCII) for a in repo.pull_accounts)
+        assert 1 <= repo.max_image_count <= 10000 and 1 <= repo.untagged_expiry_days <= 3650
+        assert not (repo.adopt and repo.force_delete)
+        if s.is_production:
+            assert repo.image_tag_mutability.startswith("IMMUTABLE") and not repo.force_delete
+    if s.registry_scanning:
+        assert 1 <= len(s.registry_scanning.rules) <= 2
+        for rule in s.registry_scanning.rules:
+            assert all(_SCAN_FILTER.fullmatch(f) for f in rule.filters)
+
+
+@hypothesis_settings(max_examples=100, derandomize=True, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), st.text(max_size=40), max_size=8))
+def test_any_strings_at_all_never_raise_anything_but_settings_errors(raw):
+    with contextlib.suppress(SettingsError):
+        load_settings(raw)
