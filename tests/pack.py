@@ -15,6 +15,8 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from tests.engine import KMS_KEY_ARN
+
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
 LEVELS = {"advisory": pb.ADVISORY, "mandatory": pb.MANDATORY, "disabled": pb.DISABLED}
 
@@ -36,7 +38,7 @@ def compliant_repository(name: str, stack: str = "prod") -> Resource:
     """A repository of some other project that passes every policy (when protected)."""
     props = {
         "name": name,
-        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:aws:kms:r:1:key/k"}],
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KMS_KEY_ARN}],
         "imageScanningConfiguration": {"scanOnPush": True},
         "imageTagMutability": "IMMUTABLE",
         "tags": {

@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from pulumi_policy import StackValidationArgs
+from ecr_policies import DEFAULTS, POLICIES, PREFIX, stack_name
+from pulumi_policy import ResourceValidationPolicy, StackValidationArgs
 from pulumi_policy.policy import UnknownValueError
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
-from policy.ecr_policies import DEFAULTS, POLICIES, PREFIX, stack_name
 from tests.policy_harness import policy, resource_args, stack_resource, violations
 
 REPO = "aws:ecr/repository:Repository"
@@ -48,20 +48,29 @@ def test_pack_metadata():
     assert all(n.startswith("ecr-") and n == n.lower() for n in names)
     assert all(p.description and p.severity and p.enforcement_level for p in POLICIES)
     levels = {p.name: p.enforcement_level.value for p in POLICIES}
-    assert levels.pop("ecr-repository-protected-in-production") == "advisory"
-    assert set(levels.values()) == {"mandatory"}
+    advisory = {n for n, level in levels.items() if level == "advisory"}
+    assert advisory == {
+        "ecr-repository-protected-in-production",
+        "ecr-public-repository",
+        "ecr-registry-scanning-covers-everything",
+        "ecr-exemption-notes",
+        "ecr-stack-exemption-notes",
+    }
+    assert {levels[n] for n in set(levels) - advisory} == {"mandatory"}
+    # The notes policies run last, after the policies whose waivers they report.
+    assert names[-2:] == ["ecr-exemption-notes", "ecr-stack-exemption-notes"]
 
 
 def test_a_compliant_repository_passes_every_policy():
     for each in POLICIES:
-        if each.name != "ecr-stack-repositories-have-lifecycle-policy":
+        if isinstance(each, ResourceValidationPolicy):
             args = resource_args(REPO, repo(), stack="prod", protect=True)
             assert violations(each.name, args) == [], each.name
 
 
 def test_other_resource_types_are_ignored():
     for each in POLICIES:
-        if each.name != "ecr-stack-repositories-have-lifecycle-policy":
+        if isinstance(each, ResourceValidationPolicy):
             assert violations(each.name, resource_args("aws:s3/bucket:Bucket", {"x": 1})) == []
 
 
@@ -199,7 +208,7 @@ def test_provider_default_tags_count():
 
 def test_tags_malformed():
     (message,) = check(TAGS_POLICY, repo(tags="Owner=x"))
-    assert message == 'tags must be an object, got "Owner=x"'
+    assert message == 'tags must be an object (aws-native: a list of {key, value}), got "Owner=x"'
 
 
 # 5. least privilege -----------------------------------------------------------------------------
@@ -290,7 +299,7 @@ def test_bad_allowlist_config():
     (message,) = check(LEAST, doc(SAME_ACCOUNT), REPO_POLICY, config={"allowedAccounts": ["12"]})
     assert (
         message
-        == 'policy config allowedAccounts = ["12"]: must be a list of strings matching ^\\d{12}$'
+        == 'policy config allowedAccounts = ["12"]: must be a list of strings matching ^[0-9]{12}$'
     )
 
 
@@ -376,12 +385,15 @@ def iam(*statements):
             {"Effect": "Allow", "Action": "ecr:*", "Resource": "arn:aws:ecr:r:1:repository/a"},
             "grants ecr:*",
         ),
-        ({"Effect": "Allow", "Action": ["ecr:PutImage"], "Resource": "*"}, "ecr:putimage on *"),
+        (
+            {"Effect": "Allow", "Action": ["ecr:PutImage"], "Resource": "*"},
+            "grants ECR write actions (ecr:PutImage) on *",
+        ),
         (
             {"Effect": "Allow", "Action": "ecr:Put*", "Resource": "arn:aws:ecr:r:1:repository/*"},
-            "ecr:putimage",
+            "ecr:PutImage",
         ),
-        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, "ecr:completelayerupload"),
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, "ecr:CompleteLayerUpload"),
     ],
 )
 def test_iam_violations(statement, expected):

@@ -4,9 +4,9 @@ import copy
 import json
 
 import pytest
+from ecr_policies import POLICIES
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from policy.ecr_policies import POLICIES
 from tests.engine import run_program
 from tests.pack import Resource, RunningPack, compliant_repository
 
@@ -42,7 +42,7 @@ def test_analyzer_info_lists_every_policy_with_its_level_and_schema(pack):
     assert by_name["ecr-repository-protected-in-production"].enforcementLevel == 0  # advisory
     assert by_name["ecr-repository-require-kms-cmk"].enforcementLevel == 1  # mandatory
     schema = by_name["ecr-repository-immutable-tags-in-production"].configSchema
-    assert set(schema.properties) == {"prodEnvironments", "allowedExclusionFilters"}
+    assert set(schema.properties) == {"prodEnvironments", "allowedExclusionFilters", "exemptions"}
     assert list(schema.properties["prodEnvironments"]["default"]) == ["prod", "production"]
 
 
