@@ -98,7 +98,10 @@ class RunningPack:
 
     def configure(self, config: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """`{policy: {"enforcementLevel": "advisory", "prop": value}}`, as a config file holds it."""
+        # Like the CLI: every policy gets its default level unless the config names one.
         request = pb.ConfigureAnalyzerRequest()
+        for policy in self.info().policies:
+            request.policyConfig[policy.name].enforcementLevel = policy.enforcementLevel
         for policy, values in (config or {}).items():
             values = dict(values)
             level = values.pop("enforcementLevel", None)
