@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ecr_config import config_list
@@ -63,8 +63,11 @@ def _sid(statement: Mapping[str, Any], index: int) -> str:
     return sid if isinstance(sid, str) and sid else f"Statement[{index}]"
 
 
-def _allows(statement: Mapping[str, Any]) -> bool:
-    return statement.get("Effect") == "Allow"
+def allow_statements(document: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(Sid or `Statement[i]`, statement) for each Allow statement of a policy document."""
+    for index, statement in enumerate(statements(document)):
+        if statement.get("Effect") == "Allow":
+            yield _sid(statement, index), statement
 
 
 def _text(value: Any) -> str:
@@ -125,10 +128,7 @@ def grant_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
     accounts = set(config_list(config, "allowedAccounts"))
     organizations = set(config_list(config, "allowedOrganizations"))
     problems = []
-    for index, statement in enumerate(statements(document)):
-        if not _allows(statement):
-            continue
-        sid = _sid(statement, index)
+    for sid, statement in allow_statements(document):
         if "NotAction" in statement:
             problems.append(f"{sid}: Allow with NotAction grants everything else; list Actions")
         wild = sorted({a for a in _lower(statement.get("Action", [])) if a in ("*", "ecr:*")})
@@ -160,9 +160,7 @@ def grant_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
 def cross_account_principals(document: Any, own_account: str) -> list[str]:
     """Principals of other accounts and organisations a policy lets in (for periodic review)."""
     found = []
-    for statement in statements(document):
-        if not _allows(statement):
-            continue
+    for _, statement in allow_statements(document):
         found += [f"organisation {org}" for org in _org_ids(statement)]
         for kind, principal in _principals(statement):
             account = account_of(principal) if kind == "AWS" else None
@@ -188,10 +186,7 @@ def _every_repository(resources: list[str]) -> bool:
 def iam_problems(document: Any) -> list[str]:
     """Why an identity-based policy grants ECR writes beyond named repositories."""
     problems = []
-    for index, statement in enumerate(statements(document)):
-        if not _allows(statement):
-            continue
-        sid = _sid(statement, index)
+    for sid, statement in allow_statements(document):
         if "NotAction" in statement:
             # Allow + NotAction grants every action except those listed.
             excluded = _lower(statement.get("NotAction"))
