@@ -327,6 +327,24 @@ def _policy(
     )
 
 
+# The repository rules by policy name, and whether production matters to them: the pack adapts
+# them below, and the live audit runs the same ones on repositories read from AWS.
+REPOSITORY_RULES: dict[str, tuple[Rule, bool]] = {
+    PREFIX + "repository-require-kms-cmk": (kms_cmk, False),
+    PREFIX + "repository-require-scan-on-push": (scan_on_push, False),
+    PREFIX + "repository-immutable-tags-in-production": (immutable_tags_rule, True),
+    PREFIX + "repository-required-tags": (required_tags, False),
+}
+LEAST_PRIVILEGE = PREFIX + "repository-policy-least-privilege"
+LIFECYCLE = PREFIX + "stack-repositories-have-lifecycle-policy"
+REGISTRY_SCANNING_POLICY = PREFIX + "registry-scanning-covers-everything"
+
+
+def _named_rule(name: str) -> Callable[[ResourceValidationArgs], list[str]]:
+    rule, production_matters = REPOSITORY_RULES[PREFIX + name]
+    return _repository_rule(rule, production_matters)
+
+
 REPOSITORY_TYPES = PRIVATE_REPOSITORIES
 TAGGED_TYPES = (*PRIVATE_REPOSITORIES, PUBLIC_REPOSITORY)
 IAM_TYPES = (*IAM_POLICY_TYPES, AWS_ROLE, *NATIVE_IDENTITIES, *ATTACHMENT_TYPES)
@@ -336,7 +354,7 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "repository-require-kms-cmk",
         "ECR repositories are encrypted with a customer-managed KMS key.",
         REPOSITORY_TYPES,
-        _repository_rule(kms_cmk),
+        _named_rule("repository-require-kms-cmk"),
         Severity.HIGH,
         config=("allowedKmsKeys",),
     ),
@@ -344,14 +362,14 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "repository-require-scan-on-push",
         "ECR repositories scan images on push.",
         REPOSITORY_TYPES,
-        _repository_rule(scan_on_push),
+        _named_rule("repository-require-scan-on-push"),
         Severity.HIGH,
     ),
     _policy(
         "repository-immutable-tags-in-production",
         "Production ECR repositories have immutable tags.",
         REPOSITORY_TYPES,
-        _repository_rule(immutable_tags_rule, production_matters=True),
+        _named_rule("repository-immutable-tags-in-production"),
         Severity.HIGH,
         config=("prodEnvironments", "allowedExclusionFilters"),
     ),
@@ -359,7 +377,7 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "repository-required-tags",
         "ECR repositories carry the governance tags.",
         TAGGED_TYPES,
-        _repository_rule(required_tags),
+        _named_rule("repository-required-tags"),
         Severity.MEDIUM,
         config=("requiredTags", "allowedEnvironments"),
     ),

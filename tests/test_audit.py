@@ -1,0 +1,168 @@
+"""The live audit against a moto server: every rule of the pack and every live check, the same
+verdicts as the pack for the same properties, exit codes and output shapes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.aws_fixtures import (
+    ACCOUNT,
+    GOVERNANCE,
+    client,
+    kms_key,
+    push,
+    repository,
+    task_definition,
+)
+from tests.engine import ROOT
+from tests.moto_server import REGION
+from tests.policy_harness import resource_args, violations
+from tools import audit
+from tools.aws import Aws
+
+
+def run_audit(env, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "tools.audit", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+OPEN_POLICY = json.dumps(
+    {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}
+)
+CROSS = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+                                   "Action": "ecr:BatchGetImage"}]})  # fmt: skip
+
+
+@pytest.fixture
+def registry(aws):
+    endpoint, env = aws
+    good, lazy = kms_key(endpoint), kms_key(endpoint, rotation=False)
+    repository(endpoint, "compliant", good)
+    repository(endpoint, "aes", None)
+    repository(endpoint, "scan-off", good, scan_on_push=False)
+    repository(endpoint, "mutable-prod", good, mutability="MUTABLE")
+    repository(endpoint, "untagged", good, tags={"Component": "container-registry"})
+    repository(endpoint, "open", good, policy=OPEN_POLICY)
+    repository(endpoint, "shared", good, policy=CROSS)
+    repository(endpoint, "no-lifecycle", good, lifecycle=None)
+    repository(endpoint, "lazy-key", lazy)
+    repository(
+        endpoint,
+        "console-made",
+        good,
+        tags={k: v for k, v in GOVERNANCE.items() if k != "Component"} | {"Service": "x"},
+    )
+    # Images: compliant's newest release is scanned (moto: one HIGH finding); an old image of
+    # "aes" is what an ACTIVE task definition runs; "scan-off" has an unscanned release.
+    push(endpoint, "compliant", "v1.0.0", "a")
+    old = push(endpoint, "aes", "v0.9.0", "b")
+    push(endpoint, "aes", "v1.0.0", "c", scan=False)
+    push(endpoint, "scan-off", "v2.0.0", "d", scan=False)
+    task_definition(endpoint, f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/aes@{old}")
+    return endpoint, env
+
+
+def by_repository(findings):
+    found = {}
+    for f in findings:
+        found.setdefault(f["repository"], set()).add((f["check"], f["level"]))
+    return found
+
+
+def test_every_rule_and_live_check_is_reported(registry):
+    _, env = registry
+    result = run_audit(env, "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    found = by_repository(report["findings"])
+    assert ("ecr-repository-require-kms-cmk", "mandatory") in found["aes"]
+    assert ("ecr-repository-require-scan-on-push", "mandatory") in found["scan-off"]
+    assert ("ecr-repository-immutable-tags-in-production", "mandatory") in found["mutable-prod"]
+    assert ("ecr-repository-required-tags", "mandatory") in found["untagged"]
+    assert ("ecr-repository-policy-least-privilege", "mandatory") in found["open"]
+    assert ("ecr-stack-repositories-have-lifecycle-policy", "mandatory") in found["no-lifecycle"]
+    assert ("ecr-live-key-rotation", "mandatory") in found["lazy-key"]
+    assert found["console-made"] == {("ecr-live-unmanaged", "info")}
+    assert found["shared"] == {("ecr-live-cross-account", "info")}
+    assert ("ecr-live-image-findings", "mandatory") in found["compliant"]  # moto: one HIGH
+    messages = {f["message"] for f in report["findings"] if f["repository"] == "aes"}
+    assert any("used by an ACTIVE ECS task definition" in m and "HIGH" in m for m in messages), (
+        messages
+    )
+    assert ("ecr-live-image-not-scanned", "advisory") in found["scan-off"]
+    assert report["summary"]["repositories"] == 10 and report["summary"]["failed"] is True
+    assert "ecr-registry-scanning-covers-everything" in {f["check"] for f in report["findings"]}
+
+
+def test_the_audit_and_the_pack_agree_on_the_same_properties(registry, monkeypatch):
+    """One rule set, two adapters: the repositories read from AWS, judged by the audit and by the
+    pack's CrossGuard policies, get the same verdicts."""
+    _, env = registry
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reg = audit.Registry(Aws(REGION))
+    config = audit.PackConfig.load(None)
+    for repo in reg.repositories():
+        tags = reg.tags(repo["repositoryArn"])
+        key = (repo.get("encryptionConfiguration") or {}).get("kmsKey")
+        props = audit.repository_props(repo, tags, managed=bool(key) and reg.key(key)[0] == "AWS")
+        args = resource_args("aws:ecr/repository:Repository", props, stack="audit")
+        pack = {policy for policy in audit.REPOSITORY_RULES if violations(policy, args)}
+        audited = set()
+        for policy, (rule, production_matters) in audit.REPOSITORY_RULES.items():
+            production = production_matters and audit.is_production(tags, None, {})
+            problems = rule(props, audit.Context(production=production))
+            audited |= {f.check for f in audit.judged(policy, config, "x", problems, REGION)}
+        assert audited == pack, repo["repositoryName"]
+        assert pack or repo["repositoryName"] in {"compliant", "open", "shared", "no-lifecycle",
+                                                  "lazy-key", "console-made"}  # fmt: skip
+
+
+def test_exemptions_and_levels_come_from_the_policy_config(registry, tmp_path):
+    _, env = registry
+    config = tmp_path / "org.json"
+    config.write_text(json.dumps({
+        "ecr-repository-require-kms-cmk": {"exemptions": [{"repository": "aes", "reason": "legacy", "expires": "2099-01-01"}]},
+        "ecr-repository-require-scan-on-push": {"enforcementLevel": "advisory"},
+    }))  # fmt: skip
+    report = json.loads(run_audit(env, "--json", "--policy-config", str(config)).stdout)
+    found = by_repository(report["findings"])
+    assert ("ecr-repository-require-kms-cmk", "info") in found["aes"]
+    assert ("ecr-repository-require-scan-on-push", "advisory") in found["scan-off"]
+
+
+def test_a_clean_registry_passes_and_writes_the_job_summary(aws, tmp_path):
+    endpoint, env = aws
+    key = kms_key(endpoint)
+    repository(endpoint, "fileflow", key)
+    client(endpoint, "ecr").put_registry_scanning_configuration(
+        scanType="BASIC",
+        rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}],
+    )  # fmt: skip
+    summary = tmp_path / "summary.md"
+    result = run_audit(env | {"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 repositories in ap-northeast-2: 0 mandatory, 0 advisory, 0 info" in result.stdout
+    assert summary.read_text().startswith("## ECR audit: ✅ passed")
+
+
+@pytest.mark.parametrize(
+    ("args", "env_change", "message"),
+    [
+        (["--region", "mars"], {}, "audit: --region 'mars' is not an AWS region name"),
+        ([], {"AWS_REGION": None, "AWS_DEFAULT_REGION": None}, "audit: no region"),
+        (["--policy-config", "/nonexistent.json"], {}, "audit: --policy-config /nonexistent.json:"),
+        ([], {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "audit: AWS error"),
+    ],
+)
+def test_usage_and_aws_errors_are_one_line_exit_2(aws, args, env_change, message):
+    _, env = aws
+    env = {k: v for k, v in (env | env_change).items() if v is not None}
+    result = run_audit(env, *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr

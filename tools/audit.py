@@ -1,0 +1,610 @@
+"""Live audit of the registry with the policy pack's own rules, plus the seed's periodic checks.
+
+    python -m tools.audit [--region R ...] [--policy-config FILE] [--fail-on HIGH] [--json]
+
+Every repository in each region, whether or not a stack manages it, is read from AWS
+(DescribeRepositories, its lifecycle policy, repository policy and tags), converted to the
+properties the pack judges and run through the same rules, under the same policy names and levels,
+with the same policy config file the CLI takes with `--policy-pack-config` (levels and exemptions
+included). Production is the Environment tag (there is no stack here). Live-only checks:
+
+- ecr-live-image-findings: the newest release image (`v*`) and every image an ACTIVE ECS task
+  definition uses has no scan finding at or above --fail-on (mandatory);
+- ecr-live-image-not-scanned: such an image has no completed scan (advisory);
+- ecr-live-key-rotation: the customer-managed KMS key a repository uses rotates automatically
+  (mandatory); an AWS managed key is reported by ecr-repository-require-kms-cmk;
+- ecr-live-lifecycle-working: no more release images than the lifecycle policy keeps, no untagged
+  image older than its expiry plus a day (mandatory: lifecycle evaluation runs within 24 hours);
+- ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, for
+  the quarterly review (info);
+- ecr-live-unmanaged: repositories without this program's `Component` tag (info).
+
+Exit status: 0 clean; 1 a mandatory rule or a live check failed; 2 usage or AWS error (one line).
+Read-only: it calls only Describe/Get/List APIs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.aws import (
+    EXIT_FOUND,
+    EXIT_OK,
+    Aws,
+    Calls,
+    ToolError,
+    error_code,
+    markdown_table,
+    paginate,
+    parse_image,
+    progress,
+    regions,
+    run,
+    table,
+    write_step_summary,
+)
+
+# The pack's rules are imported from policy/, which stays publishable on its own (the CLI runs
+# `python __main__.py` inside it, so its modules import each other by their top-level names).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
+
+from ecr_config import PolicyConfigError, exemptions
+from ecr_policies import (
+    LEAST_PRIVILEGE,
+    LIFECYCLE,
+    POLICIES,
+    REGISTRY_SCANNING_POLICY,
+    REPOSITORY_RULES,
+)
+from ecr_props import MalformedPropertyError, document, sequence
+from ecr_rules_access import cross_account_principals, grant_problems
+from ecr_rules_repository import Context, is_production, registry_scanning
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with
+RELEASE_PREFIX = "v"
+REGISTRY = "(registry)"
+LEVELS = ("mandatory", "advisory", "info")
+WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Finding:
+    repository: str
+    check: str
+    level: str
+    message: str
+    region: str = ""
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    repositories: int = 0
+    regions: list[str] = field(default_factory=list)
+    calls: Calls = field(default_factory=Calls)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.level == "mandatory" for f in self.findings)
+
+    def summary(self) -> dict[str, Any]:
+        counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
+        return {
+            "regions": self.regions,
+            "repositories": self.repositories,
+            "findings": counts,
+            "failed": self.failed,
+            "apiCalls": dict(sorted(self.calls.counts.items())),
+        }
+
+    def as_json(self) -> str:
+        findings = [asdict(f) for f in self.findings]
+        return json.dumps({"findings": findings, "summary": self.summary()}, indent=2)
+
+    def rows(self) -> list[list[str]]:
+        return [[f.region, f.repository, f.check, f.level, f.message] for f in self.findings]
+
+    def as_table(self) -> str:
+        counts = self.summary()["findings"]
+        head = (
+            f"{self.repositories} repositories in {', '.join(self.regions)}: "
+            f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['info']} info"
+        )
+        if not self.findings:
+            return head + "\nno findings"
+        return (
+            head + "\n" + table(["region", "repository", "check", "level", "message"], self.rows())
+        )
+
+    def as_markdown(self) -> str:
+        verdict = "❌ failed" if self.failed else "✅ passed"
+        lines = [f"## ECR audit: {verdict}", "", self.as_table().splitlines()[0], ""]
+        if self.findings:
+            lines.append(
+                markdown_table(["region", "repository", "check", "level", "message"], self.rows())
+            )
+        return "\n".join(lines)
+
+
+# --- policy config --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackConfig:
+    """The policy config file as the CLI takes it: levels (the pack's defaults) and properties."""
+
+    levels: Mapping[str, str]
+    properties: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def load(cls, path: str | None) -> PackConfig:
+        defaults = {
+            p.name: p.enforcement_level.value if p.enforcement_level else "mandatory"
+            for p in POLICIES
+        }
+        raw: Any = {}
+        if path:
+            try:
+                raw = json.loads(Path(path).read_text())
+            except (OSError, ValueError) as error:
+                raise ToolError(f"--policy-config {path}: {error}") from None
+        if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+            raise ToolError(f"--policy-config {path}: must be a JSON object of policy -> object")
+        unknown = sorted(set(raw) - set(defaults))
+        if unknown:
+            raise ToolError(f"--policy-config {path}: unknown policies {', '.join(unknown)}")
+        levels = dict(defaults)
+        properties: dict[str, dict[str, Any]] = {}
+        for name, values in raw.items():
+            values = dict(values)
+            level = values.pop("enforcementLevel", levels[name])
+            if level not in ("advisory", "mandatory", "disabled"):
+                raise ToolError(f"--policy-config {path}: {name}.enforcementLevel {level!r}")
+            levels[name], properties[name] = level, values
+        return cls(levels, properties)
+
+    def of(self, policy: str) -> Mapping[str, Any]:
+        return self.properties.get(policy, {})
+
+
+def judged(
+    policy: str, config: PackConfig, repository: str, problems: Iterable[str], region: str
+) -> list[Finding]:
+    """Findings of a pack rule at the policy's level, after its exemptions (stack: none here)."""
+    level = config.levels[policy]
+    problems = list(problems)
+    if level == "disabled" or not problems:
+        return []
+    try:
+        entries = exemptions(config.of(policy))
+    except PolicyConfigError as error:
+        return [Finding(repository, policy, level, str(error), region)]
+    for exemption in entries:
+        if exemption.covers(repository, None):
+            if exemption.active(datetime.datetime.now(datetime.timezone.utc).date()):
+                note = f"waived by the {exemption.describe()}: {'; '.join(problems)}"
+                return [Finding(repository, policy, "info", note, region)]
+            problems = [f"{p} (the {exemption.describe()} has expired)" for p in problems]
+            break
+    return [Finding(repository, policy, level, p, region) for p in problems]
+
+
+# --- reading AWS ----------------------------------------------------------------------------------
+
+
+class Registry:
+    """The read-only calls the audit makes in one region."""
+
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+        self.ecr = aws.client("ecr")
+        self._keys: dict[str, tuple[str, bool | None]] = {}
+
+    def repositories(self) -> list[dict[str, Any]]:
+        return list(paginate(self.ecr, "describe_repositories", "repositories"))
+
+    def _optional(self, call: Callable[[], Any], missing: str) -> Any:
+        try:
+            return call()
+        except Exception as error:
+            if error_code(error) == missing:
+                return None
+            raise
+
+    def lifecycle_policy(self, name: str) -> str | None:
+        found = self._optional(
+            lambda: self.ecr.get_lifecycle_policy(repositoryName=name),
+            "LifecyclePolicyNotFoundException",
+        )
+        return found["lifecyclePolicyText"] if found else None
+
+    def repository_policy(self, name: str) -> str | None:
+        found = self._optional(
+            lambda: self.ecr.get_repository_policy(repositoryName=name),
+            "RepositoryPolicyNotFoundException",
+        )
+        return found["policyText"] if found else None
+
+    def registry_policy(self) -> str | None:
+        found = self._optional(
+            lambda: self.ecr.get_registry_policy(), "RegistryPolicyNotFoundException"
+        )
+        return found["policyText"] if found else None
+
+    def scanning_configuration(self) -> dict[str, Any]:
+        found = self.ecr.get_registry_scanning_configuration()["scanningConfiguration"]
+        return dict(found)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        tags = self.ecr.list_tags_for_resource(resourceArn=arn).get("tags", [])
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def images(self, name: str) -> list[dict[str, Any]]:
+        return list(paginate(self.ecr, "describe_images", "imageDetails", repositoryName=name))
+
+    def scan(self, name: str, digest: str) -> dict[str, Any] | None:
+        """The finding counts of the image's completed scan; None when it has none."""
+        found = self._optional(
+            lambda: self.ecr.describe_image_scan_findings(
+                repositoryName=name, imageId={"imageDigest": digest}
+            ),
+            "ScanNotFoundException",
+        )
+        if found is None:
+            return None
+        if found.get("imageScanStatus", {}).get("status") not in ("COMPLETE", "ACTIVE"):
+            return None
+        return dict(found.get("imageScanFindings", {}).get("findingSeverityCounts", {}))
+
+    def key(self, arn: str) -> tuple[str, bool | None]:
+        """(KeyManager, rotation on) for a KMS key, read once per key."""
+        if arn not in self._keys:
+            kms = self.aws.client("kms")
+            manager = kms.describe_key(KeyId=arn)["KeyMetadata"].get("KeyManager", "CUSTOMER")
+            rotation = None
+            if manager == "CUSTOMER":
+                rotation = bool(kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"])
+            self._keys[arn] = (manager, rotation)
+        return self._keys[arn]
+
+    def task_definition_images(self) -> list[str]:
+        """Images of every ACTIVE ECS task definition in the region."""
+        ecs = self.aws.client("ecs")
+        arns = list(paginate(ecs, "list_task_definitions", "taskDefinitionArns", status="ACTIVE"))
+
+        def images(arn: str) -> list[str]:
+            definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            return [
+                c["image"] for c in definition.get("containerDefinitions", []) if c.get("image")
+            ]
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            return sorted({image for found in pool.map(images, arns) for image in found})
+
+
+# --- converting to the pack's shape ---------------------------------------------------------
+
+
+def repository_props(
+    repository: Mapping[str, Any], tags: Mapping[str, str], managed: bool
+) -> dict[str, Any]:
+    """A repository from DescribeRepositories as the pulumi-aws properties the pack judges.
+    `managed` says the key is AWS managed (DescribeRepositories shows its ARN, not the alias)."""
+    encryption = dict(repository.get("encryptionConfiguration") or {})
+    if managed:
+        encryption["kmsKey"] = "alias/aws/ecr"
+    return {
+        "name": repository["repositoryName"],
+        "encryptionConfigurations": [encryption] if encryption else [],
+        "imageScanningConfiguration": dict(repository.get("imageScanningConfiguration") or {}),
+        "imageTagMutability": repository.get("imageTagMutability"),
+        "imageTagMutabilityExclusionFilters": [
+            dict(f) for f in repository.get("imageTagMutabilityExclusionFilters") or []
+        ],
+        "tags": dict(tags),
+    }
+
+
+def scanning_props(configuration: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "scanType": configuration.get("scanType"),
+        "rules": [
+            {
+                "scanFrequency": r.get("scanFrequency"),
+                "repositoryFilters": r.get("repositoryFilters", []),
+            }
+            for r in configuration.get("rules", [])
+        ],
+    }
+
+
+# --- live checks --------------------------------------------------------------------------------
+
+
+def _pushed(image: Mapping[str, Any]) -> datetime.datetime:
+    pushed = image.get("imagePushedAt")
+    if isinstance(pushed, datetime.datetime):
+        return pushed if pushed.tzinfo else pushed.replace(tzinfo=datetime.timezone.utc)
+    return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+
+
+def lifecycle_problems(
+    policy_text: str | None, images: Sequence[Mapping[str, Any]], now: datetime.datetime
+) -> list[str]:
+    """Signs that the lifecycle policy is not being applied (it runs within 24 hours)."""
+    if not policy_text:
+        return []
+    try:
+        rules = sequence(document(policy_text, "lifecyclePolicyText").get("rules"), "rules")
+    except (MalformedPropertyError, AttributeError):
+        return ["the lifecycle policy cannot be read"]
+    problems = []
+    for rule in rules:
+        selection = rule.get("selection", {}) if isinstance(rule, Mapping) else {}
+        count = selection.get("countNumber")
+        if not isinstance(count, int) or rule.get("action", {}).get("type") != "expire":
+            continue
+        status, prefixes = selection.get("tagStatus"), selection.get("tagPrefixList") or []
+        if status == "tagged" and selection.get("countType") == "imageCountMoreThan" and prefixes:
+            matching = [
+                i
+                for i in images
+                if any(t.startswith(tuple(prefixes)) for t in i.get("imageTags", []))
+            ]
+            if len(matching) > count:
+                problems.append(
+                    f"{len(matching)} images tagged {'/'.join(p + '*' for p in prefixes)} but rule "
+                    f"{rule.get('rulePriority')} keeps {count}: the lifecycle policy is not working"
+                )
+        if status == "untagged" and selection.get("countType") == "sinceImagePushed":
+            limit = now - datetime.timedelta(days=count + 1)
+            stale = [i for i in images if not i.get("imageTags") and _pushed(i) < limit]
+            if stale:
+                problems.append(
+                    f"{len(stale)} untagged images older than {count} days + 1 (rule "
+                    f"{rule.get('rulePriority')}): the lifecycle policy is not working"
+                )
+    return problems
+
+
+def images_to_check(
+    name: str, images: Sequence[Mapping[str, Any]], in_use: Iterable[Mapping[str, str | None]]
+) -> dict[str, str]:
+    """digest -> why it is checked: the newest release image, and images ECS uses."""
+    chosen: dict[str, str] = {}
+    releases = [
+        i for i in images if any(t.startswith(RELEASE_PREFIX) for t in i.get("imageTags", []))
+    ]
+    if releases:
+        newest = max(releases, key=_pushed)
+        chosen[newest["imageDigest"]] = "newest release image"
+    by_tag = {t: i["imageDigest"] for i in images for t in i.get("imageTags", [])}
+    for reference in in_use:
+        if reference["repository"] != name:
+            continue
+        digest = reference["digest"] or by_tag.get(reference["tag"] or "")
+        if digest:
+            reason = "used by an ACTIVE ECS task definition"
+            chosen[digest] = f"{chosen[digest]}; {reason}" if digest in chosen else reason
+    return chosen
+
+
+@dataclass(frozen=True)
+class Options:
+    fail_on: str
+    config: PackConfig
+    now: datetime.datetime
+
+
+def audit_repository(
+    registry: Registry,
+    repository: Mapping[str, Any],
+    in_use: list[Mapping[str, str | None]],
+    options: Options,
+) -> list[Finding]:
+    """Every pack rule and live check for one repository: a constant number of API calls apart
+    from pagination and the images checked."""
+    name, region = repository["repositoryName"], registry.aws.region
+    config = options.config
+    tags = registry.tags(repository["repositoryArn"])
+    findings: list[Finding] = []
+    key_arn = (repository.get("encryptionConfiguration") or {}).get("kmsKey")
+    manager, rotation = registry.key(key_arn) if key_arn else ("", None)
+    props = repository_props(repository, tags, managed=manager == "AWS")
+
+    for policy, (rule, production_matters) in REPOSITORY_RULES.items():
+        try:
+            production = production_matters and is_production(tags, None, config.of(policy))
+            problems = rule(props, Context(production=production, config=config.of(policy)))
+        except (PolicyConfigError, MalformedPropertyError) as error:
+            problems = [str(error)]
+        findings += judged(policy, config, name, problems, region)
+
+    lifecycle = registry.lifecycle_policy(name)
+    if lifecycle is None:
+        problem = f"Repository {name} has no lifecycle policy: images pile up forever."
+        findings += judged(LIFECYCLE, config, name, [problem], region)
+
+    policy_text = registry.repository_policy(name)
+    if policy_text is not None:
+        try:
+            parsed = document(policy_text, "policyText")
+            grants = grant_problems(parsed, config.of(LEAST_PRIVILEGE))
+            others = cross_account_principals(parsed, repository.get("registryId", ""))
+        except (PolicyConfigError, MalformedPropertyError) as error:
+            grants, others = [str(error)], []
+        findings += judged(LEAST_PRIVILEGE, config, name, grants, region)
+        if others:
+            message = f"lets in {', '.join(others)}: review them quarterly"
+            findings.append(Finding(name, "ecr-live-cross-account", "info", message, region))
+
+    if rotation is False:
+        findings.append(
+            Finding(
+                name,
+                "ecr-live-key-rotation",
+                "mandatory",
+                f"KMS key {key_arn} has automatic rotation off: enable it",
+                region,
+            )
+        )
+    if tags.get(COMPONENT_TAG[0]) != COMPONENT_TAG[1]:
+        findings.append(
+            Finding(
+                name,
+                "ecr-live-unmanaged",
+                "info",
+                "not managed by the ECR stack (no Component=container-registry tag)",
+                region,
+            )
+        )
+
+    images = registry.images(name)
+    findings += [
+        Finding(name, "ecr-live-lifecycle-working", "mandatory", p, region)
+        for p in lifecycle_problems(lifecycle, images, options.now)
+    ]
+    blocking = SEVERITIES[: SEVERITIES.index(options.fail_on) + 1]
+    tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
+    for digest, why in images_to_check(name, images, in_use).items():
+        label = f"{name}@{digest} ({', '.join(tags_of.get(digest, [])) or 'untagged'}, {why})"
+        counts = registry.scan(name, digest)
+        if counts is None:
+            findings.append(
+                Finding(
+                    name,
+                    "ecr-live-image-not-scanned",
+                    "advisory",
+                    f"{label} has no completed scan",
+                    region,
+                )
+            )
+            continue
+        found = {s: int(counts.get(s, 0)) for s in blocking if counts.get(s)}
+        if found:
+            shown = ", ".join(f"{n} {s}" for s, n in found.items())
+            findings.append(
+                Finding(
+                    name,
+                    "ecr-live-image-findings",
+                    "mandatory",
+                    f"{label} has {shown} findings (fail on {options.fail_on})",
+                    region,
+                )
+            )
+    return findings
+
+
+def audit_region(aws: Aws, options: Options, report: Report) -> None:
+    registry = Registry(aws)
+    repositories = registry.repositories()
+    progress(f"{aws.region}: {len(repositories)} repositories")
+    in_use = [p for p in (parse_image(i) for i in registry.task_definition_images()) if p]
+    in_use = [p for p in in_use if p["region"] in (None, aws.region)]
+    report.repositories += len(repositories)
+
+    registry_findings: list[Finding] = []
+    text = registry.registry_policy()
+    if text is not None:
+        try:
+            parsed = document(text, "registry policyText")
+            problems = grant_problems(parsed, options.config.of(LEAST_PRIVILEGE))
+        except (PolicyConfigError, MalformedPropertyError) as error:
+            problems = [str(error)]
+        registry_findings += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, aws.region)
+    scanning = scanning_props(registry.scanning_configuration())
+    problems = registry_scanning(
+        scanning, Context(config=options.config.of(REGISTRY_SCANNING_POLICY))
+    )
+    registry_findings += judged(
+        REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, aws.region
+    )
+    report.findings += registry_findings
+
+    done = 0
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = [
+            pool.submit(audit_repository, registry, r, in_use, options) for r in repositories
+        ]
+        for future in futures:
+            report.findings += future.result()
+            done += 1
+            if done % 50 == 0:
+                progress(f"{aws.region}: {done}/{len(repositories)} repositories audited")
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.audit",
+        description="Judge every ECR repository of an account with the policy pack's rules and "
+        "the seed's periodic checks (image findings, key rotation, lifecycle, cross-account "
+        "grants, unmanaged repositories). Read-only.",
+        epilog="Exit status: 0 clean, 1 a mandatory rule or live check failed, 2 usage or AWS "
+        "error. Uses the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+    )
+    parser.add_argument(
+        "--region",
+        action="append",
+        help="region to audit (repeatable; default AWS_REGION, else AWS_DEFAULT_REGION)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        help="policy config JSON, as given to "
+        "`pulumi preview --policy-pack-config` (levels, allowlists, exemptions)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default="HIGH",
+        help="lowest scan-finding severity that fails (HIGH)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON for machines")
+    output.add_argument("--markdown", action="store_true", help="print Markdown")
+    return parser.parse_args(argv)
+
+
+def audit(region_names: Sequence[str], options: Options, calls: Calls | None = None) -> Report:
+    report = Report(regions=list(region_names), calls=calls or Calls())
+    for region in region_names:
+        audit_region(Aws(region, report.calls), options, report)
+    order = {level: i for i, level in enumerate(LEVELS)}
+    report.findings.sort(key=lambda f: (order[f.level], f.region, f.repository, f.check))
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+
+    def body() -> int:
+        options = Options(
+            args.fail_on,
+            PackConfig.load(args.policy_config),
+            datetime.datetime.now(datetime.timezone.utc),
+        )
+        report = audit(regions(args.region), options)
+        print(
+            report.as_json()
+            if args.json
+            else report.as_markdown()
+            if args.markdown
+            else report.as_table()
+        )
+        write_step_summary(report.as_markdown())
+        return EXIT_FOUND if report.failed else EXIT_OK
+
+    return run("audit", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

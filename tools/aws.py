@@ -1,0 +1,180 @@
+"""What every operational tool shares: AWS sessions and errors, output, and the exit-code contract.
+
+- Region: `--region`, else AWS_REGION, else AWS_DEFAULT_REGION (boto3 itself reads only the last;
+  GitHub's AWS action sets both, other runners often only AWS_REGION).
+- Errors: a usage or AWS problem is a ToolError; `run` prints it as one line on stderr and returns
+  2, never a traceback.
+- Every client counts its API calls by operation (`Calls`), so benchmarks and tests can check that
+  the calls per repository stay constant apart from pagination.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
+
+
+class ToolError(Exception):
+    """A usage or AWS problem: exit 2 with this one-line message."""
+
+
+def error_code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+class Calls:
+    """API calls made, by `service:Operation` (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def record(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class Aws:
+    """boto3 clients for one region, made once and shared by threads (clients are thread-safe)."""
+
+    def __init__(self, region: str, calls: Calls | None = None) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.region = region
+        self.calls = calls or Calls()
+        self._session = boto3.session.Session(region_name=region)
+        # Standard retries back off on throttling, which a 1,000-repository audit will meet.
+        self._config = Config(
+            retries={"max_attempts": 8, "mode": "standard"}, max_pool_connections=32
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                client = self._session.client(service, config=self._config)
+                client.meta.events.register("before-call", self.calls.record)
+                self._clients[service] = client
+            return self._clients[service]
+
+
+def regions(given: Sequence[str] | None) -> list[str]:
+    """The regions to work in: `--region` values, else the environment's; ToolError if none."""
+    found = (
+        list(given or [])
+        or [r for r in (os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")) if r][
+            :1
+        ]
+    )
+    if not found:
+        raise ToolError("no region: pass --region or set AWS_REGION")
+    for region in found:
+        if not _REGION.fullmatch(region):
+            raise ToolError(f"--region {region!r} is not an AWS region name such as ap-northeast-2")
+    return list(dict.fromkeys(found))
+
+
+def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item of `key` over all pages of `operation`."""
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number > 0 (rejects nan, inf, 0, negatives)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds > 0")
+    return value
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def write_step_summary(markdown: str) -> None:
+    """Appends to the GitHub job summary when running in Actions."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as summary:
+            summary.write(markdown.rstrip("\n") + "\n")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table for people."""
+    cells = [[one_line(c) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def cell(value: object) -> str:
+        return one_line(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def run(tool: str, body: Callable[[], int]) -> int:
+    """Runs a tool's body: ToolError and AWS errors become one line on stderr and exit 2."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return body()
+    except ToolError as error:
+        message = str(error)
+    except ClientError as error:
+        message = f"AWS error {error_code(error)}: {error}"
+    except BotoCoreError as error:
+        message = f"AWS error: {error}"
+    except KeyboardInterrupt:
+        message = "interrupted"
+    print(f"{tool}: {one_line(message)}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# --- image references -----------------------------------------------------------------------------
+
+_IMAGE = re.compile(
+    r"(?:(?P<account>[0-9]{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/)?"
+    r"(?P<repository>[a-z0-9][a-z0-9._/-]*?)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+
+
+def parse_image(reference: str) -> Mapping[str, str | None] | None:
+    """`repo:tag`, `repo@sha256:...` or a full ECR URI -> its parts (None when it is none of
+    these, e.g. an image of another registry)."""
+    match = _IMAGE.fullmatch(reference.strip())
+    if match is None or (match["tag"] is None and match["digest"] is None):
+        return None
+    return match.groupdict()
