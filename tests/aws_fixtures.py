@@ -115,3 +115,22 @@ def task_definition(endpoint: str, image: str) -> None:
     client(endpoint, "ecs").register_task_definition(
         family="svc", containerDefinitions=[{"name": "app", "image": image, "memory": 128}]
     )
+
+
+def scan_result(endpoint: str, name: str, digest: str, counts: dict[str, int]) -> None:
+    """What moto reports for the next scan of this image (default: one HIGH finding)."""
+    import urllib.request
+
+    result = {
+        "repositoryName": name,
+        "imageId": {"imageDigest": digest},
+        "imageScanStatus": {"status": "COMPLETE", "description": "done"},
+        "imageScanFindings": {"findings": [], "findingSeverityCounts": counts},
+    }
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/static/ecr/scan-finding-results",
+        data=json.dumps({"results": [result], "region": REGION}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request).read()

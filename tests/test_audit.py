@@ -156,7 +156,11 @@ def test_a_clean_registry_passes_and_writes_the_job_summary(aws, tmp_path):
         (["--region", "mars"], {}, "audit: --region 'mars' is not an AWS region name"),
         ([], {"AWS_REGION": None, "AWS_DEFAULT_REGION": None}, "audit: no region"),
         (["--policy-config", "/nonexistent.json"], {}, "audit: --policy-config /nonexistent.json:"),
-        ([], {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "audit: AWS error"),
+        (
+            [],
+            {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"},
+            "audit: AWS error",
+        ),
     ],
 )
 def test_usage_and_aws_errors_are_one_line_exit_2(aws, args, env_change, message):

@@ -140,7 +140,12 @@ class SlowScanner:
         self.calls, self.final, self.after = 0, final, after
 
     def describe_images(self, **_):
-        return {}
+        return {"imageDetails": [{"imageDigest": "sha256:" + "d" * 64}]}
+
+    def describe_repositories(self, **_):
+        return {
+            "repositories": [{"repositoryUri": "123456789012.dkr.ecr.r.amazonaws.com/fileflow"}]
+        }
 
     def describe_image_scan_findings(self, **_):
         self.calls += 1
@@ -210,3 +215,52 @@ def test_enhanced_scanning_results_count():
     result = scan(Active(), "fileflow", {"imageTag": "v1"}, "MEDIUM", 60)
     assert (result.failed, result.counts["MEDIUM"]) == (True, 2)
     assert scan(Active(), "fileflow", {"imageTag": "v1"}, "HIGH", 60).failed is False
+
+
+def test_the_scanned_image_is_named_by_its_digest_for_pinning(image):
+    env, digest = image
+    result = gate(env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--json")
+    report = json.loads(result.stdout)
+    assert report["digest"] == digest
+    assert report["reference"] == f"123456789012.dkr.ecr.{REGION}.amazonaws.com/fileflow@{digest}"
+    table = gate(env, "--repository", "fileflow", "--digest", digest, "--poll", "0.1").stdout
+    assert f"pin:    123456789012.dkr.ecr.{REGION}.amazonaws.com/fileflow@{digest}" in table
+
+
+@pytest.mark.parametrize(
+    "region_env",
+    [
+        {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": None},  # what most CI runners set
+        {"AWS_REGION": None, "AWS_DEFAULT_REGION": REGION},
+    ],
+)
+def test_either_region_variable_or_region_flag_works(image, region_env):
+    env, _ = image
+    env = {k: v for k, v in (env | region_env).items() if v is not None}
+    assert gate(env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1").returncode == 0
+    bare = {k: v for k, v in env.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    flagged = gate(
+        bare, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--region", REGION
+    )
+    assert flagged.returncode == 0, flagged.stderr
+    missing = gate(bare, "--repository", "fileflow", "--tag", "v1.0.0")
+    assert (missing.returncode, missing.stderr) == (
+        2,
+        "scan_gate: no region: pass --region or set AWS_REGION\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--poll", "nan"], ["--poll", "inf"], ["--timeout", "nan"], ["--timeout", "-1"],
+        ["--timeout", "0"], ["--tag", ""], ["--tag", "v1\nrm"], ["--repository", "Bad Name"],
+    ],
+)  # fmt: skip
+def test_numbers_must_be_finite_and_positive_and_names_valid(image, args):
+    env, _ = image
+    base = {"--repository": "fileflow", "--tag": "v1.0.0"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    result = gate(env, *[x for pair in base.items() for x in pair])
+    assert result.returncode == 2 and "usage:" in result.stderr and "Traceback" not in result.stderr

@@ -63,9 +63,11 @@ class Aws:
         self.region = region
         self.calls = calls or Calls()
         self._session = boto3.session.Session(region_name=region)
-        # Standard retries back off on throttling, which a 1,000-repository audit will meet.
+        # Standard retries back off on throttling, which a 1,000-repository audit will meet;
+        # AWS_MAX_ATTEMPTS still wins, as it does for the AWS CLI.
+        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", "8") or 8)
         self._config = Config(
-            retries={"max_attempts": 8, "mode": "standard"}, max_pool_connections=32
+            retries={"max_attempts": attempts, "mode": "standard"}, max_pool_connections=32
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()

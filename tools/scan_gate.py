@@ -3,8 +3,10 @@ severity (the seed's "CI/CD에서 취약점 검증", as a tool).
 
     python -m tools.scan_gate --repository fileflow --tag v1.2.3 [--fail-on HIGH] [--json]
 
-Uses boto3 with the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL). Starts a
-scan when the image has none, waits for it (progress on stderr), prints the severity counts.
+Uses boto3 with the standard AWS environment (credentials, AWS_REGION or AWS_DEFAULT_REGION, or
+--region, AWS_ENDPOINT_URL). Starts a scan when the image has none, waits for it (progress on
+stderr), prints the severity counts and the image's digest-pinned reference `<url>@sha256:...`, so a
+deploy job pins exactly what was scanned (the seed's "Digest 고정").
 Exit status: 0 nothing at or above --fail-on; 1 something is; 2 usage or lookup error (missing
 repository, image or scan, scanning unavailable, timeout), with a one-line message.
 """
@@ -20,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tools.aws import Aws, ToolError, positive_seconds, progress, regions, run, write_step_summary
+
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
 GATE_SEVERITIES = SEVERITIES[:4]
 DONE = ("COMPLETE", "ACTIVE")  # ACTIVE: enhanced (Inspector) continuous scanning has results
@@ -30,6 +34,8 @@ UNUSABLE = {
     "SCAN_ELIGIBILITY_EXPIRED": "the image is no longer eligible for scanning",
 }
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
 class GateError(Exception):
@@ -43,6 +49,9 @@ class Result:
     status: str
     counts: dict[str, int]
     fail_on: str
+    digest: str = ""
+    reference: str = ""
+    """`<repository url>@<digest>`: what a deployment should pin."""
 
     @property
     def failed(self) -> bool:
@@ -58,13 +67,16 @@ class Result:
                 "counts": self.counts,
                 "failOn": self.fail_on,
                 "failed": self.failed,
+                "digest": self.digest,
+                "reference": self.reference,
             },
             sort_keys=True,
         )
 
     def as_table(self) -> str:
         name = self.image.get("imageTag") or self.image.get("imageDigest", "")
-        lines = [f"Scan findings for {self.repository}:{name}", f"{'severity':<14}{'count':>6}"]
+        lines = [f"Scan findings for {self.repository}:{name}", f"digest: {self.digest}"]
+        lines += [f"pin:    {self.reference}", f"{'severity':<14}{'count':>6}"]
         lines += [f"{s:<14}{self.counts.get(s, 0):>6}" for s in SEVERITIES]
         verdict = "FAIL" if self.failed else "PASS"
         lines.append(f"gate: fail on {self.fail_on} or worse -> {verdict}")
@@ -92,7 +104,10 @@ def scan(
 
     label = f"{repository}:{image.get('imageTag') or image.get('imageDigest')}"
     try:
-        client.describe_images(repositoryName=repository, imageIds=[image])
+        details = client.describe_images(repositoryName=repository, imageIds=[image])
+        url = client.describe_repositories(repositoryNames=[repository])["repositories"][0][
+            "repositoryUri"
+        ]
     except ClientError as error:
         if _code(error) == "RepositoryNotFoundException":
             raise GateError(f"repository {repository} not found") from None
@@ -122,8 +137,15 @@ def scan(
         status = response.get("imageScanStatus", {}).get("status", "")
         if status in DONE:
             counts = response.get("imageScanFindings", {}).get("findingSeverityCounts", {})
+            digest = details["imageDetails"][0]["imageDigest"]
             return Result(
-                repository, image, status, {s: int(counts.get(s, 0)) for s in SEVERITIES}, fail_on
+                repository,
+                image,
+                status,
+                {s: int(counts.get(s, 0)) for s in SEVERITIES},
+                fail_on,
+                digest,
+                f"{url}@{digest}",
             )
         if status in UNUSABLE:
             raise GateError(f"scan of {label} is {status}: {UNUSABLE[status]}")
@@ -139,51 +161,57 @@ def scan(
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.scan_gate",
-        description="Fail when an ECR image scan has findings at or above a severity.",
+        description="Fail when an ECR image scan has findings at or above a severity; print the "
+        "digest-pinned reference of the image scanned.",
+        epilog="Exit status: 0 nothing at or above --fail-on, 1 something is, 2 usage or lookup "
+        "error (one line on stderr).",
     )
     parser.add_argument("--repository", required=True, help="ECR repository name")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--tag", help="image tag, e.g. v1.2.3")
     which.add_argument("--digest", help="image digest, sha256:<64 hex>")
     parser.add_argument("--fail-on", choices=GATE_SEVERITIES, default="CRITICAL")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (600)")
-    parser.add_argument("--poll", type=float, default=5.0, help="seconds between checks (5)")
+    parser.add_argument(
+        "--timeout", type=positive_seconds, default=600.0, help="seconds to wait for the scan (600)"
+    )
+    parser.add_argument(
+        "--poll", type=positive_seconds, default=5.0, help="seconds between checks (5)"
+    )
+    parser.add_argument("--region", help="AWS region (default AWS_REGION, else AWS_DEFAULT_REGION)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
+    if not _REPOSITORY.fullmatch(args.repository):
+        parser.error(f"argument --repository: {args.repository!r} is not an ECR repository name")
+    if args.tag is not None and not _TAG.fullmatch(args.tag):
+        parser.error(f"argument --tag: {args.tag!r} is not an image tag")
     if args.digest is not None and not _DIGEST.fullmatch(args.digest):
         parser.error(f"argument --digest: {args.digest!r} is not sha256:<64 hex digits>")
-    if args.timeout < 0 or args.poll <= 0:
-        parser.error("--timeout must be >= 0 and --poll > 0")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     image = {"imageTag": args.tag} if args.tag else {"imageDigest": args.digest}
-    try:
-        import boto3
-        from botocore.exceptions import BotoCoreError, ClientError
 
+    def body() -> int:
+        (region,) = regions([args.region] if args.region else None)
         try:
-            client = boto3.client("ecr")
             result = scan(
-                client,
+                Aws(region).client("ecr"),
                 args.repository,
                 image,
                 args.fail_on,
                 args.timeout,
                 args.poll,
-                progress=lambda message: print(message, file=sys.stderr),
+                progress=progress,
             )
-        except ClientError as error:
-            raise GateError(f"AWS error {_code(error)}: {error}") from None
-        except BotoCoreError as error:
-            raise GateError(f"AWS error: {error}") from None
-    except GateError as error:
-        print(f"scan_gate: {error}", file=sys.stderr)
-        return 2
-    print(result.as_json() if args.json else result.as_table())
-    return 1 if result.failed else 0
+        except GateError as error:
+            raise ToolError(str(error)) from None
+        print(result.as_json() if args.json else result.as_table())
+        write_step_summary(f"## ECR scan gate\n\n```\n{result.as_table()}\n```")
+        return 1 if result.failed else 0
+
+    return run("scan_gate", body)
 
 
 if __name__ == "__main__":
