@@ -37,6 +37,7 @@ docs: setup
 bench: setup
 	$(PY) bench/program.py
 	$(PY) bench/policy_pack.py
+	$(PY) bench/audit.py
 
 local-up: setup
 	$(PY) -m tools.local up

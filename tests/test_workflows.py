@@ -29,7 +29,7 @@ def actionlint(*files):
 def test_workflows_pass_actionlint():
     result = actionlint()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 workflow(s), 0 problem(s)" in result.stdout
+    assert "5 workflow(s), 0 problem(s)" in result.stdout
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
@@ -86,3 +86,14 @@ def test_policy_pack_is_published_on_a_version_tag():
     assert workflow["on"]["push"]["tags"] == ["policy-v*"]
     runs = " ".join(s.get("run", "") for s in workflow["jobs"]["publish"]["steps"])
     assert "pulumi policy publish" in runs and "PulumiPolicy.yaml" in runs
+
+
+def test_the_audit_runs_weekly_for_every_environment_read_only():
+    workflow = load("audit.yml")
+    assert workflow["on"]["schedule"] == [{"cron": "0 0 * * 1"}]
+    assert "workflow_dispatch" in workflow["on"]
+    job = workflow["jobs"]["audit"]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    runs = " ".join(s.get("run", "") for s in job["steps"])
+    assert "python -m tools.audit --policy-config" in runs
