@@ -71,7 +71,14 @@ if settings.alerts is not None:
     )
     pulumi.export("alertTopicArn", alerts.topic_arn)
 
-if settings.registry_scanning or settings.replication_regions or settings.pull_through_cache:
+# Pull times only matter to lifecycle rules when a service archives by last pull.
+pull_time_exclusions = settings.pull_time_exclusions if settings.archives else ()
+if (
+    settings.registry_scanning
+    or settings.replication_regions
+    or settings.pull_through_cache
+    or pull_time_exclusions
+):
     EcrRegistry(
         "ecr-registry",
         EcrRegistryArgs(
@@ -80,6 +87,7 @@ if settings.registry_scanning or settings.replication_regions or settings.pull_t
             scanning=settings.registry_scanning,
             replication_regions=settings.replication_regions,
             pull_through_cache=settings.pull_through_cache,
+            pull_time_exclusions=pull_time_exclusions,
         ),
     )
 

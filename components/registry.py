@@ -23,11 +23,14 @@ class EcrRegistryArgs:
     scanning: RegistryScanningConfig | None = None
     replication_regions: Sequence[str] = ()
     pull_through_cache: Sequence[PullThroughCacheRule] = ()
+    pull_time_exclusions: Sequence[str] = ()
+    """IAM principals whose pulls do not refresh images' last-pulled time (archiving)."""
 
 
 class EcrRegistry(pulumi.ComponentResource):
-    """The registry's scanning configuration, replication configuration and pull-through cache
-    rules. Each is a singleton per account and region, so exactly one stack should manage them."""
+    """The registry's scanning configuration, replication configuration, pull-through cache rules
+    and pull-time update exclusions. Each is registry-wide (one per account and region), so
+    exactly one stack should manage them."""
 
     def __init__(
         self, name: str, args: EcrRegistryArgs, opts: pulumi.ResourceOptions | None = None
@@ -87,6 +90,11 @@ class EcrRegistry(pulumi.ComponentResource):
                 upstream_registry_url=rule.upstream,
                 credential_arn=rule.credential_arn,
                 opts=child,
+            )
+
+        for index, principal in enumerate(args.pull_time_exclusions):
+            aws.ecr.PullTimeUpdateExclusion(
+                f"{name}-pull-time-exclusion-{index}", principal_arn=principal, opts=child
             )
 
         self.register_outputs({})

@@ -98,9 +98,7 @@ class EcrRepository(pulumi.ComponentResource):
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=repository.name,
-            policy=to_json(
-                lifecycle_policy(settings.max_image_count, settings.untagged_expiry_days)
-            ),
+            policy=to_json(lifecycle_policy(settings.retention)),
             opts=existing(settings.name),
         )
         aws.ecr.RepositoryPolicy(

@@ -33,6 +33,8 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components.config_messages import Allowed, Formatter, key, show
+from components.documents import to_json
+from components.lifecycle import Retention, lifecycle_policy
 
 NAMESPACE = "ecr"
 Environment = Literal["dev", "staging", "prod"]
@@ -75,6 +77,8 @@ MAX_SERVICE_NAME = IAM_POLICY_NAME_MAX - len("ecr--push")
 # SSM PutParameter: a name has at most 15 levels of hierarchy and 1011 characters.
 SSM_MAX_LEVELS = 15
 SSM_MAX_NAME = 1011
+# PutLifecyclePolicy: lifecyclePolicyText is 100-30,720 characters.
+LIFECYCLE_POLICY_MAX = 30720
 
 T = TypeVar("T")
 
@@ -195,6 +199,26 @@ KeepCount = Annotated[int, Ge(1), Le(10000)]
 # ECR requires countNumber >= 1; the upper bound (ten years) is ours, to catch typos.
 ExpiryDays = Annotated[int, Ge(1), Le(3650)]
 Mutability = Literal["MUTABLE", "IMMUTABLE"]
+# Lifecycle tagPatternList entries: image tag characters and `*`, at most four `*` per string
+# (ECR User Guide, lifecycle policy properties); one rule per pattern, so lists stay short.
+LifecycleTagPattern = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[A-Za-z0-9_.-]*(?:\*[A-Za-z0-9_.-]*){0,4}$", min_length=1, max_length=128
+    ),
+    Allowed("must be an image tag pattern: 1-128 of A-Z a-z 0-9 _ . - with at most 4 `*` (ECR)"),
+]
+TagPatterns = Annotated[list[LifecycleTagPattern], Unique]
+# RegisterPullTimeUpdateExclusion principalArn: an IAM role or user, at most 200 characters.
+PrincipalArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:(?:role|user)/[A-Za-z0-9+=,.@_-]+"
+        r"(?:/[A-Za-z0-9+=,.@_-]+)*$",
+        max_length=200,
+    ),
+    Allowed("must be the ARN of an IAM role or user (arn:aws:iam::<account>:role/<name>)"),
+]
 
 
 class RepositoryDefaults(_Config):
@@ -215,6 +239,31 @@ class RepositoryDefaults(_Config):
     untagged_image_expiry_days: ExpiryDays = Field(
         7, description="Days after which untagged images expire (1-3650)."
     )
+    protected_tags: TagPatterns = Field(
+        [],
+        max_length=20,
+        description="Tag patterns (e.g. `prod-*`, `stable`; at most 4 `*`) that no lifecycle rule "
+        "ever expires or archives (up to 10,000 images per pattern).",
+    )
+    expire_tagged_after_days: ExpiryDays | None = Field(
+        None,
+        description="Days after push when images tagged with one of expireTaggedPatterns expire "
+        "(1-3650).",
+        json_schema_extra=derived("off"),
+    )
+    expire_tagged_patterns: TagPatterns = Field(
+        [],
+        max_length=20,
+        description="Tag patterns (e.g. `sha-*`, `pr-*`) that expire expireTaggedAfterDays after "
+        "push; release (`v*`) and protected images are never selected.",
+    )
+    archive_after_days: ExpiryDays | None = Field(
+        None,
+        description="Move images not pulled for this many days to ECR's archive storage class "
+        "(not pullable until restored; billed for at least 90 days). Only images no other rule "
+        "selects.",
+        json_schema_extra=derived("off"),
+    )
 
 
 def _override(name: str) -> Any:
@@ -232,6 +281,10 @@ class ServiceConfig(_Config):
         "lifecycle_policy_max_image_count"
     )
     untagged_image_expiry_days: ExpiryDays | None = _override("untagged_image_expiry_days")
+    protected_tags: TagPatterns | None = _override("protected_tags")
+    expire_tagged_after_days: ExpiryDays | None = _override("expire_tagged_after_days")
+    expire_tagged_patterns: TagPatterns | None = _override("expire_tagged_patterns")
+    archive_after_days: ExpiryDays | None = _override("archive_after_days")
     # ECR: 1..5 ImageTagMutabilityExclusionFilters.
     image_tag_mutability_exclusions: Annotated[list[TagFilter], Unique] = Field(
         [],
@@ -383,6 +436,14 @@ class StackConfig(RepositoryDefaults):
         description="Regions to replicate this stack's repositories to (disaster recovery), at "
         "most 25.",
     )
+    # Up to 100 pull-time update exclusions per account (ECR User Guide).
+    pull_time_exclusions: Annotated[list[PrincipalArn], Unique] = Field(
+        [],
+        max_length=100,
+        description="IAM roles whose pulls must not refresh an image's last-pulled time (e.g. a "
+        "third-party scanner in CI), registered when a service archives; Amazon Inspector's pulls "
+        "never count.",
+    )
     pull_through_cache: dict[CachePrefix, PullThroughCacheConfig] = Field(
         {},
         description="Map of repository prefix -> {upstream, credentialArn}: pull-through cache "
@@ -403,15 +464,23 @@ class RepositorySettings:
     image_tag_mutability: str
     """MUTABLE or IMMUTABLE, with `_WITH_EXCLUSION` when there are exclusion filters."""
     scan_on_push: bool
-    max_image_count: int
-    """Images tagged `v*` to keep."""
-    untagged_expiry_days: int
+    retention: Retention
+    """What the lifecycle policy keeps, expires and archives."""
     mutability_exclusions: tuple[str, ...] = ()
     pull_accounts: tuple[str, ...] = ()
     pull_organization_id: str | None = None
     adopt: bool = False
     """Import the existing repository and its companions instead of creating them."""
     force_delete: bool = False
+
+    @property
+    def max_image_count(self) -> int:
+        """Images tagged `v*` to keep."""
+        return self.retention.keep_release_images
+
+    @property
+    def untagged_expiry_days(self) -> int:
+        return self.retention.untagged_expiry_days
 
 
 @dataclass(frozen=True)
@@ -438,6 +507,12 @@ class StackSettings:
     registry_scanning: RegistryScanningConfig | None = None
     replication_regions: tuple[str, ...] = ()
     pull_through_cache: tuple[PullThroughCacheRule, ...] = ()
+    pull_time_exclusions: tuple[str, ...] = ()
+
+    @property
+    def archives(self) -> bool:
+        """Some service archives images: pull times matter."""
+        return any(s.retention.archive_after_days is not None for s in self.services)
 
     @property
     def is_production(self) -> bool:
@@ -540,13 +615,7 @@ def _resolve(config: StackConfig) -> StackSettings:
                 name=name,
                 image_tag_mutability=f"{mutability}_WITH_EXCLUSION" if exclusions else mutability,
                 scan_on_push=_first(service.scan_on_push, config.scan_on_push),
-                max_image_count=_first(
-                    service.lifecycle_policy_max_image_count,
-                    config.lifecycle_policy_max_image_count,
-                ),
-                untagged_expiry_days=_first(
-                    service.untagged_image_expiry_days, config.untagged_image_expiry_days
-                ),
+                retention=_retention(config, service),
                 mutability_exclusions=exclusions,
                 pull_accounts=tuple(service.pull_accounts),
                 pull_organization_id=service.pull_organization_id,
@@ -572,6 +641,27 @@ def _resolve(config: StackConfig) -> StackSettings:
             PullThroughCacheRule(prefix, rule.upstream, rule.credential_arn)
             for prefix, rule in sorted(config.pull_through_cache.items())
         ),
+        pull_time_exclusions=tuple(config.pull_time_exclusions),
+    )
+
+
+def _retention(stack: StackConfig, service: ServiceConfig) -> Retention:
+    """The stack's retention keys with the service's overrides (a list replaces the stack's)."""
+    return Retention(
+        keep_release_images=_first(
+            service.lifecycle_policy_max_image_count, stack.lifecycle_policy_max_image_count
+        ),
+        untagged_expiry_days=_first(
+            service.untagged_image_expiry_days, stack.untagged_image_expiry_days
+        ),
+        protected_tags=tuple(_first(service.protected_tags, stack.protected_tags)),
+        expire_tagged_after_days=_first(
+            service.expire_tagged_after_days, stack.expire_tagged_after_days
+        ),
+        expire_tagged_patterns=tuple(
+            _first(service.expire_tagged_patterns, stack.expire_tagged_patterns)
+        ),
+        archive_after_days=_first(service.archive_after_days, stack.archive_after_days),
     )
 
 
@@ -624,6 +714,7 @@ def _cross_field_problems(
                 f"({policy}): rename one of them",
             )
         policy_names.setdefault(policy, name)
+        problems.extend(_retention_problems(path, _repository(settings, name).retention))
         parameter = settings.url_parameter_name(name)
         if parameter.count("/") > SSM_MAX_LEVELS or len(parameter) > SSM_MAX_NAME:
             add(
@@ -666,6 +757,35 @@ def _cross_field_problems(
                 f"is required for {cache.upstream}",
             )
     return problems
+
+
+def _repository(settings: StackSettings, name: str) -> RepositorySettings:
+    return next(s for s in settings.services if s.name == name)
+
+
+def _retention_problems(path: str, retention: Retention) -> list[str]:
+    """Retention combinations ECR would reject or that would silently do nothing."""
+    found = []
+    days, patterns = retention.expire_tagged_after_days, retention.expire_tagged_patterns
+    if (days is None) != (not patterns):
+        found.append(
+            f"{NAMESPACE}:{path}.expireTaggedPatterns = {show(list(patterns))}: "
+            "expireTaggedAfterDays and expireTaggedPatterns go together: set both or neither "
+            f"(expireTaggedAfterDays = {show(days)})"
+        )
+    both = sorted(set(patterns) & set(retention.protected_tags))
+    if both:
+        found.append(
+            f"{NAMESPACE}:{path}.expireTaggedPatterns = {show(list(patterns))}: {show(both)} "
+            "also in protectedTags; a pattern cannot be both protected and expired"
+        )
+    size = len(to_json(lifecycle_policy(retention)))
+    if size > LIFECYCLE_POLICY_MAX:
+        found.append(
+            f"{NAMESPACE}:{path}.protectedTags = {show(list(retention.protected_tags))}: the "
+            f"lifecycle policy would be {size} characters; ECR allows {LIFECYCLE_POLICY_MAX}"
+        )
+    return found
 
 
 # --- the config the engine passed -----------------------------------------------------------------

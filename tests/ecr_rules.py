@@ -24,19 +24,29 @@ def lifecycle_problems(document: dict[str, Any]) -> list[str]:
             selection.get("tagPrefixList") or selection.get("tagPatternList")
         ):
             found.append("tagStatus tagged needs tagPrefixList or tagPatternList")
+        if "tagPrefixList" in selection and "tagPatternList" in selection:
+            found.append("tagPrefixList and tagPatternList cannot both be given")
+        for pattern in selection.get("tagPatternList", []):
+            if pattern.count("*") > 4:
+                found.append(f"at most four wildcards per pattern: {pattern}")
         if selection["countType"] == "imageCountMoreThan":
             if "countUnit" in selection:
-                found.append("countUnit is only allowed with sinceImagePushed")
+                found.append("countUnit is only allowed with the age count types")
             if not 1 <= selection["countNumber"] <= 10000:
                 found.append("imageCountMoreThan countNumber must be 1..10000")
-        elif selection["countType"] == "sinceImagePushed":
+        elif selection["countType"] in ("sinceImagePushed", "sinceImagePulled"):
             if selection.get("countUnit") != "days":
-                found.append("sinceImagePushed needs countUnit days")
+                found.append(f"{selection['countType']} needs countUnit days")
             if selection["countNumber"] < 1:
-                found.append("sinceImagePushed countNumber must be >= 1")
+                found.append(f"{selection['countType']} countNumber must be >= 1")
         else:
             found.append(f"bad countType {selection['countType']}")
-        if rule.get("action") != {"type": "expire"}:
+        action = rule.get("action")
+        if selection["countType"] == "sinceImagePulled":
+            # Archiving goes by last pull; expiring by last pull is not offered.
+            if action != {"type": "transition", "targetStorageClass": "archive"}:
+                found.append("sinceImagePulled is only for transition to archive")
+        elif action != {"type": "expire"}:
             found.append("action must be expire")
     any_rules = [r["rulePriority"] for r in rules if r["selection"]["tagStatus"] == "any"]
     if any_rules and max(any_rules) != max(priorities):

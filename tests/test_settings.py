@@ -158,7 +158,7 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"scanOnPsh": "true"},
-            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, costCenter, dashboard, dataClass',
+            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, archiveAfterDays, costCenter, dashboard, dataClass',
         ),
         ({"services": "[1]"}, "ecr:services = [1]: must be an object (a map)"),
         ({"services": "{}"}, "ecr:services has no services"),
@@ -173,11 +173,11 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"services": '{"f": 3}'},
-            "ecr:services.f = 3: must be an object (a map) of adopt, forceDelete, imageTagMutability",
+            "ecr:services.f = 3: must be an object (a map) of adopt, archiveAfterDays, expireTaggedAfterDays",
         ),
         (
             {"services": '{"fileflow": {"scanOnPsh": true}}'},
-            "ecr:services.fileflow.scanOnPsh = true: unknown key; allowed keys are adopt, forceDelete, imageTagMutability",
+            "ecr:services.fileflow.scanOnPsh = true: unknown key; allowed keys are adopt, archiveAfterDays, expireTaggedAfterDays",
         ),
         (
             {"services": '{"fileflow": {"scanOnPush": "false"}}'},
@@ -225,6 +225,10 @@ def test_every_repository_key_can_be_overridden_per_service():
         "scan_on_push",
         "lifecycle_policy_max_image_count",
         "untagged_image_expiry_days",
+        "protected_tags",
+        "expire_tagged_after_days",
+        "expire_tagged_patterns",
+        "archive_after_days",
     }
     assert repository_keys <= set(ServiceConfig.model_fields)
 
@@ -597,3 +601,42 @@ def test_any_config_gives_valid_settings_or_one_line_per_problem(raw):
 def test_any_strings_at_all_never_raise_anything_but_settings_errors(raw):
     with contextlib.suppress(SettingsError):
         load_settings(raw)
+
+
+# --- retention (issue: lifecycle rules that never delete an image still deployed) ------------------
+
+
+def test_retention_keys_are_inherited_and_overridden_per_service():
+    s = settings(
+        protectedTags='["prod-*"]',
+        expireTaggedAfterDays="14",
+        expireTaggedPatterns='["sha-*"]',
+        archiveAfterDays="180",
+        services='{"fileflow": {}, "api": {"protectedTags": [], "archiveAfterDays": 365}}',
+    )
+    by_name = {r.name: r.retention for r in s.services}
+    assert by_name["fileflow"].protected_tags == ("prod-*",)
+    assert (by_name["fileflow"].expire_tagged_after_days, by_name["fileflow"].expire_tagged_patterns) == (14, ("sha-*",))
+    assert (by_name["api"].protected_tags, by_name["api"].archive_after_days) == ((), 365)
+    assert by_name["fileflow"].archive_after_days == 180 and s.archives
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"protectedTags": '["a*b*c*d*e*"]'}, 'ecr:protectedTags[0] = "a*b*c*d*e*": must be an image tag pattern: 1-128 of A-Z a-z 0-9 _ . - with at most 4 `*` (ECR)'),
+        ({"protectedTags": '["bad tag"]'}, 'ecr:protectedTags[0] = "bad tag": must be an image tag pattern'),
+        ({"expireTaggedAfterDays": "14"}, "ecr:services.fileflow.expireTaggedPatterns = []: expireTaggedAfterDays and expireTaggedPatterns go together"),
+        ({"expireTaggedPatterns": '["sha-*"]'}, 'ecr:services.fileflow.expireTaggedPatterns = ["sha-*"]: expireTaggedAfterDays and expireTaggedPatterns go together'),
+        (
+            {"protectedTags": '["sha-*"]', "expireTaggedAfterDays": "3", "expireTaggedPatterns": '["sha-*"]'},
+            'ecr:services.fileflow.expireTaggedPatterns = ["sha-*"]: ["sha-*"] also in protectedTags',
+        ),
+        ({"archiveAfterDays": "0"}, "ecr:archiveAfterDays = 0: must be an integer from 1 to 3650"),
+        ({"expireTaggedPatterns": json.dumps([f"p{i}" for i in range(21)])}, "ecr:expireTaggedPatterns = "),
+        ({"pullTimeExclusions": '["arn:aws:iam::123456789012:group/x"]'}, 'ecr:pullTimeExclusions[0] = "arn:aws:iam::123456789012:group/x": must be the ARN of an IAM role or user'),
+    ],
+)
+def test_retention_that_ecr_would_reject_is_refused_with_the_key(raw, expected):
+    found = problems(**raw)
+    assert any(p.startswith(expected) for p in found), found
