@@ -98,7 +98,7 @@ def _pattern(pattern: str) -> re.Pattern[str]:
 
 
 def pattern_matches(pattern: str, tag: str) -> bool:
-    """A lifecycle tagPatternList entry: `*` matches any run of characters, nothing else is special."""
+    """A lifecycle tagPatternList entry: `*` matches any run of characters; nothing else is."""
     return _pattern(pattern).fullmatch(tag) is not None
 
 

@@ -7,7 +7,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
 
 
+import hypothesis  # noqa: F401
 import pytest
+
+# hypothesis's pytest plugin imports hypothesis at the end of a run if no test did. Python 3.11's
+# compiler is not thread-safe (gh-106905: "AST constructor recursion depth mismatch"), and the
+# Pulumi mock runtime's threads may still be importing then: import it up front instead.
 
 
 @pytest.fixture(scope="session")

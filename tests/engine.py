@@ -1,15 +1,12 @@
 """Run the Pulumi program the way the engine would, with Pulumi's mock runtime in place of AWS.
 
-- `engine_config` builds the config map the CLI hands a program: `Pulumi.yaml`'s declared keys
-  (type-checked, defaults applied) overlaid by `Pulumi.<stack>.yaml`, every value a string and
-  structured values JSON-encoded.
+- `engine_config` (tools/stack_file.py) builds the config map the CLI hands a program.
 - `run_program` runs `__main__.py` under `pulumi.runtime.set_mocks` with that config and returns
   every registered resource (inputs and options), every invoke and the resolved stack outputs.
 """
 
 from __future__ import annotations
 
-import json
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,48 +20,13 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 
+from tools.stack_file import engine_config
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 ACCOUNT_ID = "123456789012"
 REGION = "ap-northeast-2"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"
-
-_CLI_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
-
-
-def _wire(value: Any) -> str:
-    """How the engine passes one config value to a language host."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value)
-
-
-def engine_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The config map for `stack`, as the CLI builds it; `overrides` are stack-file keys
-    (`ecr:owner`), set or (with value None) removed, as `pulumi config set/rm` would."""
-    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
-    values: dict[str, Any] = dict(stack_file.get("config") or {})
-    for key, value in (overrides or {}).items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            values[key] = value
-    namespace = PROJECT["name"]
-    for name, declared in (PROJECT.get("config") or {}).items():
-        key = name if ":" in name else f"{namespace}:{name}"
-        if key in values:
-            if not isinstance(values[key], _CLI_TYPES[declared["type"]]):
-                raise ValueError(f"Stack '{stack}': {key} is not a {declared['type']}")
-        elif "default" in declared:
-            values[key] = declared["default"]
-        else:
-            raise ValueError(f"Stack '{stack}' is missing configuration value '{key}'")
-    return {key: _wire(value) for key, value in values.items()}
-
 
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pulumi's wire marker for a secret value
 

@@ -90,9 +90,7 @@ def test_every_rule_and_live_check_is_reported(registry):
     assert found["shared"] == {("ecr-live-cross-account", "info")}
     assert ("ecr-live-image-findings", "mandatory") in found["compliant"]  # moto: one HIGH
     messages = {f["message"] for f in report["findings"] if f["repository"] == "aes"}
-    assert any("used by an ACTIVE ECS task definition" in m and "HIGH" in m for m in messages), (
-        messages
-    )
+    assert any("used by ECS task definition svc:1" in m and "HIGH" in m for m in messages), messages
     assert ("ecr-live-image-not-scanned", "advisory") in found["scan-off"]
     assert report["summary"]["repositories"] == 10 and report["summary"]["failed"] is True
     assert "ecr-registry-scanning-covers-everything" in {f["check"] for f in report["findings"]}

@@ -34,7 +34,12 @@ def test_every_retention_key_becomes_a_rule_in_the_order_ecr_needs():
     assert [r["selection"]["tagPatternList"] for r in rules[3:5]] == [["sha-*"], ["pr-*"]]
     assert rules[5]["selection"]["tagStatus"] == "untagged"
     archive = rules[6]
-    assert archive["selection"] == {"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days", "countNumber": 120}
+    assert archive["selection"] == {
+        "tagStatus": "any",
+        "countType": "sinceImagePulled",
+        "countUnit": "days",
+        "countNumber": 120,
+    }
     assert archive["action"] == {"type": "transition", "targetStorageClass": "archive"}
     assert lifecycle_problems(lifecycle_policy(retention)) == []
 

@@ -616,7 +616,10 @@ def test_retention_keys_are_inherited_and_overridden_per_service():
     )
     by_name = {r.name: r.retention for r in s.services}
     assert by_name["fileflow"].protected_tags == ("prod-*",)
-    assert (by_name["fileflow"].expire_tagged_after_days, by_name["fileflow"].expire_tagged_patterns) == (14, ("sha-*",))
+    assert (
+        by_name["fileflow"].expire_tagged_after_days,
+        by_name["fileflow"].expire_tagged_patterns,
+    ) == (14, ("sha-*",))
     assert (by_name["api"].protected_tags, by_name["api"].archive_after_days) == ((), 365)
     assert by_name["fileflow"].archive_after_days == 180 and s.archives
 
@@ -624,17 +627,39 @@ def test_retention_keys_are_inherited_and_overridden_per_service():
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({"protectedTags": '["a*b*c*d*e*"]'}, 'ecr:protectedTags[0] = "a*b*c*d*e*": must be an image tag pattern: 1-128 of A-Z a-z 0-9 _ . - with at most 4 `*` (ECR)'),
-        ({"protectedTags": '["bad tag"]'}, 'ecr:protectedTags[0] = "bad tag": must be an image tag pattern'),
-        ({"expireTaggedAfterDays": "14"}, "ecr:services.fileflow.expireTaggedPatterns = []: expireTaggedAfterDays and expireTaggedPatterns go together"),
-        ({"expireTaggedPatterns": '["sha-*"]'}, 'ecr:services.fileflow.expireTaggedPatterns = ["sha-*"]: expireTaggedAfterDays and expireTaggedPatterns go together'),
         (
-            {"protectedTags": '["sha-*"]', "expireTaggedAfterDays": "3", "expireTaggedPatterns": '["sha-*"]'},
+            {"protectedTags": '["a*b*c*d*e*"]'},
+            'ecr:protectedTags[0] = "a*b*c*d*e*": must be an image tag pattern: 1-128 of A-Z a-z 0-9 _ . - with at most 4 `*` (ECR)',
+        ),
+        (
+            {"protectedTags": '["bad tag"]'},
+            'ecr:protectedTags[0] = "bad tag": must be an image tag pattern',
+        ),
+        (
+            {"expireTaggedAfterDays": "14"},
+            "ecr:services.fileflow.expireTaggedPatterns = []: expireTaggedAfterDays and expireTaggedPatterns go together",
+        ),
+        (
+            {"expireTaggedPatterns": '["sha-*"]'},
+            'ecr:services.fileflow.expireTaggedPatterns = ["sha-*"]: expireTaggedAfterDays and expireTaggedPatterns go together',
+        ),
+        (
+            {
+                "protectedTags": '["sha-*"]',
+                "expireTaggedAfterDays": "3",
+                "expireTaggedPatterns": '["sha-*"]',
+            },
             'ecr:services.fileflow.expireTaggedPatterns = ["sha-*"]: ["sha-*"] also in protectedTags',
         ),
         ({"archiveAfterDays": "0"}, "ecr:archiveAfterDays = 0: must be an integer from 1 to 3650"),
-        ({"expireTaggedPatterns": json.dumps([f"p{i}" for i in range(21)])}, "ecr:expireTaggedPatterns = "),
-        ({"pullTimeExclusions": '["arn:aws:iam::123456789012:group/x"]'}, 'ecr:pullTimeExclusions[0] = "arn:aws:iam::123456789012:group/x": must be the ARN of an IAM role or user'),
+        (
+            {"expireTaggedPatterns": json.dumps([f"p{i}" for i in range(21)])},
+            "ecr:expireTaggedPatterns = ",
+        ),
+        (
+            {"pullTimeExclusions": '["arn:aws:iam::123456789012:group/x"]'},
+            'ecr:pullTimeExclusions[0] = "arn:aws:iam::123456789012:group/x": must be the ARN of an IAM role or user',
+        ),
     ],
 )
 def test_retention_that_ecr_would_reject_is_refused_with_the_key(raw, expected):

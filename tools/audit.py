@@ -44,13 +44,13 @@ from tools.aws import (
     error_code,
     markdown_table,
     paginate,
-    parse_image,
     progress,
     regions,
     run,
     table,
     write_step_summary,
 )
+from tools.usage import Use, task_definitions, users_by_digest
 
 # The pack's rules are imported from policy/, which stays publishable on its own (the CLI runs
 # `python __main__.py` inside it, so its modules import each other by their top-level names).
@@ -276,22 +276,8 @@ class Registry:
             self._keys[arn] = (manager, rotation)
         return self._keys[arn]
 
-    def task_definition_images(self) -> list[str]:
-        """Images of every ACTIVE ECS task definition in the region."""
-        ecs = self.aws.client("ecs")
-        arns = list(paginate(ecs, "list_task_definitions", "taskDefinitionArns", status="ACTIVE"))
 
-        def images(arn: str) -> list[str]:
-            definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-            return [
-                c["image"] for c in definition.get("containerDefinitions", []) if c.get("image")
-            ]
-
-        with ThreadPoolExecutor(WORKERS) as pool:
-            return sorted({image for found in pool.map(images, arns) for image in found})
-
-
-# --- converting to the pack's shape ---------------------------------------------------------
+# --- converting to the pack's shape ---------------------------------------------------------------
 
 
 def repository_props(
@@ -327,7 +313,7 @@ def scanning_props(configuration: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- live checks --------------------------------------------------------------------------------
+# --- live checks ----------------------------------------------------------------------------------
 
 
 def _pushed(image: Mapping[str, Any]) -> datetime.datetime:
@@ -377,7 +363,7 @@ def lifecycle_problems(
 
 
 def images_to_check(
-    name: str, images: Sequence[Mapping[str, Any]], in_use: Iterable[Mapping[str, str | None]]
+    name: str, images: Sequence[Mapping[str, Any]], in_use: Iterable[Use], registry: str | None
 ) -> dict[str, str]:
     """digest -> why it is checked: the newest release image, and images ECS uses."""
     chosen: dict[str, str] = {}
@@ -387,14 +373,9 @@ def images_to_check(
     if releases:
         newest = max(releases, key=_pushed)
         chosen[newest["imageDigest"]] = "newest release image"
-    by_tag = {t: i["imageDigest"] for i in images for t in i.get("imageTags", [])}
-    for reference in in_use:
-        if reference["repository"] != name:
-            continue
-        digest = reference["digest"] or by_tag.get(reference["tag"] or "")
-        if digest:
-            reason = "used by an ACTIVE ECS task definition"
-            chosen[digest] = f"{chosen[digest]}; {reason}" if digest in chosen else reason
+    for digest, users in users_by_digest(in_use, name, images, registry).items():
+        reason = "used by " + ", ".join(users)
+        chosen[digest] = f"{chosen[digest]}; {reason}" if digest in chosen else reason
     return chosen
 
 
@@ -408,7 +389,7 @@ class Options:
 def audit_repository(
     registry: Registry,
     repository: Mapping[str, Any],
-    in_use: list[Mapping[str, str | None]],
+    in_use: list[Use],
     options: Options,
 ) -> list[Finding]:
     """Every pack rule and live check for one repository: a constant number of API calls apart
@@ -475,7 +456,8 @@ def audit_repository(
     ]
     blocking = SEVERITIES[: SEVERITIES.index(options.fail_on) + 1]
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
-    for digest, why in images_to_check(name, images, in_use).items():
+    in_use_here = images_to_check(name, images, in_use, repository.get("registryId"))
+    for digest, why in in_use_here.items():
         label = f"{name}@{digest} ({', '.join(tags_of.get(digest, [])) or 'untagged'}, {why})"
         counts = registry.scan(name, digest)
         if counts is None:
@@ -508,8 +490,7 @@ def audit_region(aws: Aws, options: Options, report: Report) -> None:
     registry = Registry(aws)
     repositories = registry.repositories()
     progress(f"{aws.region}: {len(repositories)} repositories")
-    in_use = [p for p in (parse_image(i) for i in registry.task_definition_images()) if p]
-    in_use = [p for p in in_use if p["region"] in (None, aws.region)]
+    in_use = [u for u in task_definitions(aws) if u.region in (None, aws.region)]
     report.repositories += len(repositories)
 
     registry_findings: list[Finding] = []

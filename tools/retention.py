@@ -1,0 +1,339 @@
+"""What the lifecycle policy a stack file proposes would do to the images that exist, and whether
+any of them is still in use.
+
+    python -m tools.retention --stack prod [--service fileflow] [--images FILE] [--in-use FILE]
+
+The stack file is read through the same settings code as the program, and each service's lifecycle
+policy is built by the same function, so a pull request's change is judged before it is applied.
+Images come from ECR (DescribeImages), or from `--images FILE`: a JSON object mapping repository
+name to a list of `imageDetails` exactly as `aws ecr describe-images` prints them; then nothing is
+read from AWS, and in-use references come from `--in-use` alone. In use: images of ACTIVE ECS task
+definitions and running ECS tasks (all clusters, or `--ecs-cluster`), Lambda functions with package
+type Image, and `--in-use FILE` (one `repo:tag`, `repo@sha256:...` or image URI per line). Tags are
+resolved to digests. The verdict follows ECR's documented evaluation (components/lifecycle_eval.py);
+`--aws-preview` also runs AWS's own lifecycle policy preview and reports any disagreement.
+
+Exit status: 0 nothing in use or protected would go; 1 something would (named in the output);
+2 usage or AWS error, one line on stderr. Read-only, except that --aws-preview starts previews.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from components.documents import to_json
+from components.lifecycle import lifecycle_policy
+from components.lifecycle_eval import Action, Image, evaluate, pattern_matches, timestamp
+from components.settings import RepositorySettings, SettingsError
+from tools.aws import (
+    EXIT_FOUND,
+    EXIT_OK,
+    Aws,
+    ToolError,
+    error_code,
+    markdown_table,
+    one_line,
+    paginate,
+    progress,
+    regions,
+    run,
+    table,
+    write_step_summary,
+)
+from tools.stack_file import ROOT, StackFileError, stack_settings
+from tools.usage import Use, from_account, from_file, users_by_digest
+
+_STACK = r"[A-Za-z0-9_.-]+"
+
+
+@dataclass
+class ServiceVerdict:
+    service: str
+    repository: str
+    images: int
+    expire: list[dict[str, Any]] = field(default_factory=list)
+    archive: list[dict[str, Any]] = field(default_factory=list)
+    blocked: list[dict[str, Any]] = field(default_factory=list)
+    aws_preview: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        found = {
+            "service": self.service,
+            "repository": self.repository,
+            "images": self.images,
+            "expire": self.expire,
+            "archive": self.archive,
+            "blocked": self.blocked,
+        }
+        if self.aws_preview is not None:
+            found["awsPreview"] = self.aws_preview
+        return found
+
+
+def _image_json(action: Action, users: Sequence[str]) -> dict[str, Any]:
+    return {
+        "digest": action.image.digest,
+        "tags": list(action.image.tags),
+        "pushedAt": action.image.pushed_at.isoformat(),
+        "rule": action.rule,
+        "usedBy": list(users),
+    }
+
+
+def judge(
+    service: RepositorySettings,
+    details: Sequence[Mapping[str, Any]],
+    uses: Iterable[Use],
+    now: datetime.datetime,
+    registry: str | None = None,
+) -> ServiceVerdict:
+    """The proposed policy's actions on one repository's images, and which of them hurt: an
+    image in use, or carrying a protected tag, that a rule would take."""
+    images = [Image.from_details(d) for d in details]
+    users = users_by_digest(uses, service.name, details, registry)
+    protected = service.retention.protected_tags
+    verdict = ServiceVerdict(service.name, service.name, len(images))
+    for action in evaluate(lifecycle_policy(service.retention), images, now).actions:
+        entry = _image_json(action, users.get(action.image.digest, []))
+        (verdict.expire if action.type == "expire" else verdict.archive).append(entry)
+        is_protected = any(pattern_matches(p, t) for p in protected for t in action.image.tags)
+        if entry["usedBy"] or is_protected:
+            if is_protected:
+                entry["usedBy"] = [*entry["usedBy"], "protected tag"]
+            verdict.blocked.append(entry)
+    return verdict
+
+
+# --- AWS's own preview ----------------------------------------------------------------------------
+
+
+def aws_preview(
+    ecr: Any,
+    repository: str,
+    policy_text: str,
+    timeout: float = 120.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[tuple[str, str], int]:
+    """(digest, action) -> rule priority, from StartLifecyclePolicyPreview with `policy_text`."""
+    ecr.start_lifecycle_policy_preview(repositoryName=repository, lifecyclePolicyText=policy_text)
+    deadline = time.monotonic() + timeout
+    while True:
+        pages = list(
+            ecr.get_paginator("get_lifecycle_policy_preview").paginate(repositoryName=repository)
+        )
+        status = pages[0].get("status") if pages else "FAILED"
+        if status == "COMPLETE":
+            return {
+                (r["imageDigest"], str(r["action"]["type"]).lower()): int(r["appliedRulePriority"])
+                for page in pages
+                for r in page.get("previewResults", [])
+            }
+        if status in ("FAILED", "EXPIRED") or time.monotonic() > deadline:
+            raise ToolError(f"AWS lifecycle preview of {repository} ended {status}")
+        sleep(2)
+
+
+def compare(verdict: ServiceVerdict, aws: Mapping[tuple[str, str], int]) -> dict[str, Any]:
+    ours = {(e["digest"], "expire"): e["rule"] for e in verdict.expire}
+    ours |= {(e["digest"], "transition"): e["rule"] for e in verdict.archive}
+    only_aws = sorted(f"{d} {a} (rule {r})" for (d, a), r in aws.items() if (d, a) not in ours)
+    only_ours = sorted(f"{d} {a} (rule {r})" for (d, a), r in ours.items() if (d, a) not in aws)
+    return {"agrees": not only_aws and not only_ours, "onlyAws": only_aws, "onlyOurs": only_ours}
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def _rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
+    return [
+        [
+            v.service,
+            v.images,
+            len(v.expire),
+            len(v.archive),
+            v.images - len(v.expire) - len(v.archive),
+            len(v.blocked),
+        ]
+        for v in verdicts
+    ]
+
+
+def _blocked_rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
+    return [
+        [
+            v.service,
+            ", ".join(b["tags"]) or "(untagged)",
+            b["digest"],
+            b["pushedAt"],
+            b["rule"],
+            "; ".join(b["usedBy"]),
+        ]
+        for v in verdicts
+        for b in v.blocked
+    ]
+
+
+HEADERS = ["service", "images", "expire", "archive", "kept", "blocked"]
+BLOCKED = ["service", "tags", "digest", "pushed", "rule", "used by"]
+
+
+def as_table(verdicts: Sequence[ServiceVerdict]) -> str:
+    text = table(HEADERS, _rows(verdicts))
+    blocked = _blocked_rows(verdicts)
+    if blocked:
+        text += "\n\nIn use or protected, but a rule would take them:\n" + table(BLOCKED, blocked)
+    for v in verdicts:
+        if v.aws_preview and not v.aws_preview["agrees"]:
+            text += f"\n\n{v.service}: AWS's preview disagrees: {json.dumps(v.aws_preview)}"
+    return text
+
+
+def as_markdown(stack: str, verdicts: Sequence[ServiceVerdict]) -> str:
+    blocked = _blocked_rows(verdicts)
+    verdict = "❌ would take images in use" if blocked else "✅ nothing in use is affected"
+    text = f"## Retention check ({stack}): {verdict}\n\n" + markdown_table(HEADERS, _rows(verdicts))
+    if blocked:
+        text += "\n\n" + markdown_table(BLOCKED, blocked)
+    return text
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.retention",
+        description="Judge the lifecycle policies a stack file proposes against the images that "
+        "exist: what would expire or be archived, and whether any of it is in use.",
+        epilog="Exit status: 0 nothing in use or protected would go, 1 something would, 2 usage or "
+        "AWS error.",
+    )
+    parser.add_argument("--stack", required=True, help="stack whose Pulumi.<stack>.yaml to read")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help="directory with Pulumi.yaml and the stack files (this checkout)",
+    )
+    parser.add_argument("--service", action="append", help="only this service (repeatable)")
+    parser.add_argument(
+        "--images",
+        metavar="FILE",
+        help="offline: {repository: [imageDetails]}, "
+        "as `aws ecr describe-images` prints them; reads nothing from AWS",
+    )
+    parser.add_argument("--in-use", metavar="FILE", help="image references in use, one per line")
+    parser.add_argument(
+        "--ecs-cluster",
+        action="append",
+        help="ECS cluster whose running tasks count (repeatable; default: every cluster)",
+    )
+    parser.add_argument("--region", help="AWS region (default AWS_REGION, else AWS_DEFAULT_REGION)")
+    parser.add_argument(
+        "--aws-preview",
+        action="store_true",
+        help="also run AWS's lifecycle policy preview and report disagreements",
+    )
+    parser.add_argument(
+        "--at",
+        type=_moment,
+        metavar="TIME",
+        help="evaluate as of this ISO 8601 time (default: now), e.g. to see what "
+        "the policy takes in a month",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    args = parser.parse_args(argv)
+    if not re.fullmatch(_STACK, args.stack):
+        parser.error(f"argument --stack: {args.stack!r} is not a stack name")
+    if args.images and args.aws_preview:
+        parser.error("--aws-preview needs ECR: it cannot be used with --images")
+    return args
+
+
+def _moment(text: str) -> datetime.datetime:
+    try:
+        return timestamp(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+
+
+def _snapshot(path: str) -> dict[str, list[dict[str, Any]]]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise ToolError(f"--images {path}: {one_line(error)}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise ToolError(f"--images {path}: must be a JSON object of repository -> [imageDetails]")
+    for name, details in data.items():
+        for index, entry in enumerate(details):
+            try:
+                Image.from_details(entry)
+            except (KeyError, TypeError, ValueError) as error:
+                raise ToolError(f"--images {path}: {name}[{index}]: {one_line(error)}") from None
+    return data
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+
+    def body() -> int:
+        try:
+            settings = stack_settings(args.stack, root=args.project_dir)
+        except (SettingsError, StackFileError) as error:
+            raise ToolError(f"Pulumi.{args.stack}.yaml: {one_line(error)}") from None
+        services = [s for s in settings.services if not args.service or s.name in args.service]
+        unknown = sorted(set(args.service or []) - {s.name for s in settings.services})
+        if unknown:
+            raise ToolError(f"--service {', '.join(unknown)}: not in Pulumi.{args.stack}.yaml")
+        uses = from_file(args.in_use) if args.in_use else []
+        now = args.at or datetime.datetime.now(datetime.timezone.utc)
+        verdicts = []
+        if args.images:
+            snapshot = _snapshot(args.images)
+            for service in services:
+                verdicts.append(judge(service, snapshot.get(service.name, []), uses, now))
+        else:
+            (region,) = regions([args.region] if args.region else None)
+            aws = Aws(region)
+            ecr = aws.client("ecr")
+            progress(f"{region}: reading what ECS and Lambda run")
+            uses += from_account(aws, args.ecs_cluster)
+            for service in services:
+                progress(f"{region}: {service.name}")
+                try:
+                    details = list(
+                        paginate(
+                            ecr, "describe_images", "imageDetails", repositoryName=service.name
+                        )
+                    )
+                except Exception as error:
+                    if error_code(error) != "RepositoryNotFoundException":
+                        raise
+                    details = []  # not created yet: nothing to lose
+                registry = details[0].get("registryId") if details else None
+                verdict = judge(service, details, uses, now, registry)
+                if args.aws_preview and details:
+                    text = to_json(lifecycle_policy(service.retention))
+                    verdict.aws_preview = compare(verdict, aws_preview(ecr, service.name, text))
+                verdicts.append(verdict)
+        blocked = any(v.blocked for v in verdicts)
+        report = {"ok": not blocked, "services": [v.as_dict() for v in verdicts]}
+        print(json.dumps(report, indent=2) if args.json else as_table(verdicts))
+        write_step_summary(as_markdown(args.stack, verdicts))
+        return EXIT_FOUND if blocked else EXIT_OK
+
+    return run("retention", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Which container images the account runs: ECS task definitions and tasks, Lambda functions, and
+references listed in a file (EKS and anything else). Read-only, paginated, bounded concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools.aws import Aws, ToolError, paginate, parse_image
+
+WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Use:
+    """An image reference and who uses it."""
+
+    repository: str
+    tag: str | None
+    digest: str | None
+    account: str | None
+    region: str | None
+    user: str
+    """e.g. `ECS task definition svc:3`, `Lambda function api`, `in-use.txt:4`."""
+
+
+def _use(reference: str, user: str) -> Use | None:
+    parts = parse_image(reference)
+    if parts is None:
+        return None
+    return Use(
+        str(parts["repository"]),
+        parts["tag"],
+        parts["digest"],
+        parts["account"],
+        parts["region"],
+        user,
+    )
+
+
+def from_file(path: str) -> list[Use]:
+    """One reference per line (`repo:tag`, `repo@sha256:...` or a full URI); `#` comments."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as error:
+        raise ToolError(f"--in-use {path}: {error.strerror or error}") from None
+    found = []
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        use = _use(text, f"{Path(path).name}:{number}")
+        if use is None:
+            raise ToolError(
+                f"--in-use {path}:{number}: {text!r} is not repo:tag, repo@sha256:... or an ECR URI"
+            )
+        found.append(use)
+    return found
+
+
+def task_definitions(aws: Aws) -> Iterator[Use]:
+    """Images of every ACTIVE ECS task definition in the region."""
+    ecs = aws.client("ecs")
+    arns = list(paginate(ecs, "list_task_definitions", "taskDefinitionArns", status="ACTIVE"))
+
+    def describe(arn: str) -> list[Use]:
+        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        user = f"ECS task definition {definition['family']}:{definition['revision']}"
+        uses = (_use(c.get("image", ""), user) for c in definition.get("containerDefinitions", []))
+        return [u for u in uses if u]
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for found in pool.map(describe, arns):
+            yield from found
+
+
+def _ecs_tasks(aws: Aws, clusters: Sequence[str] | None) -> Iterator[Use]:
+    ecs = aws.client("ecs")
+    names = list(clusters) if clusters else list(paginate(ecs, "list_clusters", "clusterArns"))
+    for cluster in names:
+        arns = list(
+            paginate(ecs, "list_tasks", "taskArns", cluster=cluster, desiredStatus="RUNNING")
+        )
+        for start in range(0, len(arns), 100):  # DescribeTasks takes at most 100 tasks
+            tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]
+            for task in tasks:
+                user = (
+                    f"ECS task {task['taskArn'].rsplit('/', 1)[-1]} ({cluster.rsplit('/', 1)[-1]})"
+                )
+                for container in task.get("containers", []):
+                    use = _use(container.get("image", ""), user)
+                    if use and container.get("imageDigest"):
+                        # What the task actually runs: the digest it resolved at launch.
+                        use = Use(
+                            use.repository,
+                            use.tag,
+                            container["imageDigest"],
+                            use.account,
+                            use.region,
+                            user,
+                        )
+                    if use:
+                        yield use
+
+
+def _lambda_functions(aws: Aws) -> Iterator[Use]:
+    client = aws.client("lambda")
+    names = [
+        f["FunctionName"]
+        for f in paginate(client, "list_functions", "Functions")
+        if f.get("PackageType") == "Image"
+    ]
+
+    def describe(name: str) -> list[Use]:
+        code = client.get_function(FunctionName=name).get("Code", {})
+        user = f"Lambda function {name}"
+        uses = (_use(code.get(k) or "", user) for k in ("ResolvedImageUri", "ImageUri"))
+        return [u for u in uses if u]
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for found in pool.map(describe, names):
+            yield from found
+
+
+def from_account(aws: Aws, clusters: Sequence[str] | None = None) -> list[Use]:
+    """Every image reference ECS (ACTIVE task definitions, running tasks) and Lambda use."""
+    return [*task_definitions(aws), *_ecs_tasks(aws, clusters), *_lambda_functions(aws)]
+
+
+def users_by_digest(
+    uses: Iterable[Use], repository: str, images: Iterable[Mapping[str, Any]], registry: str | None
+) -> dict[str, list[str]]:
+    """digest -> who uses it, for one repository: references by digest, and by tag resolved to the
+    digest the tag names now. References to another account's registry are not this one's."""
+    images = list(images)
+    by_tag = {t: i["imageDigest"] for i in images for t in i.get("imageTags") or []}
+    users: dict[str, list[str]] = {}
+    for use in uses:
+        if use.repository != repository or (registry and use.account not in (None, registry)):
+            continue
+        digest = use.digest or by_tag.get(use.tag or "")
+        if digest:
+            users.setdefault(digest, [])
+            if use.user not in users[digest]:
+                users[digest].append(use.user)
+    return users
