@@ -212,3 +212,24 @@ def test_adopt_imports_everything_terraform_made_and_protects_it(stack):
         ["billing", "billing-url"] if stack == "prod" else []
     )
     assert protected == sorted(expected)
+
+
+def test_archiving_registers_the_pull_time_exclusions_and_the_archive_rule():
+    scanner = "arn:aws:iam::123456789012:role/ci-trivy"
+    run = run_program(
+        "dev",
+        {
+            "ecr:pullTimeExclusions": [scanner],
+            "ecr:services": {"fileflow": {"archiveAfterDays": 120, "protectedTags": ["stable"]}},
+        },
+    )
+    (exclusion,) = run.of_type("aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion")
+    assert exclusion.inputs["principalArn"] == scanner
+    policy = json.loads(
+        run.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "fileflow-lifecycle").inputs["policy"]
+    )
+    assert policy["rules"][0]["selection"]["tagPatternList"] == ["stable"]
+    assert policy["rules"][-1]["action"] == {"targetStorageClass": "archive", "type": "transition"}
+    # Without archiving, pull times decide nothing: no exclusion is registered.
+    quiet = run_program("dev", {"ecr:pullTimeExclusions": [scanner]})
+    assert quiet.of_type("aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion") == []

@@ -56,6 +56,9 @@ def test_pull_requests_test_then_preview_every_stack_with_the_policy_pack():
     assert pulumi["with"]["policyPacks"] == "policy"
     assert pulumi["with"]["comment-on-pr"] is True
     assert preview["permissions"]["id-token"] == "write"
+    # After the preview, the retention check fails the PR when an image in use would go.
+    runs = [step.get("run", "") for step in preview["steps"]]
+    assert runs[-1] == ".venv/bin/python -m tools.retention --stack ${{ matrix.stack }}"
 
 
 def test_deploys_go_dev_staging_prod_with_oidc_and_a_gated_prod():
