@@ -22,10 +22,17 @@ ACCESS_DENIED_THRESHOLD = 5
 ACCESS_DENIED_PERIOD_SECONDS = 300
 
 
+# EventBridge: an event pattern is at most 2,048 characters by default (adjustable to 4,096).
+MAX_PATTERN = 2048
+
+
+def _severities(min_severity: str) -> list[str]:
+    return list(SEVERITY_ORDER[: SEVERITY_ORDER.index(min_severity) + 1])
+
+
 def scan_finding_pattern(repositories: Sequence[str], min_severity: str) -> dict[str, Any]:
-    """EventBridge pattern: a completed basic scan of one of `repositories` with at least one
+    """Basic scanning: a completed `ECR Image Scan` of one of `repositories` with at least one
     finding at `min_severity` or above."""
-    severities = SEVERITY_ORDER[: SEVERITY_ORDER.index(min_severity) + 1]
     at_least_one = [{"numeric": [">", 0]}]
     return {
         "source": ["aws.ecr"],
@@ -33,9 +40,48 @@ def scan_finding_pattern(repositories: Sequence[str], min_severity: str) -> dict
         "detail": {
             "scan-status": ["COMPLETE"],
             "repository-name": sorted(repositories),
-            "$or": [{"finding-severity-counts": {s: at_least_one}} for s in severities],
+            "$or": [
+                {"finding-severity-counts": {s: at_least_one}} for s in _severities(min_severity)
+            ],
         },
     }
+
+
+def inspector_finding_pattern(repositories: Sequence[str], min_severity: str) -> dict[str, Any]:
+    """Enhanced scanning: an active Amazon Inspector finding at `min_severity` or above on an
+    image of one of `repositories` (findings come from aws.inspector2, not ECR)."""
+    return {
+        "source": ["aws.inspector2"],
+        "detail-type": ["Inspector2 Finding"],
+        "detail": {
+            "severity": _severities(min_severity),
+            "status": ["ACTIVE"],
+            "resources": {
+                "type": ["AWS_ECR_CONTAINER_IMAGE"],
+                "details": {"awsEcrContainerImage": {"repositoryName": sorted(repositories)}},
+            },
+        },
+    }
+
+
+def finding_patterns(
+    repositories: Sequence[str], min_severity: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Patterns for both scanning types, each under EventBridge's size limit: the repositories are
+    split into as many patterns (rules) as it takes, every name in exactly one of each kind."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for kind, build in (("basic", scan_finding_pattern), ("enhanced", inspector_finding_pattern)):
+        patterns: list[dict[str, Any]] = []
+        chunk: list[str] = []
+        for name in sorted(repositories):
+            if chunk and len(to_json(build([*chunk, name], min_severity))) > MAX_PATTERN:
+                patterns.append(build(chunk, min_severity))
+                chunk = []
+            chunk.append(name)
+        if chunk:
+            patterns.append(build(chunk, min_severity))
+        found[kind] = patterns
+    return found
 
 
 def topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
@@ -63,7 +109,7 @@ def topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
 class EcrAlertsArgs:
     """Inputs of the per-stack alerts."""
 
-    repositories: Sequence[pulumi.Input[str]]
+    repositories: Sequence[str]
     """Names of the repositories whose scans alert."""
     min_severity: str
     """CRITICAL or HIGH."""
@@ -108,18 +154,23 @@ class EcrAlerts(pulumi.ComponentResource):
                 opts=child,
             )
 
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-scan-findings",
-            description=f"ECR scan found {args.min_severity} or worse vulnerabilities",
-            event_pattern=pulumi.Output.all(*args.repositories).apply(
-                lambda names: to_json(scan_finding_pattern(names, args.min_severity))
-            ),
-            tags=tags,
-            opts=child,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-scan-findings-target", rule=rule.name, arn=topic.arn, opts=child
-        )
+        # Both scanning types, whoever manages the registry's scanning: a rule whose findings
+        # never come costs nothing. The first basic rule keeps its original name.
+        patterns = finding_patterns(args.repositories, args.min_severity)
+        for kind, label in (("basic", "scan-findings"), ("enhanced", "inspector-findings")):
+            for index, pattern in enumerate(patterns[kind]):
+                rule_name = f"{name}-{label}" + (f"-{index}" if index else "")
+                rule = aws.cloudwatch.EventRule(
+                    rule_name,
+                    description=f"{'ECR basic scan' if kind == 'basic' else 'Amazon Inspector'} "
+                    f"found {args.min_severity} or worse vulnerabilities",
+                    event_pattern=to_json(pattern),
+                    tags=tags,
+                    opts=child,
+                )
+                aws.cloudwatch.EventTarget(
+                    f"{rule_name}-target", rule=rule.name, arn=topic.arn, opts=child
+                )
 
         if args.cloudtrail_log_group:
             aws.cloudwatch.LogMetricFilter(

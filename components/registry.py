@@ -39,6 +39,13 @@ class EcrRegistry(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         if args.scanning is not None:
+            # Basic scanning by AWS's native engine, not the deprecated Clair one.
+            aws.ecr.AccountSetting(
+                f"{name}-basic-scan-type",
+                name="BASIC_SCAN_TYPE_VERSION",
+                value="AWS_NATIVE",
+                opts=child,
+            )
             aws.ecr.RegistryScanningConfiguration(
                 f"{name}-scanning",
                 scan_type=args.scanning.type,

@@ -39,23 +39,29 @@ def full():
 
 def test_alerts_are_created_once_per_stack(full):
     counts = {t: len(full.of_type(t)) for t in (TOPIC, RULE)}
-    assert counts == {TOPIC: 1, RULE: 1}
+    assert counts == {TOPIC: 1, RULE: 2}  # one rule per scanning type for a few services
     assert len(full.of_type("aws:sns/topicSubscription:TopicSubscription")) == 2
     assert len(full.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")) == 1
     assert len(full.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 1
-    assert len(full.of_type("aws:cloudwatch/eventTarget:EventTarget")) == 1
+    assert len(full.of_type("aws:cloudwatch/eventTarget:EventTarget")) == 2
     assert len(full.of_type("aws:sns/topicPolicy:TopicPolicy")) == 1
 
 
 def test_topic_is_kms_encrypted_and_the_rule_watches_this_stacks_repositories(full):
     (topic,) = full.of_type(TOPIC)
     assert topic.inputs["kmsMasterKeyId"] == KMS_KEY_ARN
-    (rule,) = full.of_type(RULE)
-    pattern = json.loads(rule.inputs["eventPattern"])
-    assert pattern["detail"]["repository-name"] == sorted(SERVICES)
-    assert len(pattern["detail"]["$or"]) == 2  # CRITICAL or HIGH
-    (target,) = full.of_type("aws:cloudwatch/eventTarget:EventTarget")
-    assert target.inputs["arn"] == f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-alerts-topic"
+    basic = json.loads(full.one(RULE, "ecr-alerts-scan-findings").inputs["eventPattern"])
+    assert basic["detail"]["repository-name"] == sorted(SERVICES)
+    assert len(basic["detail"]["$or"]) == 2  # CRITICAL or HIGH
+    enhanced = json.loads(full.one(RULE, "ecr-alerts-inspector-findings").inputs["eventPattern"])
+    assert enhanced["source"] == ["aws.inspector2"]
+    assert enhanced["detail"]["resources"]["details"]["awsEcrContainerImage"][
+        "repositoryName"
+    ] == sorted(SERVICES)
+    topic_arn = f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-alerts-topic"
+    assert [t.inputs["arn"] for t in full.of_type("aws:cloudwatch/eventTarget:EventTarget")] == [
+        topic_arn
+    ] * 2
     emails = sorted(
         s.inputs["endpoint"] for s in full.of_type("aws:sns/topicSubscription:TopicSubscription")
     )
@@ -233,3 +239,9 @@ def test_archiving_registers_the_pull_time_exclusions_and_the_archive_rule():
     # Without archiving, pull times decide nothing: no exclusion is registered.
     quiet = run_program("dev", {"ecr:pullTimeExclusions": [scanner]})
     assert quiet.of_type("aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion") == []
+
+
+def test_managed_scanning_selects_the_aws_native_basic_engine(full):
+    (setting,) = full.of_type("aws:ecr/accountSetting:AccountSetting")
+    assert (setting.inputs["name"], setting.inputs["value"]) == ("BASIC_SCAN_TYPE_VERSION", "AWS_NATIVE")
+    assert run_program("dev").of_type("aws:ecr/accountSetting:AccountSetting") == []
