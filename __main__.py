@@ -13,6 +13,7 @@ from components.documents import to_json
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
 from components.settings import SettingsError, kms_key_arn_problem, load_settings, stack_config
+from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
 region = pulumi.Config("aws").get("region")
 try:
@@ -26,18 +27,23 @@ account_id = aws.get_caller_identity_output().account_id
 region_name = pulumi.Output.from_input(region or aws.get_region_output().region)
 
 
-def checked_key_arn(values: list[str]) -> str:
-    value, region_value, account = values
-    problem = kms_key_arn_problem(settings.kms_key_parameter, value, region_value, account)
-    if problem:
-        raise pulumi.RunError(problem)
-    return value
+def key_arn(key_region: str | None = None) -> pulumi.Output[str]:
+    """The customer-managed key's ARN in a region (None: the stack's), read from the SSM parameter
+    there and checked: every resource that uses it waits, so a bad value registers nothing."""
+
+    def checked(values: list[str]) -> str:
+        value, region_value, account = values
+        problem = kms_key_arn_problem(settings.kms_key_parameter, value, region_value, account)
+        if problem:
+            raise pulumi.RunError(problem)
+        return value
+
+    parameter = aws.ssm.get_parameter_output(name=settings.kms_key_parameter, region=key_region)
+    where = pulumi.Output.from_input(key_region) if key_region else region_name
+    return pulumi.Output.all(parameter.value, where, account_id).apply(checked)
 
 
-# Every resource that uses the key waits for this check, so a bad value registers nothing.
-kms_key_arn = pulumi.Output.all(
-    aws.ssm.get_parameter_output(name=settings.kms_key_parameter).value, region_name, account_id
-).apply(checked_key_arn)
+kms_key_arn = key_arn()
 names = [service.name for service in settings.services]
 
 repositories = {
@@ -88,6 +94,35 @@ if (
             replication_regions=settings.replication_regions,
             pull_through_cache=settings.pull_through_cache,
             pull_time_exclusions=pull_time_exclusions,
+        ),
+    )
+
+# Repositories that ECR creates itself (pull-through cache, replication, create-on-push) get the
+# stack's rules from creation templates; replicas get a key of their own region.
+templates = template_specs(
+    [rule.prefix for rule in settings.pull_through_cache],
+    settings.create_on_push_prefixes,
+    settings.replication_regions,
+    names,
+)
+if templates:
+    mrk = settings.replication_kms_key_id
+    keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
+    for destination in settings.replication_regions:
+        keys[destination] = (
+            pulumi.Output.concat("arn:aws:kms:", destination, ":", account_id, ":key/", mrk)
+            if mrk
+            else key_arn(destination)  # read once per region
+        )
+    EcrCreationTemplates(
+        "ecr-templates",
+        EcrCreationTemplatesArgs(
+            templates=templates,
+            account_id=account_id,
+            key_arns=keys,
+            image_tag_mutability=settings.stack_mutability,
+            retention=settings.stack_retention,
+            tags=settings.shared_tags("ecr-created-repositories"),
         ),
     )
 

@@ -109,3 +109,45 @@ def pull_policy(repository_arn: str, kms_key_arn: str) -> dict[str, Any]:
             "Resource": kms_key_arn,
         },
     )
+
+
+# What ECR needs to create repositories from a template that sets tags or a KMS key (ECR User
+# Guide, "Create a custom policy for repository creation templates"), scoped here to the
+# repositories the templates create and the keys they use.
+TEMPLATE_ROLE_ECR_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource")
+TEMPLATE_ROLE_KMS_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant")
+
+
+def template_trust_policy() -> dict[str, Any]:
+    """Lets ECR assume the repository creation role."""
+    return _document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ecr.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def template_role_policy(
+    account_id: str, prefixes: Sequence[str], key_arns: Sequence[str], partition: str = "aws"
+) -> dict[str, Any]:
+    """Create, replicate into and tag repositories under `prefixes` only (any region of this
+    account), and grant the keys to ECR."""
+    repositories = sorted(
+        {f"arn:{partition}:ecr:*:{account_id}:repository/{p.rstrip('/')}*" for p in prefixes}
+    )
+    return _document(
+        {
+            "Sid": "CreateFromTemplates",
+            "Effect": "Allow",
+            "Action": list(TEMPLATE_ROLE_ECR_ACTIONS),
+            "Resource": repositories,
+        },
+        {
+            "Sid": "UseTheKeys",
+            "Effect": "Allow",
+            "Action": list(TEMPLATE_ROLE_KMS_ACTIONS),
+            "Resource": sorted(set(key_arns)),
+        },
+    )

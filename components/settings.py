@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from annotated_types import Ge, Le
@@ -209,6 +209,23 @@ LifecycleTagPattern = Annotated[
     Allowed("must be an image tag pattern: 1-128 of A-Z a-z 0-9 _ . - with at most 4 `*` (ECR)"),
 ]
 TagPatterns = Annotated[list[LifecycleTagPattern], Unique]
+# Repository creation template prefix (ECR API `Prefix`, less ROOT): repository-name segments.
+TemplatePrefix = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*/?$",
+        max_length=256,
+    ),
+    Allowed(
+        "must be a repository-name prefix such as team-a/ (lowercase letters, digits, . _ - "
+        "separators, / namespaces; ROOT is not offered: name the prefixes)"
+    ),
+]
+MultiRegionKeyId = Annotated[
+    str,
+    StringConstraints(pattern=r"^mrk-[0-9a-f]{32}$"),
+    Allowed("must be a multi-Region KMS key id: mrk- and 32 hex digits"),
+]
 # RegisterPullTimeUpdateExclusion principalArn: an IAM role or user, at most 200 characters.
 PrincipalArn = Annotated[
     str,
@@ -436,6 +453,19 @@ class StackConfig(RepositoryDefaults):
         description="Regions to replicate this stack's repositories to (disaster recovery), at "
         "most 25.",
     )
+    create_on_push_prefixes: Annotated[list[TemplatePrefix], Unique] = Field(
+        [],
+        max_length=50,
+        description="Repository-name prefixes under which a first `docker push` creates the "
+        "repository (ECR create-on-push), with this stack's encryption, tag mutability, lifecycle "
+        "policy, repository policy and tags.",
+    )
+    replication_kms_key_id: MultiRegionKeyId | None = Field(
+        None,
+        description="Multi-Region KMS key id (mrk-...) that encrypts replicas in every replication "
+        "region; default: the key whose ARN kmsKeyParameter holds in each region.",
+        json_schema_extra=derived("the parameter's key in each region"),
+    )
     # Up to 100 pull-time update exclusions per account (ECR User Guide).
     pull_time_exclusions: Annotated[list[PrincipalArn], Unique] = Field(
         [],
@@ -507,7 +537,12 @@ class StackSettings:
     registry_scanning: RegistryScanningConfig | None = None
     replication_regions: tuple[str, ...] = ()
     pull_through_cache: tuple[PullThroughCacheRule, ...] = ()
+    stack_retention: Retention = field(default_factory=Retention)
+    """The stack-wide retention keys, for repositories no service declares (templates)."""
+    stack_mutability: str = "MUTABLE"
     pull_time_exclusions: tuple[str, ...] = ()
+    create_on_push_prefixes: tuple[str, ...] = ()
+    replication_kms_key_id: str | None = None
 
     @property
     def archives(self) -> bool:
@@ -642,6 +677,10 @@ def _resolve(config: StackConfig) -> StackSettings:
             for prefix, rule in sorted(config.pull_through_cache.items())
         ),
         pull_time_exclusions=tuple(config.pull_time_exclusions),
+        create_on_push_prefixes=tuple(config.create_on_push_prefixes),
+        replication_kms_key_id=config.replication_kms_key_id,
+        stack_retention=_retention(config, ServiceConfig()),
+        stack_mutability=stack_mutability,
     )
 
 

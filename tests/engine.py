@@ -107,7 +107,13 @@ class RecordingMocks(pulumi_mocks.Mocks):
             name = args.args["name"]
             if name not in self.parameters:
                 raise RuntimeError(f"ParameterNotFound: {name}")
-            return {"name": name, "type": "String", "value": self.parameters[name]}
+            value = self.parameters[name]
+            # The same parameter in another region holds that region's key (as the README asks).
+            if args.args.get("region") and f"{args.args['region']}:{name}" in self.parameters:
+                value = self.parameters[f"{args.args['region']}:{name}"]
+            elif args.args.get("region"):
+                value = value.replace(f":{REGION}:", f":{args.args['region']}:")
+            return {"name": name, "type": "String", "value": value}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             arn = f"arn:aws:iam::{ACCOUNT_ID}:user/ci"
             return {"accountId": ACCOUNT_ID, "arn": arn, "userId": "AIDA", "id": ACCOUNT_ID}

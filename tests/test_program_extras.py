@@ -243,5 +243,92 @@ def test_archiving_registers_the_pull_time_exclusions_and_the_archive_rule():
 
 def test_managed_scanning_selects_the_aws_native_basic_engine(full):
     (setting,) = full.of_type("aws:ecr/accountSetting:AccountSetting")
-    assert (setting.inputs["name"], setting.inputs["value"]) == ("BASIC_SCAN_TYPE_VERSION", "AWS_NATIVE")
+    assert (setting.inputs["name"], setting.inputs["value"]) == (
+        "BASIC_SCAN_TYPE_VERSION",
+        "AWS_NATIVE",
+    )
     assert run_program("dev").of_type("aws:ecr/accountSetting:AccountSetting") == []
+
+
+# --- repository creation templates ----------------------------------------------------------------
+
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+GET_PARAMETER = "aws:ssm/getParameter:getParameter"
+
+
+def test_repositories_ecr_creates_get_the_stacks_rules(full):
+    templates = {
+        (t.inputs["prefix"], t.inputs.get("region")): t.inputs for t in full.of_type(TEMPLATE)
+    }
+    assert set(templates) == {
+        ("ecr-public", None),
+        ("ROOT", "ap-northeast-1"),
+        ("ROOT", "us-west-2"),
+    }
+    cache = templates[("ecr-public", None)]
+    assert cache["appliedFors"] == ["PULL_THROUGH_CACHE"]
+    assert cache["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": KMS_KEY_ARN}]
+    replica = templates[("ROOT", "us-west-2")]
+    assert replica["appliedFors"] == ["REPLICATION"]
+    # Replicas are encrypted with the key the same SSM parameter names in their own region.
+    assert replica["encryptionConfigurations"][0]["kmsKey"] == KMS_KEY_ARN.replace(
+        "ap-northeast-2", "us-west-2"
+    )
+    for template in templates.values():
+        assert template["imageTagMutability"] == "MUTABLE"  # staging; prod is IMMUTABLE
+        assert json.loads(template["lifecyclePolicy"])["rules"][0]["selection"][
+            "tagPrefixList"
+        ] == ["v"]
+        assert json.loads(template["repositoryPolicy"])["Statement"][0]["Principal"] == {
+            "AWS": [f"arn:aws:iam::{ACCOUNT_ID}:root"]
+        }
+        assert template["resourceTags"]["Environment"] == "staging" and template["customRoleArn"]
+    regions = sorted(str(call.get("region")) for call in full.invoked(GET_PARAMETER))
+    assert regions == ["None", "ap-northeast-1", "us-west-2"]  # one read per region
+
+
+def test_the_creation_role_is_scoped_to_the_templates_repositories_and_keys(full):
+    (role,) = full.of_type("aws:iam/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ecr.amazonaws.com"}
+    (policy,) = full.of_type("aws:iam/rolePolicy:RolePolicy")
+    create, keys = json.loads(policy.inputs["policy"])["Statement"]
+    assert create["Action"] == ["ecr:CreateRepository", "ecr:ReplicateImage", "ecr:TagResource"]
+    assert create["Resource"] == sorted(
+        f"arn:aws:ecr:*:{ACCOUNT_ID}:repository/{p}*" for p in [*SERVICES, "ecr-public"]
+    )
+    assert sorted(keys["Resource"]) == sorted(
+        KMS_KEY_ARN.replace("ap-northeast-2", r)
+        for r in ("ap-northeast-2", "ap-northeast-1", "us-west-2")
+    )
+
+
+def test_create_on_push_and_a_multi_region_key():
+    mrk = "mrk-" + "0123456789abcdef" * 2
+    run = run_program(
+        "prod",
+        {
+            "ecr:createOnPushPrefixes": ["team-a/", "ecr-public"],
+            "ecr:pullThroughCache": {"ecr-public": {"upstream": "public.ecr.aws"}},
+            "ecr:replicationRegions": ["ap-northeast-1"],
+            "ecr:replicationKmsKeyId": mrk,
+        },
+    )
+    templates = {t.inputs["prefix"]: t.inputs for t in run.of_type(TEMPLATE)}
+    assert templates["ecr-public"]["appliedFors"] == ["CREATE_ON_PUSH", "PULL_THROUGH_CACHE"]
+    assert templates["team-a/"]["appliedFors"] == ["CREATE_ON_PUSH"]
+    assert (
+        templates["ROOT"]["encryptionConfigurations"][0]["kmsKey"]
+        == f"arn:aws:kms:ap-northeast-1:{ACCOUNT_ID}:key/{mrk}"
+    )
+    assert {t["imageTagMutability"] for t in templates.values()} == {"IMMUTABLE"}
+    assert len(run.invoked(GET_PARAMETER)) == 1  # the multi-Region key needs no per-region read
+
+
+def test_a_bad_key_in_a_replication_region_stops_the_run():
+    parameters = {
+        "/shared/kms/ecs-secrets-key-arn": KMS_KEY_ARN,
+        "us-west-2:/shared/kms/ecs-secrets-key-arn": "alias/ecr",
+    }
+    with pytest.raises(Exception, match='holds "alias/ecr"'):
+        run_program("dev", {"ecr:replicationRegions": ["us-west-2"]}, parameters=parameters)

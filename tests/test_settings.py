@@ -158,7 +158,7 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"scanOnPsh": "true"},
-            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, archiveAfterDays, costCenter, dashboard, dataClass',
+            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, archiveAfterDays, costCenter, createOnPushPrefixes',
         ),
         ({"services": "[1]"}, "ecr:services = [1]: must be an object (a map)"),
         ({"services": "{}"}, "ecr:services has no services"),
