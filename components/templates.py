@@ -30,6 +30,12 @@ class TemplateSpec:
     scope: tuple[str, ...] = ()
     """Repository-name prefixes the creation role may create under (for ROOT, the services)."""
 
+    @property
+    def service(self) -> str:
+        """The `Service` tag of the repositories it creates: what made them."""
+        what = "+".join(use.lower().replace("_", "-") for use in self.applied_for)
+        return what if self.prefix == ROOT else f"{what}:{self.prefix.rstrip('/')}"
+
 
 def template_specs(
     cache_prefixes: Sequence[str],
@@ -114,7 +120,7 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 image_tag_mutability=args.image_tag_mutability,
                 lifecycle_policy=lifecycle,
                 repository_policy=policy,
-                resource_tags=tags,
+                resource_tags=tags | {"Service": spec.service},
                 custom_role_arn=role.arn,
                 opts=child,
             )

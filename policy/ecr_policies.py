@@ -27,6 +27,7 @@ from ecr_config import DEFAULTS, PolicyConfigError, exemptions, schema
 from ecr_props import MalformedPropertyError, document, mapping, sequence, show, tags_of
 from ecr_rules_access import grant_problems, iam_problems, managed_policy_problem
 from ecr_rules_repository import (
+    CREATION_TEMPLATE,
     NATIVE_REPOSITORY,
     PRIVATE_REPOSITORIES,
     PUBLIC_REPOSITORY,
@@ -42,9 +43,10 @@ from ecr_rules_repository import (
     repository_view,
     required_tags,
     scan_on_push,
+    template_lifecycle,
 )
 from ecr_rules_repository import immutable_tags as immutable_tags_rule
-from ecr_rules_stack import LIFECYCLE_POLICY, repositories_without_lifecycle
+from ecr_rules_stack import LIFECYCLE_POLICY, repositories_without_lifecycle, uncovered_creations
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -115,6 +117,7 @@ def repository_name(args: ResourceValidationArgs) -> str | None:
         PUBLIC_REPOSITORY: "repositoryName",
         REPOSITORY_POLICY: "repository",
         LIFECYCLE_POLICY: "repository",
+        CREATION_TEMPLATE: "prefix",
     }.get(args.resource_type)
     try:
         name = args.props.get(prop) if prop else None
@@ -297,6 +300,20 @@ def repositories_have_lifecycle_policies(
     _report_safely(policy, report_violation, run)
 
 
+def created_repositories_covered(
+    args: StackValidationArgs, report_violation: ReportViolation
+) -> None:
+    policy = PREFIX + "stack-created-repositories-covered-by-templates"
+
+    def run() -> None:
+        config = args.get_config()
+        for resource, problem in uncovered_creations(args.resources):
+            for kept in _waived(policy, resource.urn, None, config, [problem]):
+                report_violation(kept, resource.urn)
+
+    _report_safely(policy, report_violation, run)
+
+
 def _stack_exemption_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for resource in args.resources:
         with _NOTES_LOCK:
@@ -346,14 +363,16 @@ def _named_rule(name: str) -> Callable[[ResourceValidationArgs], list[str]]:
 
 
 REPOSITORY_TYPES = PRIVATE_REPOSITORIES
-TAGGED_TYPES = (*PRIVATE_REPOSITORIES, PUBLIC_REPOSITORY)
+# Creation templates are judged as the repositories they create (encryption, mutability, tags).
+TEMPLATED_TYPES = (*PRIVATE_REPOSITORIES, CREATION_TEMPLATE)
+TAGGED_TYPES = (*TEMPLATED_TYPES, PUBLIC_REPOSITORY)
 IAM_TYPES = (*IAM_POLICY_TYPES, AWS_ROLE, *NATIVE_IDENTITIES, *ATTACHMENT_TYPES)
 
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _policy(
         "repository-require-kms-cmk",
-        "ECR repositories are encrypted with a customer-managed KMS key.",
-        REPOSITORY_TYPES,
+        "ECR repositories and creation templates use a customer-managed KMS key.",
+        TEMPLATED_TYPES,
         _named_rule("repository-require-kms-cmk"),
         Severity.HIGH,
         config=("allowedKmsKeys",),
@@ -367,8 +386,8 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _policy(
         "repository-immutable-tags-in-production",
-        "Production ECR repositories have immutable tags.",
-        REPOSITORY_TYPES,
+        "Production ECR repositories and creation templates have immutable tags.",
+        TEMPLATED_TYPES,
         _named_rule("repository-immutable-tags-in-production"),
         Severity.HIGH,
         config=("prodEnvironments", "allowedExclusionFilters"),
@@ -403,6 +422,22 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         validate=repositories_have_lifecycle_policies,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.MEDIUM,
+        config_schema=schema(),
+    ),
+    _policy(
+        "creation-template-has-lifecycle-policy",
+        "Repository creation templates give the repositories they create a lifecycle policy.",
+        (CREATION_TEMPLATE,),
+        lambda args: template_lifecycle(args.props, Context(config=args.get_config())),
+        Severity.MEDIUM,
+    ),
+    StackValidationPolicy(
+        name=PREFIX + "stack-created-repositories-covered-by-templates",
+        description="Every pull-through cache rule and replication destination in the stack is "
+        "covered by a repository creation template.",
+        validate=created_repositories_covered,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
         config_schema=schema(),
     ),
     _policy(

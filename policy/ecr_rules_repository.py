@@ -23,6 +23,7 @@ REPOSITORY = "aws:ecr/repository:Repository"
 NATIVE_REPOSITORY = "aws-native:ecr:Repository"
 PUBLIC_REPOSITORY = "aws:ecrpublic/repository:Repository"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 PRIVATE_REPOSITORIES = (REPOSITORY, NATIVE_REPOSITORY)
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -89,9 +90,33 @@ class _NativeView(Mapping[str, Any]):
         return len(self._READERS)
 
 
+class _TemplateView(Mapping[str, Any]):
+    """A repository creation template read as the repositories it creates: its `resourceTags`
+    are their tags, its prefix their name."""
+
+    _RENAMED: ClassVar[dict[str, str]] = {"tags": "resourceTags", "name": "prefix"}
+
+    def __init__(self, props: Mapping[str, Any]) -> None:
+        self._props = props
+
+    def __getitem__(self, key: str) -> Any:
+        return self._props.get(self._RENAMED.get(key, key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._props)
+
+    def __len__(self) -> int:
+        return len(self._props)
+
+
 def repository_view(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Properties of either provider's repository in the pulumi-aws shape."""
-    return _NativeView(props) if resource_type == NATIVE_REPOSITORY else props
+    """Properties of either provider's repository, or of a creation template, in the pulumi-aws
+    repository shape."""
+    if resource_type == NATIVE_REPOSITORY:
+        return _NativeView(props)
+    if resource_type == CREATION_TEMPLATE:
+        return _TemplateView(props)
+    return props
 
 
 # --- the rules ------------------------------------------------------------------------------------
@@ -198,6 +223,16 @@ def public_repository(props: Mapping[str, Any], context: Context) -> list[str]:
     return [
         f"ECR Public repository {show(name)}: every image in it can be pulled by anyone on the "
         "internet. Use a private repository unless the images are meant to be public."
+    ]
+
+
+def template_lifecycle(props: Mapping[str, Any], context: Context) -> list[str]:
+    policy = props.get("lifecyclePolicy")
+    if isinstance(policy, str) and policy.strip():
+        return []
+    return [
+        f"Repository creation template {show(props.get('prefix'))} sets no lifecyclePolicy: the "
+        "repositories ECR creates from it keep every image. Set the stack's lifecycle policy."
     ]
 
 

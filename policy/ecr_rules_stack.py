@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ecr_props import mapping, show
-from ecr_rules_repository import NATIVE_REPOSITORY, REPOSITORY
+from ecr_rules_repository import CREATION_TEMPLATE, NATIVE_REPOSITORY, REPOSITORY
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
@@ -68,4 +68,73 @@ def repositories_without_lifecycle(
                 "expire untagged ones.",
             )
         )
+    return found
+
+
+PULL_THROUGH_CACHE_RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
+
+
+def _region(resource: PolicyResource) -> tuple[bool, str | None]:
+    """(known, region): the resource's `region` property, else its provider's (None: default)."""
+    known, region = _known(lambda: resource.props.get("region"))
+    if not known:
+        return False, None
+    if isinstance(region, str) and region:
+        return True, region
+    if resource.provider is not None:
+        known, region = _known(lambda: resource.provider.props.get("region"))  # type: ignore[union-attr]
+        return known, region if isinstance(region, str) and region else None
+    return True, None
+
+
+def uncovered_creations(resources: Iterable[PolicyResource]) -> list[tuple[PolicyResource, str]]:
+    """(resource, problem) for each pull-through cache rule and replication destination in the
+    stack that no repository creation template covers (same region, the use listed, the prefix or
+    ROOT): the repositories ECR creates there would get AES256, mutable tags, no lifecycle policy
+    and no tags. Unknown values during preview are never reported."""
+    resources = list(resources)
+    templates: list[tuple[str | None, Any, list[Any]]] = []
+    for template in (r for r in resources if r.resource_type == CREATION_TEMPLATE):
+        known_region, region = _region(template)
+        known_prefix, prefix = _known(lambda t=template: t.props.get("prefix"))  # type: ignore[misc]
+        known_uses, uses = _known(lambda t=template: t.props.get("appliedFors"))  # type: ignore[misc]
+        if not (known_region and known_prefix and known_uses):
+            return []  # a template we cannot read yet may cover anything
+        templates.append((region, prefix, list(uses or [])))
+
+    def covered(region: str | None, use: str, prefix: str | None) -> bool:
+        names = ("ROOT",) if prefix is None else ("ROOT", prefix, prefix + "/")
+        return any(r == region and use in uses and p in names for r, p, uses in templates)
+
+    defaults = "get AES256, mutable tags and no lifecycle policy"
+    found = []
+    for rule in (r for r in resources if r.resource_type == PULL_THROUGH_CACHE_RULE):
+        known_region, region = _region(rule)
+        known, prefix = _known(lambda r=rule: r.props.get("ecrRepositoryPrefix"))  # type: ignore[misc]
+        if not (known and known_region and isinstance(prefix, str)):
+            continue
+        if not covered(region, "PULL_THROUGH_CACHE", prefix):
+            found.append(
+                (
+                    rule,
+                    f"Pull-through cache prefix {prefix} has no repository creation template "
+                    f"(PULL_THROUGH_CACHE, this prefix or ROOT): cached repositories {defaults}.",
+                )
+            )
+    for replication in (r for r in resources if r.resource_type == REPLICATION):
+        known, config = _known(lambda r=replication: r.props.get("replicationConfiguration"))  # type: ignore[misc]
+        if not known:
+            continue
+        for rule in mapping(config, "replicationConfiguration").get("rules") or []:
+            for destination in mapping(rule, "rules[]").get("destinations") or []:
+                region = mapping(destination, "destinations[]").get("region")
+                if isinstance(region, str) and not covered(region, "REPLICATION", None):
+                    found.append(
+                        (
+                            replication,
+                            f"Replication to {region} has no repository creation template there "
+                            f"(REPLICATION, prefix ROOT): replicas {defaults}.",
+                        )
+                    )
     return found

@@ -286,3 +286,51 @@ def test_program_grants_and_exclusions_are_judged_against_the_allowlists(pack):
         }
     )
     assert pack.preview(resources) == []
+
+
+# --- repository creation templates (issue 11) -------------------------------------------------------
+
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+CREATING = {
+    "ecr:pullThroughCache": {"ecr-public": {"upstream": "public.ecr.aws"}},
+    "ecr:replicationRegions": ["ap-northeast-1"],
+    "ecr:createOnPushPrefixes": ["team-a/"],
+}
+
+
+@pytest.fixture(scope="module")
+def creating():
+    return program_resources("prod", CREATING)
+
+
+def test_the_programs_templates_and_creation_role_pass_the_pack(pack, creating):
+    assert len([r for r in creating if r.type == TEMPLATE]) == 3
+    assert pack.preview(creating) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "policy"),
+    [
+        (
+            lambda p: "drop" if p.get("region") == "ap-northeast-1" else None,
+            "ecr-stack-created-repositories-covered-by-templates",
+        ),
+        (
+            lambda p: "drop" if p["prefix"] == "ecr-public" else None,
+            "ecr-stack-created-repositories-covered-by-templates",
+        ),
+        (
+            lambda p: p.update(encryptionConfigurations=[{"encryptionType": "AES256"}]),
+            "ecr-repository-require-kms-cmk",
+        ),
+        (
+            lambda p: p.update(imageTagMutability="MUTABLE"),
+            "ecr-repository-immutable-tags-in-production",
+        ),
+        (lambda p: p.pop("lifecyclePolicy"), "ecr-creation-template-has-lifecycle-policy"),
+        (lambda p: p.update(resourceTags={"Owner": "a@b.io"}), "ecr-repository-required-tags"),
+    ],
+)
+def test_each_template_break_is_flagged(pack, creating, change, policy):
+    found = pack.preview(_change(creating, TEMPLATE, change))
+    assert found and {d.policy for d in found} == {policy}, found
