@@ -46,6 +46,23 @@ def key_arn(key_region: str | None = None) -> pulumi.Output[str]:
 kms_key_arn = key_arn()
 names = [service.name for service in settings.services]
 
+# AWS Signer (Notation) profile that CI signs images with; its ARN goes into every push policy.
+signing_profile = (
+    aws.signer.SigningProfile(
+        "ecr-signing",
+        name=settings.signing_profile_name,
+        platform_id="Notation-OCI-SHA384-ECDSA",
+        signature_validity_period=aws.signer.SigningProfileSignatureValidityPeriodArgs(
+            value=settings.signing_validity_years, type="YEARS"
+        ),
+        tags=settings.shared_tags("ecr-signing"),
+    )
+    if settings.signing_profile_name
+    else None
+)
+if signing_profile is not None:
+    pulumi.export("signingProfileArn", signing_profile.arn)
+
 repositories = {
     service.name: EcrRepository(
         service.name,
@@ -57,6 +74,7 @@ repositories = {
             tags=settings.tags(service.name),
             protect=settings.is_production,
             allow_force_delete=not settings.is_production,
+            signing_profile_arn=signing_profile.arn if signing_profile else None,
         ),
     )
     for service in settings.services

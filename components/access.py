@@ -78,9 +78,14 @@ def repository_policy(
     return _document(*statements)
 
 
-def push_policy(repository_arn: str) -> dict[str, Any]:
-    """For CI: log in, and push to this repository only (the seed's "CI/CD Pipeline" example)."""
-    return _document(
+SIGN_ACTIONS = ("signer:SignPayload",)
+"""What `notation sign` with the AWS Signer plugin calls, on the signing profile."""
+
+
+def push_policy(repository_arn: str, signing_profile_arn: str | None = None) -> dict[str, Any]:
+    """For CI: log in, and push to this repository only (the seed's "CI/CD Pipeline" example);
+    with signing, also sign with the stack's profile (the signature is pushed like an image)."""
+    statements = [
         {"Sid": "Login", "Effect": "Allow", "Action": [LOGIN_ACTION], "Resource": "*"},
         {
             "Sid": "PushThisRepository",
@@ -88,7 +93,17 @@ def push_policy(repository_arn: str) -> dict[str, Any]:
             "Action": sorted(set(PUSH_ACTIONS) | set(PULL_ACTIONS)),
             "Resource": repository_arn,
         },
-    )
+    ]
+    if signing_profile_arn:
+        statements.append(
+            {
+                "Sid": "SignWithTheProfile",
+                "Effect": "Allow",
+                "Action": list(SIGN_ACTIONS),
+                "Resource": signing_profile_arn,
+            }
+        )
+    return _document(*statements)
 
 
 def pull_policy(repository_arn: str, kms_key_arn: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ evaluation rules"). So the document is ordered:
    carrying *all* of them), keeping up to 10,000 images: protected images are never touched below;
 2. release images (tags starting with `v`): keep the newest N;
 3. other tag patterns (e.g. `sha-*`, `pr-*`): expire D days after push, one rule per pattern;
-4. untagged images: expire D days after push (ECR allows one untagged rule);
+4. untagged images: expire D days after push (ECR allows one untagged rule); not with image
+   signing, since signatures are untagged artifacts ECR's rules cannot tell apart;
 5. archive: images not pulled for D days move to the archive storage class. Its `tagStatus` is
    `any`, which ECR requires to come last, so it only reaches images no rule above selected.
 """
@@ -36,6 +37,9 @@ class Retention:
     expire_tagged_patterns: tuple[str, ...] = ()
     archive_after_days: int | None = None
     """Move images not pulled for this many days to the archive storage class."""
+    expire_untagged: bool = True
+    """False with image signing: signatures are untagged artifacts that lifecycle rules cannot
+    tell from untagged images, so an untagged-expiry rule would delete live images' signatures."""
 
 
 def _rule(
@@ -78,10 +82,11 @@ def lifecycle_policy(retention: Retention) -> dict[str, Any]:
                 {"tagStatus": "tagged", "tagPatternList": [pattern],
                  **_age(retention.expire_tagged_after_days)},
             )  # fmt: skip
-    add(
-        f"Expire untagged images {retention.untagged_expiry_days} days after push",
-        {"tagStatus": "untagged", **_age(retention.untagged_expiry_days)},
-    )
+    if retention.expire_untagged:
+        add(
+            f"Expire untagged images {retention.untagged_expiry_days} days after push",
+            {"tagStatus": "untagged", **_age(retention.untagged_expiry_days)},
+        )
     if retention.archive_after_days is not None:
         add(
             f"Archive images not pulled for {retention.archive_after_days} days",

@@ -34,6 +34,8 @@ class EcrRepositoryArgs:
     """Protect the repository and its URL parameter from deletion (production)."""
     allow_force_delete: bool = False
     """Whether `repository.force_delete` may be honoured (never in production)."""
+    signing_profile_arn: pulumi.Input[str] | None = None
+    """The AWS Signer profile CI signs with, when signing is on."""
 
 
 class EcrRepository(pulumi.ComponentResource):
@@ -126,7 +128,9 @@ class EcrRepository(pulumi.ComponentResource):
             f"{name}-push",
             name=iam_policy_name(settings.name, "push"),
             description=f"Log in to ECR and push to {settings.name}",
-            policy=repository.arn.apply(lambda arn: to_json(push_policy(arn))),
+            policy=pulumi.Output.all(repository.arn, args.signing_profile_arn).apply(
+                lambda values: to_json(push_policy(values[0], values[1]))
+            ),
             tags=dict(args.tags),
             opts=child,
         )

@@ -226,6 +226,12 @@ MultiRegionKeyId = Annotated[
     StringConstraints(pattern=r"^mrk-[0-9a-f]{32}$"),
     Allowed("must be a multi-Region KMS key id: mrk- and 32 hex digits"),
 ]
+# AWS Signer PutSigningProfile: profileName is 2-64 of A-Z a-z 0-9 _ (no hyphens).
+SignerProfileName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_]{2,64}$"),
+    Allowed("must be 2-64 letters, digits or _ (AWS Signer profile names allow no - or .)"),
+]
 # RegisterPullTimeUpdateExclusion principalArn: an IAM role or user, at most 200 characters.
 PrincipalArn = Annotated[
     str,
@@ -365,6 +371,21 @@ class ScanningRule(_Config):
     )
 
 
+class SigningConfig(_Config):
+    """`signing`: AWS Signer (Notation) image signing."""
+
+    profile_name: SignerProfileName | None = Field(
+        None,
+        description="AWS Signer signing profile name (profile names cannot be reused once "
+        "cancelled).",
+        json_schema_extra=derived("`ecr_<environment>`"),
+    )
+    # AWS Signer: a signature is valid for at most 135 months.
+    validity_years: Annotated[int, Ge(1), Le(11)] = Field(
+        5, description="How long signatures stay valid, in years (1-11; the seed's 5)."
+    )
+
+
 def _default_rules() -> list[ScanningRule]:
     return [ScanningRule()]
 
@@ -466,6 +487,12 @@ class StackConfig(RepositoryDefaults):
         "region; default: the key whose ARN kmsKeyParameter holds in each region.",
         json_schema_extra=derived("the parameter's key in each region"),
     )
+    signing: SigningConfig | None = Field(
+        None,
+        description="Image signing with AWS Signer on the Notation platform (see Signing keys); "
+        "`{}` turns it on with the defaults.",
+        json_schema_extra=derived("off"),
+    )
     # Up to 100 pull-time update exclusions per account (ECR User Guide).
     pull_time_exclusions: Annotated[list[PrincipalArn], Unique] = Field(
         [],
@@ -543,6 +570,9 @@ class StackSettings:
     pull_time_exclusions: tuple[str, ...] = ()
     create_on_push_prefixes: tuple[str, ...] = ()
     replication_kms_key_id: str | None = None
+    signing_profile_name: str | None = None
+    """The AWS Signer profile name when signing is on."""
+    signing_validity_years: int = 5
 
     @property
     def archives(self) -> bool:
@@ -650,7 +680,7 @@ def _resolve(config: StackConfig) -> StackSettings:
                 name=name,
                 image_tag_mutability=f"{mutability}_WITH_EXCLUSION" if exclusions else mutability,
                 scan_on_push=_first(service.scan_on_push, config.scan_on_push),
-                retention=_retention(config, service),
+                retention=_retention(config, service, signed=config.signing is not None),
                 mutability_exclusions=exclusions,
                 pull_accounts=tuple(service.pull_accounts),
                 pull_organization_id=service.pull_organization_id,
@@ -679,14 +709,21 @@ def _resolve(config: StackConfig) -> StackSettings:
         pull_time_exclusions=tuple(config.pull_time_exclusions),
         create_on_push_prefixes=tuple(config.create_on_push_prefixes),
         replication_kms_key_id=config.replication_kms_key_id,
-        stack_retention=_retention(config, ServiceConfig()),
+        signing_profile_name=(
+            (config.signing.profile_name or f"ecr_{config.environment}") if config.signing else None
+        ),
+        signing_validity_years=config.signing.validity_years if config.signing else 5,
+        stack_retention=_retention(config, ServiceConfig(), signed=config.signing is not None),
         stack_mutability=stack_mutability,
     )
 
 
-def _retention(stack: StackConfig, service: ServiceConfig) -> Retention:
-    """The stack's retention keys with the service's overrides (a list replaces the stack's)."""
+def _retention(stack: StackConfig, service: ServiceConfig, signed: bool = False) -> Retention:
+    """The stack's retention keys with the service's overrides (a list replaces the stack's).
+    With signing, untagged images are not expired: signatures are untagged artifacts, and ECR's
+    lifecycle rules cannot tell them from untagged images."""
     return Retention(
+        expire_untagged=not signed,
         keep_release_images=_first(
             service.lifecycle_policy_max_image_count, stack.lifecycle_policy_max_image_count
         ),

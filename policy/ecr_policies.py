@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ecr_config import DEFAULTS, PolicyConfigError, exemptions, schema
+from ecr_config import DEFAULTS, PolicyConfigError, config_list, exemptions, schema
 from ecr_props import MalformedPropertyError, document, mapping, sequence, show, tags_of
 from ecr_rules_access import grant_problems, iam_problems, managed_policy_problem
 from ecr_rules_repository import (
@@ -46,7 +46,12 @@ from ecr_rules_repository import (
     template_lifecycle,
 )
 from ecr_rules_repository import immutable_tags as immutable_tags_rule
-from ecr_rules_stack import LIFECYCLE_POLICY, repositories_without_lifecycle, uncovered_creations
+from ecr_rules_stack import (
+    LIFECYCLE_POLICY,
+    repositories_without_lifecycle,
+    signing_missing,
+    uncovered_creations,
+)
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -314,6 +319,18 @@ def created_repositories_covered(
     _report_safely(policy, report_violation, run)
 
 
+def production_signing(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    def run() -> None:
+        config = args.get_config()
+        production = {e.lower() for e in config_list(config, "prodEnvironments")}
+        stacks = {stack_name(r.urn).lower() for r in args.resources}
+        problem = signing_missing(args.resources, bool(stacks & production))
+        if problem:
+            report_violation(problem, None)
+
+    _report_safely(PREFIX + "stack-production-signing-profile", report_violation, run)
+
+
 def _stack_exemption_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for resource in args.resources:
         with _NOTES_LOCK:
@@ -472,6 +489,15 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         lambda args: registry_scanning(args.props, Context(config=args.get_config())),
         Severity.MEDIUM,
         EnforcementLevel.ADVISORY,
+    ),
+    StackValidationPolicy(
+        name=PREFIX + "stack-production-signing-profile",
+        description="Production stacks with ECR repositories have an AWS Signer (Notation) "
+        "signing profile.",
+        validate=production_signing,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.MEDIUM,
+        config_schema=schema("prodEnvironments"),
     ),
     # Last, so they see the notes the policies above left for the same resource or stack.
     ResourceValidationPolicy(

@@ -71,6 +71,28 @@ def repositories_without_lifecycle(
     return found
 
 
+SIGNING_PROFILE = "aws:signer/signingProfile:SigningProfile"
+NOTATION_PLATFORM = "Notation-OCI-SHA384-ECDSA"
+
+
+def signing_missing(resources: Iterable[PolicyResource], production: bool) -> str | None:
+    """Why a production stack with ECR repositories should have a Notation signing profile."""
+    resources = list(resources)
+    if not production or not any(
+        r.resource_type in (REPOSITORY, NATIVE_REPOSITORY) for r in resources
+    ):
+        return None
+    for profile in (r for r in resources if r.resource_type == SIGNING_PROFILE):
+        known, platform = _known(lambda p=profile: p.props.get("platformId"))  # type: ignore[misc]
+        if not known or platform == NOTATION_PLATFORM:
+            return None
+    return (
+        "This production stack has ECR repositories but no AWS Signer profile on the "
+        f"{NOTATION_PLATFORM} platform: images cannot be signed and verified (`ecr:signing: {{}}` "
+        "in this program)."
+    )
+
+
 PULL_THROUGH_CACHE_RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 

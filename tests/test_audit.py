@@ -168,3 +168,22 @@ def test_usage_and_aws_errors_are_one_line_exit_2(aws, args, env_change, message
     assert result.returncode == 2
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_unsigned_newest_release_images_are_reported_when_signing_is_required(aws):
+    from tests.test_scan_gate import push_signature
+
+    endpoint, env = aws
+    env = env | {"AWS_MAX_ATTEMPTS": "1"}  # moto answers ListImageReferrers with a 500
+    repository(endpoint, "fileflow", kms_key(endpoint))
+    digest = push(endpoint, "fileflow", "v1.0.0", "a", scan=False)
+
+    def checks():
+        return {
+            f["check"]
+            for f in json.loads(run_audit(env, "--json", "--require-signature").stdout)["findings"]
+        }
+
+    assert "ecr-live-unsigned" in checks()
+    push_signature(client(endpoint, "ecr"), digest)
+    assert "ecr-live-unsigned" not in checks()

@@ -53,6 +53,7 @@ def test_pack_metadata():
         "ecr-repository-protected-in-production",
         "ecr-public-repository",
         "ecr-registry-scanning-covers-everything",
+        "ecr-stack-production-signing-profile",
         "ecr-exemption-notes",
         "ecr-stack-exemption-notes",
     }

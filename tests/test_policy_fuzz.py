@@ -57,7 +57,7 @@ def test_an_exemption_is_applied_by_the_running_pack(pack):
 
 
 def test_objects_where_names_belong_do_not_break_analyze_stack(pack):
-    pack.configure({})
+    pack.configure({"ecr-stack-production-signing-profile": {"enforcementLevel": "disabled"}})
     repository = compliant_repository("x")
     odd = Resource(
         repository.type,

@@ -22,9 +22,15 @@ def running():
     pack.close()
 
 
+SIGNING = "ecr-stack-production-signing-profile"
+# The production-signing advisory notes every prod stack without a signing profile, the program's
+# own prod stack included; tests of the other policies switch it off (its own tests do not).
+QUIET = {SIGNING: {"enforcementLevel": "disabled"}}
+
+
 @pytest.fixture
 def pack(running):
-    running.configure({})  # every test starts from the pack's own defaults
+    running.configure(QUIET)  # every test starts from the pack's defaults, the note aside
     return running
 
 
@@ -222,7 +228,7 @@ def _config_file(name):
 def test_advisory_rollout_config_downgrades_every_policy(pack, program):
     config = _config_file("advisory.json")
     assert set(config) == {p.name for p in POLICIES}
-    pack.configure(config)
+    pack.configure(config | QUIET)
     _, resources = program
     broken = _change(resources, REPO, lambda p: p.update(imageScanningConfiguration={}, tags={}))
     found = pack.preview(broken)
@@ -234,7 +240,7 @@ def test_advisory_rollout_config_downgrades_every_policy(pack, program):
 
 
 def test_org_example_config_is_accepted_and_applied(pack):
-    pack.configure(_config_file("org.example.json"))
+    pack.configure(_config_file("org.example.json") | QUIET)
     latest = repository(
         imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=[{"filter": "latest", "filterType": "WILDCARD"}],
@@ -273,6 +279,7 @@ def test_program_grants_and_exclusions_are_judged_against_the_allowlists(pack):
                 "allowedAccounts": ["123456789012"],
             },
         }
+        | QUIET
     )
     (diagnostic,) = pack.preview(resources)
     assert "arn:aws:iam::210987654321:root is not in allowedAccounts" in diagnostic.message
@@ -284,6 +291,7 @@ def test_program_grants_and_exclusions_are_judged_against_the_allowlists(pack):
                 "allowedAccounts": ["123456789012", "210987654321"],
             },
         }
+        | QUIET
     )
     assert pack.preview(resources) == []
 
@@ -334,3 +342,12 @@ def test_the_programs_templates_and_creation_role_pass_the_pack(pack, creating):
 def test_each_template_break_is_flagged(pack, creating, change, policy):
     found = pack.preview(_change(creating, TEMPLATE, change))
     assert found and {d.policy for d in found} == {policy}, found
+
+
+def test_production_stacks_without_a_signing_profile_get_an_advisory_note(running):
+    running.configure({})
+    (note,) = running.preview(program_resources("prod"))
+    assert (note.policy, note.level) == (SIGNING, "advisory")
+    assert "no AWS Signer profile on the Notation-OCI-SHA384-ECDSA platform" in note.message
+    assert running.preview(program_resources("prod", {"ecr:signing": {}})) == []
+    assert running.preview(program_resources("staging")) == []  # not production

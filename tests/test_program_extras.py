@@ -332,3 +332,33 @@ def test_a_bad_key_in_a_replication_region_stops_the_run():
     }
     with pytest.raises(Exception, match='holds "alias/ecr"'):
         run_program("dev", {"ecr:replicationRegions": ["us-west-2"]}, parameters=parameters)
+
+
+# --- image signing (AWS Signer, Notation) ----------------------------------------------------------
+
+
+def test_signing_is_one_key_and_ci_may_sign_with_the_profile():
+    run = run_program("prod", {"ecr:signing": {}})
+    (profile,) = run.of_type("aws:signer/signingProfile:SigningProfile")
+    assert profile.inputs["name"] == "ecr_prod"
+    assert profile.inputs["platformId"] == "Notation-OCI-SHA384-ECDSA"
+    assert profile.inputs["signatureValidityPeriod"] == {"type": "YEARS", "value": 5}
+    assert (
+        run.outputs["signingProfileArn"] == f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-signing"
+    )
+    push = json.loads(run.one(IAM_POLICY, "fileflow-push").inputs["policy"])
+    assert push["Statement"][-1] == {
+        "Sid": "SignWithTheProfile", "Effect": "Allow", "Action": ["signer:SignPayload"],
+        "Resource": f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-signing",
+    }  # fmt: skip
+    # Signatures are untagged artifacts: no untagged-expiry rule may delete a live image's.
+    lifecycle = json.loads(
+        run.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "fileflow-lifecycle").inputs["policy"]
+    )
+    assert [r["selection"]["tagStatus"] for r in lifecycle["rules"]] == ["tagged"]
+    unsigned = run_program("prod")
+    assert unsigned.of_type("aws:signer/signingProfile:SigningProfile") == []
+    assert (
+        len(json.loads(unsigned.one(IAM_POLICY, "fileflow-push").inputs["policy"])["Statement"])
+        == 2
+    )

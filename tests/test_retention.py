@@ -276,3 +276,24 @@ def test_aws_preview_disagreements_are_reported():
         "onlyOurs": ["sha256:u expire (rule 2)"],
     }
     assert stub.started == [{"repositoryName": "fileflow", "lifecyclePolicyText": "{}"}]
+
+
+def test_a_signature_of_an_image_that_stays_is_blocked():
+    """Signatures are untagged artifacts: an untagged-expiry rule would take them while their image
+    stays (which is why a stack with signing generates no such rule)."""
+    service = RepositorySettings("api", "MUTABLE", True, Retention(untagged_expiry_days=7))
+    details = [
+        detail("sha256:img", ["v1"], 30),
+        detail("sha256:sig", [], 30)
+        | {
+            "subjectManifestDigest": "sha256:img",
+            "artifactMediaType": "application/vnd.cncf.notary.signature",
+        },
+    ]
+    (blocked,) = judge(service, details, [], NOW).blocked
+    assert (blocked["digest"], blocked["usedBy"]) == (
+        "sha256:sig",
+        ["application/vnd.cncf.notary.signature of sha256:img"],
+    )
+    signed = RepositorySettings("api", "MUTABLE", True, Retention(expire_untagged=False))
+    assert judge(signed, details, [], NOW).expire == []

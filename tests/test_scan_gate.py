@@ -264,3 +264,87 @@ def test_numbers_must_be_finite_and_positive_and_names_valid(image, args):
         base[flag] = value
     result = gate(env, *[x for pair in base.items() for x in pair])
     assert result.returncode == 2 and "usage:" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+NOTARY = "application/vnd.cncf.notary.signature"
+
+
+def push_signature(ecr, digest):
+    """What `notation sign` stores: an OCI artifact whose subject is the image."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": NOTARY,
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": "sha256:" + "4" * 64,
+            "size": 2,
+        },
+        "layers": [
+            {"mediaType": "application/jose+json", "digest": "sha256:" + "5" * 64, "size": 10}
+        ],
+        "subject": {
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "digest": digest,
+            "size": 100,
+        },
+    }
+    put = ecr.put_image(repositoryName="fileflow", imageManifest=json.dumps(manifest),
+                        imageManifestMediaType="application/vnd.oci.image.manifest.v1+json")  # fmt: skip
+    return put["image"]["imageId"]["imageDigest"]
+
+
+def test_require_signature_passes_with_a_signature_and_fails_without(image, moto_endpoint):
+    """moto has no ListImageReferrers (it answers 500), so this runs the fallback that reads the
+    untagged manifests' subject; the ListImageReferrers path is tested against a stub below."""
+    env, digest = image
+    env = env | {"AWS_MAX_ATTEMPTS": "1"}
+    unsigned = gate(
+        env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--require-signature"
+    )
+    assert unsigned.returncode == 1 and "Notation signature: MISSING (required)" in unsigned.stdout
+    ecr = boto3.client(
+        "ecr",
+        endpoint_url=moto_endpoint,
+        region_name=REGION,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
+    signature = push_signature(ecr, digest)
+    signed = gate(
+        env,
+        "--repository",
+        "fileflow",
+        "--tag",
+        "v1.0.0",
+        "--poll",
+        "0.1",
+        "--require-signature",
+        "--json",
+    )
+    assert signed.returncode == 0, signed.stderr
+    assert json.loads(signed.stdout)["signatures"] == [signature]
+
+
+def test_referrers_are_read_from_ecrs_api_when_it_has_it():
+    from tools.scan_gate import signatures
+
+    class Referrers:
+        def __init__(self):
+            self.calls = []
+
+        def list_image_referrers(self, **kwargs):
+            self.calls.append(kwargs)
+            if "nextToken" not in kwargs:
+                return {
+                    "referrers": [{"digest": "sha256:s1", "artifactType": NOTARY}],
+                    "nextToken": "t",
+                }
+            return {"referrers": [{"digest": "sha256:s2", "artifactType": NOTARY}]}
+
+    client = Referrers()
+    assert signatures(client, "fileflow", "sha256:img") == ("sha256:s1", "sha256:s2")
+    assert client.calls[0]["filter"] == {"artifactTypes": [NOTARY]}
+    assert client.calls[0]["subjectId"] == {"imageDigest": "sha256:img"}

@@ -665,3 +665,33 @@ def test_retention_keys_are_inherited_and_overridden_per_service():
 def test_retention_that_ecr_would_reject_is_refused_with_the_key(raw, expected):
     found = problems(**raw)
     assert any(p.startswith(expected) for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"signing": '{"profileName": "ecr-prod"}'},
+            'ecr:signing.profileName = "ecr-prod": must be 2-64 letters, digits or _',
+        ),
+        (
+            {"signing": '{"validityYears": 12}'},
+            "ecr:signing.validityYears = 12: must be an integer from 1 to 11",
+        ),
+        (
+            {"signing": '{"profile": "x"}'},
+            'ecr:signing.profile = "x": unknown key; allowed keys are profileName, validityYears',
+        ),
+        (
+            {"createOnPushPrefixes": '["ROOT"]'},
+            'ecr:createOnPushPrefixes[0] = "ROOT": must be a repository-name prefix',
+        ),
+        (
+            {"replicationKmsKeyId": "mrk-123"},
+            'ecr:replicationKmsKeyId = "mrk-123": must be a multi-Region KMS key id',
+        ),
+    ],
+)
+def test_signing_and_template_keys_are_validated(raw, expected):
+    found = problems(**raw)
+    assert any(p.startswith(expected) for p in found), found

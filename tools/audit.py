@@ -17,7 +17,9 @@ included). Production is the Environment tag (there is no stack here). Live-only
   image older than its expiry plus a day (mandatory: lifecycle evaluation runs within 24 hours);
 - ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, for
   the quarterly review (info);
-- ecr-live-unmanaged: repositories without this program's `Component` tag (info).
+- ecr-live-unmanaged: repositories without this program's `Component` tag (info);
+- ecr-live-unsigned: with --require-signature, the newest release image has no Notation signature
+  (mandatory).
 
 Exit status: 0 clean; 1 a mandatory rule or a live check failed; 2 usage or AWS error (one line).
 Read-only: it calls only Describe/Get/List APIs.
@@ -50,6 +52,7 @@ from tools.aws import (
     table,
     write_step_summary,
 )
+from tools.scan_gate import signatures
 from tools.usage import Use, task_definitions, users_by_digest
 
 # The pack's rules are imported from policy/, which stays publishable on its own (the CLI runs
@@ -384,6 +387,7 @@ class Options:
     fail_on: str
     config: PackConfig
     now: datetime.datetime
+    require_signature: bool = False
 
 
 def audit_repository(
@@ -454,6 +458,18 @@ def audit_repository(
         Finding(name, "ecr-live-lifecycle-working", "mandatory", p, region)
         for p in lifecycle_problems(lifecycle, images, options.now)
     ]
+    releases = [
+        i for i in images if any(t.startswith(RELEASE_PREFIX) for t in i.get("imageTags") or [])
+    ]
+    if options.require_signature and releases:
+        newest = max(releases, key=_pushed)
+        if not signatures(registry.ecr, name, newest["imageDigest"]):
+            shown = ", ".join(newest.get("imageTags") or [])
+            message = (
+                f"{name}@{newest['imageDigest']} ({shown}, newest release image) has no "
+                "Notation signature"
+            )
+            findings.append(Finding(name, "ecr-live-unsigned", "mandatory", message, region))
     blocking = SEVERITIES[: SEVERITIES.index(options.fail_on) + 1]
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
     in_use_here = images_to_check(name, images, in_use, repository.get("registryId"))
@@ -549,6 +565,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default="HIGH",
         help="lowest scan-finding severity that fails (HIGH)",
     )
+    parser.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="report newest release images without a Notation signature (when signing is on)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON for machines")
     output.add_argument("--markdown", action="store_true", help="print Markdown")
@@ -572,6 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.fail_on,
             PackConfig.load(args.policy_config),
             datetime.datetime.now(datetime.timezone.utc),
+            args.require_signature,
         )
         report = audit(regions(args.region), options)
         print(

@@ -30,6 +30,7 @@ from components.settings import (
     RegistryScanningConfig,
     ScanningRule,
     ServiceConfig,
+    SigningConfig,
     StackConfig,
 )
 
@@ -47,6 +48,7 @@ SECTIONS: tuple[tuple[str, str, type[BaseModel]], ...] = (
     ("Alerts keys", f"Under `{NAMESPACE}:alerts`.", AlertsConfig),
     ("Registry scanning keys", f"Under `{NAMESPACE}:registryScanning`.", RegistryScanningConfig),
     ("Registry scanning rule keys", "Each item of `registryScanning.rules`.", ScanningRule),
+    ("Signing keys", f"Under `{NAMESPACE}:signing`.", SigningConfig),
     (
         "Pull-through cache keys",
         f"Under `{NAMESPACE}:pullThroughCache.<prefix>`.",

@@ -97,12 +97,26 @@ def judge(
     registry: str | None = None,
 ) -> ServiceVerdict:
     """The proposed policy's actions on one repository's images, and which of them hurt: an
-    image in use, or carrying a protected tag, that a rule would take."""
+    image in use, carrying a protected tag, or an artifact (a signature, an SBOM) of an image that
+    stays, that a rule would take. ECR's rules cannot tell artifacts from untagged images."""
     images = [Image.from_details(d) for d in details]
     users = users_by_digest(uses, service.name, details, registry)
+    subjects = {
+        d["imageDigest"]: d["subjectManifestDigest"]
+        for d in details
+        if d.get("subjectManifestDigest")
+    }
     protected = service.retention.protected_tags
     verdict = ServiceVerdict(service.name, service.name, len(images))
-    for action in evaluate(lifecycle_policy(service.retention), images, now).actions:
+    actions = evaluate(lifecycle_policy(service.retention), images, now).actions
+    taken = {a.image.digest for a in actions}
+    for digest, subject in subjects.items():
+        if subject not in taken:
+            kind = next(
+                (d.get("artifactMediaType") for d in details if d["imageDigest"] == digest), None
+            )
+            users.setdefault(digest, []).append(f"{kind or 'artifact'} of {subject}")
+    for action in actions:
         entry = _image_json(action, users.get(action.image.digest, []))
         (verdict.expire if action.type == "expire" else verdict.archive).append(entry)
         is_protected = any(pattern_matches(p, t) for p in protected for t in action.image.tags)

@@ -14,6 +14,7 @@ repository, image or scan, scanning unavailable, timeout), with a one-line messa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -52,11 +53,14 @@ class Result:
     digest: str = ""
     reference: str = ""
     """`<repository url>@<digest>`: what a deployment should pin."""
+    signatures: tuple[str, ...] | None = None
+    """Digests of the image's Notation signatures; None when not asked (--require-signature)."""
 
     @property
     def failed(self) -> bool:
         blocking = SEVERITIES[: SEVERITIES.index(self.fail_on) + 1]
-        return any(self.counts.get(s, 0) > 0 for s in blocking)
+        unsigned = self.signatures is not None and not self.signatures
+        return unsigned or any(self.counts.get(s, 0) > 0 for s in blocking)
 
     def as_json(self) -> str:
         return json.dumps(
@@ -69,6 +73,7 @@ class Result:
                 "failed": self.failed,
                 "digest": self.digest,
                 "reference": self.reference,
+                "signatures": None if self.signatures is None else list(self.signatures),
             },
             sort_keys=True,
         )
@@ -78,9 +83,65 @@ class Result:
         lines = [f"Scan findings for {self.repository}:{name}", f"digest: {self.digest}"]
         lines += [f"pin:    {self.reference}", f"{'severity':<14}{'count':>6}"]
         lines += [f"{s:<14}{self.counts.get(s, 0):>6}" for s in SEVERITIES]
+        if self.signatures is not None:
+            found = ", ".join(self.signatures) if self.signatures else "MISSING (required)"
+            lines.append(f"Notation signature: {found}")
         verdict = "FAIL" if self.failed else "PASS"
         lines.append(f"gate: fail on {self.fail_on} or worse -> {verdict}")
         return "\n".join(lines)
+
+
+NOTARY_SIGNATURE = "application/vnd.cncf.notary.signature"
+
+
+def signatures(client: Any, repository: str, digest: str) -> tuple[str, ...]:
+    """Digests of the Notation signatures stored beside an image (OCI artifacts whose `subject`
+    is the image): ECR's ListImageReferrers, or, where a registry does not offer it, the untagged
+    manifests' own `subject` and `artifactType`."""
+    from botocore.exceptions import ClientError
+
+    try:
+        found, token = [], None
+        while True:
+            page = client.list_image_referrers(
+                repositoryName=repository,
+                subjectId={"imageDigest": digest},
+                filter={"artifactTypes": [NOTARY_SIGNATURE]},
+                **({"nextToken": token} if token else {}),
+            )
+            found += [r["digest"] for r in page.get("referrers", [])]
+            token = page.get("nextToken")
+            if not token:
+                return tuple(found)
+    except ClientError as error:
+        if _code(error) in ("AccessDeniedException", "RepositoryNotFoundException"):
+            raise
+    return _signatures_from_manifests(client, repository, digest)
+
+
+def _signatures_from_manifests(client: Any, repository: str, digest: str) -> tuple[str, ...]:
+    untagged = [
+        image
+        for page in client.get_paginator("list_images").paginate(
+            repositoryName=repository, filter={"tagStatus": "UNTAGGED"}
+        )
+        for image in page.get("imageIds", [])
+    ]
+    found = []
+    for start in range(0, len(untagged), 100):  # BatchGetImage takes at most 100 image ids
+        images = client.batch_get_image(
+            repositoryName=repository, imageIds=untagged[start : start + 100]
+        )["images"]
+        for image in images:
+            try:
+                manifest = json.loads(image.get("imageManifest") or "{}")
+            except ValueError:
+                continue
+            kind = manifest.get("artifactType") or manifest.get("config", {}).get("mediaType")
+            subject = (manifest.get("subject") or {}).get("digest")
+            if kind == NOTARY_SIGNATURE and subject == digest:
+                found.append(image["imageId"]["imageDigest"])
+    return tuple(found)
 
 
 def _code(error: Exception) -> str:
@@ -178,6 +239,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--poll", type=positive_seconds, default=5.0, help="seconds between checks (5)"
     )
     parser.add_argument("--region", help="AWS region (default AWS_REGION, else AWS_DEFAULT_REGION)")
+    parser.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="also fail (exit 1) when the image has no Notation signature beside it",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     if not _REPOSITORY.fullmatch(args.repository):
@@ -195,9 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         (region,) = regions([args.region] if args.region else None)
+        client = Aws(region).client("ecr")
         try:
             result = scan(
-                Aws(region).client("ecr"),
+                client,
                 args.repository,
                 image,
                 args.fail_on,
@@ -207,6 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         except GateError as error:
             raise ToolError(str(error)) from None
+        if args.require_signature:
+            found = signatures(client, args.repository, result.digest)
+            result = dataclasses.replace(result, signatures=found)
         print(result.as_json() if args.json else result.as_table())
         write_step_summary(f"## ECR scan gate\n\n```\n{result.as_table()}\n```")
         return 1 if result.failed else 0
