@@ -44,9 +44,11 @@ from tools.aws import (
     Calls,
     ToolError,
     error_code,
+    is_release,
     markdown_table,
     paginate,
     progress,
+    pushed_at,
     regions,
     run,
     table,
@@ -73,7 +75,6 @@ from ecr_rules_repository import Context, is_production, registry_scanning
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with
-RELEASE_PREFIX = "v"
 REGISTRY = "(registry)"
 LEVELS = ("mandatory", "advisory", "info")
 WORKERS = 8
@@ -319,13 +320,6 @@ def scanning_props(configuration: Mapping[str, Any]) -> dict[str, Any]:
 # --- live checks ----------------------------------------------------------------------------------
 
 
-def _pushed(image: Mapping[str, Any]) -> datetime.datetime:
-    pushed = image.get("imagePushedAt")
-    if isinstance(pushed, datetime.datetime):
-        return pushed if pushed.tzinfo else pushed.replace(tzinfo=datetime.timezone.utc)
-    return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-
-
 def lifecycle_problems(
     policy_text: str | None, images: Sequence[Mapping[str, Any]], now: datetime.datetime
 ) -> list[str]:
@@ -356,7 +350,7 @@ def lifecycle_problems(
                 )
         if status == "untagged" and selection.get("countType") == "sinceImagePushed":
             limit = now - datetime.timedelta(days=count + 1)
-            stale = [i for i in images if not i.get("imageTags") and _pushed(i) < limit]
+            stale = [i for i in images if not i.get("imageTags") and pushed_at(i) < limit]
             if stale:
                 problems.append(
                     f"{len(stale)} untagged images older than {count} days + 1 (rule "
@@ -370,11 +364,9 @@ def images_to_check(
 ) -> dict[str, str]:
     """digest -> why it is checked: the newest release image, and images ECS uses."""
     chosen: dict[str, str] = {}
-    releases = [
-        i for i in images if any(t.startswith(RELEASE_PREFIX) for t in i.get("imageTags", []))
-    ]
+    releases = [i for i in images if is_release(i)]
     if releases:
-        newest = max(releases, key=_pushed)
+        newest = max(releases, key=pushed_at)
         chosen[newest["imageDigest"]] = "newest release image"
     for digest, users in users_by_digest(in_use, name, images, registry).items():
         reason = "used by " + ", ".join(users)
@@ -458,11 +450,9 @@ def audit_repository(
         Finding(name, "ecr-live-lifecycle-working", "mandatory", p, region)
         for p in lifecycle_problems(lifecycle, images, options.now)
     ]
-    releases = [
-        i for i in images if any(t.startswith(RELEASE_PREFIX) for t in i.get("imageTags") or [])
-    ]
+    releases = [i for i in images if is_release(i)]
     if options.require_signature and releases:
-        newest = max(releases, key=_pushed)
+        newest = max(releases, key=pushed_at)
         if not signatures(registry.ecr, name, newest["imageDigest"]):
             shown = ", ".join(newest.get("imageTags") or [])
             message = (

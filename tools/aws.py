@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
 import os
 import re
@@ -19,6 +20,8 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+
+from components.lifecycle import RELEASE_TAG_PREFIX
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
@@ -161,6 +164,22 @@ def run(tool: str, body: Callable[[], int]) -> int:
         message = "interrupted"
     print(f"{tool}: {one_line(message)}", file=sys.stderr)
     return EXIT_ERROR
+
+
+# --- image details --------------------------------------------------------------------------------
+
+
+def pushed_at(image: Mapping[str, Any]) -> datetime.datetime:
+    """An `imageDetails` entry's push time, timezone-aware (boto3 gives datetimes)."""
+    pushed = image.get("imagePushedAt")
+    if isinstance(pushed, datetime.datetime):
+        return pushed if pushed.tzinfo else pushed.replace(tzinfo=datetime.timezone.utc)
+    return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+
+
+def is_release(image: Mapping[str, Any]) -> bool:
+    """A release image: one of its tags starts with `v` (what the lifecycle policy keeps)."""
+    return any(t.startswith(RELEASE_TAG_PREFIX) for t in image.get("imageTags") or [])
 
 
 # --- image references -----------------------------------------------------------------------------

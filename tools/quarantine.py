@@ -36,14 +36,15 @@ from tools.aws import (
     Aws,
     ToolError,
     error_code,
+    is_release,
     paginate,
     progress,
+    pushed_at,
     regions,
     run,
     write_step_summary,
 )
 
-RELEASE_PREFIX = "v"
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 # Docker/ECR tag grammar and ECR's repository-name rule, ASCII only.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -51,27 +52,16 @@ _REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a
 _TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
 
 
-def _release(image: Mapping[str, Any]) -> bool:
-    return any(t.startswith(RELEASE_PREFIX) for t in image.get("imageTags", []))
-
-
-def _pushed(image: Mapping[str, Any]) -> datetime.datetime:
-    value = image.get("imagePushedAt")
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-
-
 def last_release_problem(
     images: Sequence[Mapping[str, Any]], target: Mapping[str, Any], tag: str, delete: bool
 ) -> str | None:
     """Why the action would leave the repository without any release image (None if it would
     not): deleting the only image tagged v*, or removing the only v* tag there is."""
-    others = [i for i in images if i["imageDigest"] != target["imageDigest"] and _release(i)]
+    others = [i for i in images if i["imageDigest"] != target["imageDigest"] and is_release(i)]
     if others:
         return None
     remaining = [] if delete else [t for t in target.get("imageTags", []) if t != tag]
-    if _release(target) and not any(t.startswith(RELEASE_PREFIX) for t in remaining):
+    if is_release(target) and not is_release({"imageTags": remaining}):
         return "it is the last release image of the repository: pass --force to do it anyway"
     return None
 
@@ -86,11 +76,11 @@ def rollback_candidate(
     older = [
         i
         for i in images
-        if _release(i)
+        if is_release(i)
         and i["imageDigest"] != target["imageDigest"]
-        and _pushed(i) < _pushed(target)
+        and pushed_at(i) < pushed_at(target)
     ]
-    for image in sorted(older, key=_pushed, reverse=True):
+    for image in sorted(older, key=pushed_at, reverse=True):
         if clean(image["imageDigest"]):
             return image
     return None
