@@ -10,9 +10,10 @@ import pulumi_aws as aws
 from components.alerts import EcrAlerts, EcrAlertsArgs
 from components.dashboard import dashboard_body
 from components.documents import to_json
+from components.keys import checked_key_arn
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
-from components.settings import SettingsError, kms_key_arn_problem, load_settings, stack_config
+from components.settings import SettingsError, load_settings, stack_config
 from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
 region = pulumi.Config("aws").get("region")
@@ -27,23 +28,7 @@ account_id = aws.get_caller_identity_output().account_id
 region_name = pulumi.Output.from_input(region or aws.get_region_output().region)
 
 
-def key_arn(key_region: str | None = None) -> pulumi.Output[str]:
-    """The customer-managed key's ARN in a region (None: the stack's), read from the SSM parameter
-    there and checked: every resource that uses it waits, so a bad value registers nothing."""
-
-    def checked(values: list[str]) -> str:
-        value, region_value, account = values
-        problem = kms_key_arn_problem(settings.kms_key_parameter, value, region_value, account)
-        if problem:
-            raise pulumi.RunError(problem)
-        return value
-
-    parameter = aws.ssm.get_parameter_output(name=settings.kms_key_parameter, region=key_region)
-    where = pulumi.Output.from_input(key_region) if key_region else region_name
-    return pulumi.Output.all(parameter.value, where, account_id).apply(checked)
-
-
-kms_key_arn = key_arn()
+kms_key_arn = checked_key_arn(settings.kms_key_parameter, account_id, region_name)
 names = [service.name for service in settings.services]
 
 # AWS Signer (Notation) profile that CI signs images with; its ARN goes into every push policy.
@@ -130,7 +115,7 @@ if templates:
         keys[destination] = (
             pulumi.Output.concat("arn:aws:kms:", destination, ":", account_id, ":key/", mrk)
             if mrk
-            else key_arn(destination)  # read once per region
+            else checked_key_arn(settings.kms_key_parameter, account_id, region_name, destination)
         )
     EcrCreationTemplates(
         "ecr-templates",
