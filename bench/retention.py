@@ -21,7 +21,7 @@ from components.settings import RepositorySettings  # noqa: E402
 from tests.aws_fixtures import kms_key, push, repository  # noqa: E402
 from tests.moto_server import aws_environment, moto_server  # noqa: E402
 from tools.aws import Aws  # noqa: E402
-from tools.retention import judge  # noqa: E402
+from tools.retention import judge, repository_images  # noqa: E402
 from tools.usage import Use, from_account  # noqa: E402
 
 NOW = datetime.datetime(2026, 11, 26, tzinfo=datetime.timezone.utc)
@@ -71,8 +71,8 @@ def live(repositories: int) -> None:
         uses = from_account(aws)
         account_calls = aws.calls.total
         ecr = aws.client("ecr")
-        for r in range(repositories):
-            ecr.describe_images(repositoryName=f"svc-{r}")
+        for r in range(repositories):  # what the retention check reads per service
+            repository_images(ecr, f"svc-{r}")
         per_repository = (aws.calls.total - account_calls) / repositories
         print(
             f"live on moto: {account_calls} account-wide calls (ECS, Lambda), "

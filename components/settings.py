@@ -762,6 +762,7 @@ def _cross_field_problems(
             "services.<name>.imageTagMutabilityExclusions instead",
         )
     policy_names: dict[str, str] = {}
+    resolved = {s.name: s for s in settings.services}
     for name, given in sorted(config.services.items()):
         path = f"services.{key(name)}"
         service = given or ServiceConfig()
@@ -790,7 +791,7 @@ def _cross_field_problems(
                 f"({policy}): rename one of them",
             )
         policy_names.setdefault(policy, name)
-        problems.extend(_retention_problems(path, _repository(settings, name).retention))
+        problems.extend(_retention_problems(path, resolved[name].retention))
         parameter = settings.url_parameter_name(name)
         if parameter.count("/") > SSM_MAX_LEVELS or len(parameter) > SSM_MAX_NAME:
             add(
@@ -833,10 +834,6 @@ def _cross_field_problems(
                 f"is required for {cache.upstream}",
             )
     return problems
-
-
-def _repository(settings: StackSettings, name: str) -> RepositorySettings:
-    return next(s for s in settings.services if s.name == name)
 
 
 def _retention_problems(path: str, retention: Retention) -> list[str]:

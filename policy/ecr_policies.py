@@ -287,48 +287,48 @@ def _exemption_notes(args: ResourceValidationArgs, report_violation: ReportViola
 # --- stack policies -------------------------------------------------------------------------------
 
 
-def repositories_have_lifecycle_policies(
-    args: StackValidationArgs, report_violation: ReportViolation
-) -> None:
-    policy = PREFIX + "stack-repositories-have-lifecycle-policy"
-
-    def run() -> None:
-        config = args.get_config()
-        for repository, problem in repositories_without_lifecycle(args.resources):
-            name = repository.props.get(
-                "repositoryName" if repository.resource_type == NATIVE_REPOSITORY else "name"
-            )
-            name = name if isinstance(name, str) else None
-            for kept in _waived(policy, repository.urn, name, config, [problem]):
-                report_violation(kept, repository.urn)
-
-    _report_safely(policy, report_violation, run)
+StackFinding = tuple[str | None, str | None, str]
+"""(urn of the resource at fault or None, repository name for exemptions or None, problem)."""
 
 
-def created_repositories_covered(
-    args: StackValidationArgs, report_violation: ReportViolation
-) -> None:
-    policy = PREFIX + "stack-created-repositories-covered-by-templates"
+def _stack_adapter(
+    name: str, problems_of: Callable[[StackValidationArgs], list[StackFinding]]
+) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    """The stack counterpart of `_resource_adapter`: exemptions, bad config and odd input."""
+    policy = PREFIX + name
 
-    def run() -> None:
-        config = args.get_config()
-        for resource, problem in uncovered_creations(args.resources):
-            for kept in _waived(policy, resource.urn, None, config, [problem]):
-                report_violation(kept, resource.urn)
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        def run() -> None:
+            config = args.get_config()
+            for urn, repository, problem in problems_of(args):
+                waived = _waived(policy, urn, repository, config, [problem]) if urn else [problem]
+                for kept in waived:
+                    report_violation(kept, urn)
 
-    _report_safely(policy, report_violation, run)
+        _report_safely(policy, report_violation, run)
+
+    validate.__name__ = name.replace("-", "_")
+    return validate
 
 
-def production_signing(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    def run() -> None:
-        config = args.get_config()
-        production = {e.lower() for e in config_list(config, "prodEnvironments")}
-        stacks = {stack_name(r.urn).lower() for r in args.resources}
-        problem = signing_missing(args.resources, bool(stacks & production))
-        if problem:
-            report_violation(problem, None)
+def _without_lifecycle(args: StackValidationArgs) -> list[StackFinding]:
+    found: list[StackFinding] = []
+    for repository, problem in repositories_without_lifecycle(args.resources):
+        field = "repositoryName" if repository.resource_type == NATIVE_REPOSITORY else "name"
+        name = repository.props.get(field)
+        found.append((repository.urn, name if isinstance(name, str) else None, problem))
+    return found
 
-    _report_safely(PREFIX + "stack-production-signing-profile", report_violation, run)
+
+def _uncovered(args: StackValidationArgs) -> list[StackFinding]:
+    return [(r.urn, None, problem) for r, problem in uncovered_creations(args.resources)]
+
+
+def _unsigned_production(args: StackValidationArgs) -> list[StackFinding]:
+    production = {e.lower() for e in config_list(args.get_config(), "prodEnvironments")}
+    stacks = {stack_name(r.urn).lower() for r in args.resources}
+    problem = signing_missing(args.resources, bool(stacks & production))
+    return [(None, None, problem)] if problem else []
 
 
 def _stack_exemption_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -377,6 +377,24 @@ REGISTRY_SCANNING_POLICY = PREFIX + "registry-scanning-covers-everything"
 def _named_rule(name: str) -> Callable[[ResourceValidationArgs], list[str]]:
     rule, production_matters = REPOSITORY_RULES[PREFIX + name]
     return _repository_rule(rule, production_matters)
+
+
+def _stack_policy(
+    name: str,
+    description: str,
+    problems_of: Callable[[StackValidationArgs], list[StackFinding]],
+    severity: Severity,
+    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    config: Iterable[str] = (),
+) -> StackValidationPolicy:
+    return StackValidationPolicy(
+        name=PREFIX + name,
+        description=description,
+        validate=_stack_adapter(name, problems_of),
+        enforcement_level=enforcement_level,
+        severity=severity,
+        config_schema=schema(*config),
+    )
 
 
 REPOSITORY_TYPES = PRIVATE_REPOSITORIES
@@ -433,13 +451,11 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         Severity.HIGH,
         config=("prodEnvironments",),
     ),
-    StackValidationPolicy(
-        name=PREFIX + "stack-repositories-have-lifecycle-policy",
-        description="Every ECR repository in the stack has a lifecycle policy.",
-        validate=repositories_have_lifecycle_policies,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=Severity.MEDIUM,
-        config_schema=schema(),
+    _stack_policy(
+        "stack-repositories-have-lifecycle-policy",
+        "Every ECR repository in the stack has a lifecycle policy.",
+        _without_lifecycle,
+        Severity.MEDIUM,
     ),
     _policy(
         "creation-template-has-lifecycle-policy",
@@ -448,14 +464,12 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         lambda args: template_lifecycle(args.props, Context(config=args.get_config())),
         Severity.MEDIUM,
     ),
-    StackValidationPolicy(
-        name=PREFIX + "stack-created-repositories-covered-by-templates",
-        description="Every pull-through cache rule and replication destination in the stack is "
-        "covered by a repository creation template.",
-        validate=created_repositories_covered,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=Severity.HIGH,
-        config_schema=schema(),
+    _stack_policy(
+        "stack-created-repositories-covered-by-templates",
+        "Every pull-through cache rule and replication destination in the stack is covered by a "
+        "repository creation template.",
+        _uncovered,
+        Severity.HIGH,
     ),
     _policy(
         "repository-protected-in-production",
@@ -490,14 +504,13 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         Severity.MEDIUM,
         EnforcementLevel.ADVISORY,
     ),
-    StackValidationPolicy(
-        name=PREFIX + "stack-production-signing-profile",
-        description="Production stacks with ECR repositories have an AWS Signer (Notation) "
-        "signing profile.",
-        validate=production_signing,
-        enforcement_level=EnforcementLevel.ADVISORY,
-        severity=Severity.MEDIUM,
-        config_schema=schema("prodEnvironments"),
+    _stack_policy(
+        "stack-production-signing-profile",
+        "Production stacks with ECR repositories have an AWS Signer (Notation) signing profile.",
+        _unsigned_production,
+        Severity.MEDIUM,
+        EnforcementLevel.ADVISORY,
+        config=("prodEnvironments",),
     ),
     # Last, so they see the notes the policies above left for the same resource or stack.
     ResourceValidationPolicy(

@@ -80,18 +80,14 @@ def test_native_repositories_are_judged_by_the_same_rules(policy, change, expect
 
 
 def test_native_repository_without_lifecycle_policy_is_flagged():
-    from ecr_policies import repositories_have_lifecycle_policies
     from pulumi_policy import StackValidationArgs
 
-    found = []
     resources = [
         stack_resource(NATIVE, native(), "ok"),
         stack_resource(NATIVE, native(repositoryName="bare", lifecyclePolicy=None), "bare"),
     ]
-    repositories_have_lifecycle_policies(
-        StackValidationArgs(resources, None), lambda m, urn=None: found.append(m)
-    )
-    (message,) = found
+    args = StackValidationArgs(resources, None)
+    (message,) = violations(PREFIX + "stack-repositories-have-lifecycle-policy", args)
     assert message.startswith("Repository bare has no aws.ecr.LifecyclePolicy")
 
 

@@ -4,9 +4,9 @@ import json
 import subprocess
 import sys
 
-import boto3
 import pytest
 
+from tests.aws_fixtures import client
 from tests.engine import ROOT
 from tests.moto_server import REGION
 from tools.scan_gate import GateError, scan
@@ -40,13 +40,7 @@ def gate(env, *args):
 def image(aws):
     """Repository fileflow with image v1.0.0; moto's scan of it reports one HIGH finding."""
     endpoint, env = aws
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    ecr = client(endpoint, "ecr")
     ecr.create_repository(repositoryName="fileflow")
     pushed = ecr.put_image(repositoryName="fileflow", imageManifest=MANIFEST, imageTag="v1.0.0")
     return env, pushed["image"]["imageId"]["imageDigest"]
@@ -305,13 +299,7 @@ def test_require_signature_passes_with_a_signature_and_fails_without(image, moto
         env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--require-signature"
     )
     assert unsigned.returncode == 1 and "Notation signature: MISSING (required)" in unsigned.stdout
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=moto_endpoint,
-        region_name=REGION,
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    ecr = client(moto_endpoint, "ecr")
     signature = push_signature(ecr, digest)
     signed = gate(
         env,

@@ -101,21 +101,16 @@ def judge(
     stays, that a rule would take. ECR's rules cannot tell artifacts from untagged images."""
     images = [Image.from_details(d) for d in details]
     users = users_by_digest(uses, service.name, details, registry)
-    subjects = {
-        d["imageDigest"]: d["subjectManifestDigest"]
-        for d in details
-        if d.get("subjectManifestDigest")
-    }
+    artifacts = [d for d in details if d.get("subjectManifestDigest")]
     protected = service.retention.protected_tags
     verdict = ServiceVerdict(service.name, service.name, len(images))
     actions = evaluate(lifecycle_policy(service.retention), images, now).actions
     taken = {a.image.digest for a in actions}
-    for digest, subject in subjects.items():
+    for artifact in artifacts:
+        subject = artifact["subjectManifestDigest"]
         if subject not in taken:
-            kind = next(
-                (d.get("artifactMediaType") for d in details if d["imageDigest"] == digest), None
-            )
-            users.setdefault(digest, []).append(f"{kind or 'artifact'} of {subject}")
+            kind = artifact.get("artifactMediaType") or "artifact"
+            users.setdefault(artifact["imageDigest"], []).append(f"{kind} of {subject}")
     for action in actions:
         entry = _image_json(action, users.get(action.image.digest, []))
         (verdict.expire if action.type == "expire" else verdict.archive).append(entry)
@@ -274,6 +269,16 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def repository_images(ecr: Any, repository: str) -> list[dict[str, Any]]:
+    """Every image of a repository (DescribeImages, paginated); none before it exists."""
+    try:
+        return list(paginate(ecr, "describe_images", "imageDetails", repositoryName=repository))
+    except Exception as error:
+        if error_code(error) != "RepositoryNotFoundException":
+            raise
+        return []  # not created yet: nothing to lose
+
+
 def _moment(text: str) -> datetime.datetime:
     try:
         return timestamp(text)
@@ -324,16 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             uses += from_account(aws, args.ecs_cluster)
             for service in services:
                 progress(f"{region}: {service.name}")
-                try:
-                    details = list(
-                        paginate(
-                            ecr, "describe_images", "imageDetails", repositoryName=service.name
-                        )
-                    )
-                except Exception as error:
-                    if error_code(error) != "RepositoryNotFoundException":
-                        raise
-                    details = []  # not created yet: nothing to lose
+                details = repository_images(ecr, service.name)
                 registry = details[0].get("registryId") if details else None
                 verdict = judge(service, details, uses, now, registry)
                 if args.aws_preview and details:
