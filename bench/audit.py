@@ -19,7 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "policy"))
 
 from tests.aws_fixtures import kms_key, push, repository  # noqa: E402
 from tests.moto_server import aws_environment, moto_server, reset  # noqa: E402

@@ -1,7 +1,7 @@
 """The `ecr-guardrails` policy pack. Building the PolicyPack serves it over gRPC and blocks, so this
-file only builds it; the validators live in ecr_policies.py, importable and unit-tested."""
+file only builds it; the validators live in the ecr_guardrails package, importable and tested."""
 
-from ecr_policies import POLICIES
+from ecr_guardrails.policies import POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(

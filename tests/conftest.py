@@ -3,8 +3,6 @@ from pathlib import Path
 
 # The program imports `components` as the Pulumi CLI runs it: from the project directory.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# The policy pack's modules import each other as the CLI runs them: from inside policy/.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
 
 
 import hypothesis  # noqa: F401

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecr_policies import POLICIES
 from pulumi_policy import (
     PolicyProviderResource,
     PolicyResource,
@@ -15,6 +14,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import PolicyCustomTimeouts
 from pulumi_policy.proxy import unknown_checking_proxy
+
+from policy.ecr_guardrails.policies import POLICIES
 
 
 def policy(name: str) -> Any:

@@ -3,11 +3,11 @@
 import json
 
 import pytest
-from ecr_policies import DEFAULTS, POLICIES, PREFIX, stack_name
 from pulumi_policy import ResourceValidationPolicy, StackValidationArgs
 from pulumi_policy.policy import UnknownValueError
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
+from policy.ecr_guardrails.policies import DEFAULTS, POLICIES, PREFIX, stack_name
 from tests.policy_harness import policy, resource_args, stack_resource, violations
 
 REPO = "aws:ecr/repository:Repository"

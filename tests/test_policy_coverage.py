@@ -5,9 +5,9 @@ import json
 
 import botocore.session
 import pytest
-from ecr_policies import PREFIX
-from ecr_rules_access import ECR_ACTIONS, WRITE_ACTIONS
 
+from policy.ecr_guardrails.policies import PREFIX
+from policy.ecr_guardrails.rules_access import ECR_ACTIONS, WRITE_ACTIONS
 from tests.policy_harness import resource_args, stack_resource, violations
 
 NATIVE = "aws-native:ecr:Repository"
@@ -246,7 +246,7 @@ def exempt(**entry):
 
 
 def test_an_active_exemption_waives_the_policy_with_a_note():
-    from ecr_policies import _exemption_notes
+    from policy.ecr_guardrails.policies import _exemption_notes
 
     args = resource_args(REPO, AES, stack="prod", config=exempt(expires="2099-12-31"))
     assert violations(PREFIX + "repository-require-kms-cmk", args) == []
@@ -292,8 +292,9 @@ def test_expired_stack_limited_and_malformed_exemptions():
     ],
 )  # fmt: skip
 def test_hostile_input_is_a_violation_never_a_crash(resource_type, props):
-    from ecr_policies import POLICIES
     from pulumi_policy import ResourceValidationPolicy
+
+    from policy.ecr_guardrails.policies import POLICIES
 
     for each in POLICIES:
         if isinstance(each, ResourceValidationPolicy):

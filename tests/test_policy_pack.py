@@ -4,9 +4,9 @@ import copy
 import json
 
 import pytest
-from ecr_policies import POLICIES
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from policy.ecr_guardrails.policies import POLICIES
 from tests.engine import run_program
 from tests.pack import Resource, RunningPack, compliant_repository
 

@@ -37,6 +37,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The pack's rules, imported as a package: the audit judges with the same code as the pack.
+from policy.ecr_guardrails.config import PolicyConfigError, exemptions
+from policy.ecr_guardrails.policies import (
+    LEAST_PRIVILEGE,
+    LIFECYCLE,
+    POLICIES,
+    REGISTRY_SCANNING_POLICY,
+    REPOSITORY_RULES,
+)
+from policy.ecr_guardrails.props import MalformedPropertyError, document, sequence
+from policy.ecr_guardrails.rules_access import cross_account_principals, grant_problems
+from policy.ecr_guardrails.rules_repository import Context, is_production, registry_scanning
 from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,
@@ -56,22 +68,6 @@ from tools.aws import (
 )
 from tools.scan_gate import signatures
 from tools.usage import Use, task_definitions, users_by_digest
-
-# The pack's rules are imported from policy/, which stays publishable on its own (the CLI runs
-# `python __main__.py` inside it, so its modules import each other by their top-level names).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
-
-from ecr_config import PolicyConfigError, exemptions
-from ecr_policies import (
-    LEAST_PRIVILEGE,
-    LIFECYCLE,
-    POLICIES,
-    REGISTRY_SCANNING_POLICY,
-    REPOSITORY_RULES,
-)
-from ecr_props import MalformedPropertyError, document, sequence
-from ecr_rules_access import cross_account_principals, grant_problems
-from ecr_rules_repository import Context, is_production, registry_scanning
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ecr_config import config_list
-from ecr_props import mapping, sequence, show, tags_of, text
+from .config import config_list
+from .props import mapping, sequence, show, tags_of, text
 
 REPOSITORY = "aws:ecr/repository:Repository"
 NATIVE_REPOSITORY = "aws-native:ecr:Repository"

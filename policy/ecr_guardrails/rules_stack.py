@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ecr_props import mapping, show
-from ecr_rules_repository import CREATION_TEMPLATE, NATIVE_REPOSITORY, REPOSITORY
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
+
+from .props import mapping, show
+from .rules_repository import CREATION_TEMPLATE, NATIVE_REPOSITORY, REPOSITORY
 
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 

@@ -23,10 +23,21 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ecr_config import DEFAULTS, PolicyConfigError, config_list, exemptions, schema
-from ecr_props import MalformedPropertyError, document, mapping, sequence, show, tags_of
-from ecr_rules_access import grant_problems, iam_problems, managed_policy_problem
-from ecr_rules_repository import (
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from .config import DEFAULTS, PolicyConfigError, config_list, exemptions, schema
+from .props import MalformedPropertyError, document, mapping, sequence, show, tags_of
+from .rules_access import grant_problems, iam_problems, managed_policy_problem
+from .rules_repository import (
     CREATION_TEMPLATE,
     NATIVE_REPOSITORY,
     PRIVATE_REPOSITORIES,
@@ -45,23 +56,13 @@ from ecr_rules_repository import (
     scan_on_push,
     template_lifecycle,
 )
-from ecr_rules_repository import immutable_tags as immutable_tags_rule
-from ecr_rules_stack import (
+from .rules_repository import immutable_tags as immutable_tags_rule
+from .rules_stack import (
     LIFECYCLE_POLICY,
     repositories_without_lifecycle,
     signing_missing,
     uncovered_creations,
 )
-from pulumi_policy import (
-    EnforcementLevel,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    Severity,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
-from pulumi_policy.proxy import UnknownValueError
 
 __all__ = ["DEFAULTS", "POLICIES", "PREFIX", "stack_name"]
 

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ecr_config import config_list
-from ecr_props import mapping, show, statements, string_or_list
+from .config import config_list
+from .props import mapping, show, statements, string_or_list
 
 # Every ECR action IAM knows: the ECR API's operations (a test checks this list against botocore's
 # service model) plus the IAM-only ReplicateImage and BatchImportUpstreamImage.
