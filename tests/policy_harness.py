@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -78,3 +79,21 @@ def stack_resource(
         [],
         dict(deps or {}),
     )
+
+
+@contextlib.contextmanager
+def pack_settings(config: Mapping[str, Any] | None) -> Iterator[list[str]]:
+    """Run `ecr-pack-settings` with `config` (as the pack does first in every Analyze call), yield
+    what it reported, and restore the defaults afterwards."""
+    found: list[str] = []
+    settings_policy = policy("ecr-pack-settings")
+    settings_policy.validate(
+        resource_args("aws:ecr/repository:Repository", {}, config=config),
+        lambda message, urn=None: found.append(message),
+    )
+    try:
+        yield found
+    finally:
+        settings_policy.validate(
+            resource_args("aws:ecr/repository:Repository", {}), lambda m, urn=None: None
+        )

@@ -8,7 +8,13 @@ from pulumi_policy.policy import UnknownValueError
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
 from policy.ecr_guardrails.policies import DEFAULTS, POLICIES, PREFIX, stack_name
-from tests.policy_harness import policy, resource_args, stack_resource, violations
+from tests.policy_harness import (
+    pack_settings,
+    policy,
+    resource_args,
+    stack_resource,
+    violations,
+)
 
 REPO = "aws:ecr/repository:Repository"
 KEY = "arn:aws:kms:ap-northeast-2:123456789012:key/abcd"
@@ -52,7 +58,7 @@ def test_pack_metadata():
     assert advisory == {
         "ecr-repository-protected-in-production",
         "ecr-public-repository",
-        "ecr-registry-scanning-covers-everything",
+        "ecr-iam-broad-managed-policy",
         "ecr-stack-production-signing-profile",
         "ecr-exemption-notes",
         "ecr-stack-exemption-notes",
@@ -149,7 +155,10 @@ def test_production_by_stack_name_when_the_tag_says_otherwise():
 def test_prod_environments_is_configurable_and_case_insensitive():
     props = repo(imageTagMutability="MUTABLE", tags={**TAGS, "Environment": "Live"})
     assert check(IMMUTABLE, props) == []
-    assert len(check(IMMUTABLE, props, config={"prodEnvironments": ["live"]})) == 1
+    with pack_settings({"productionEnvironments": ["live"]}) as refused:
+        assert refused == []
+        assert len(check(IMMUTABLE, props)) == 1
+        assert len(check(FORCE, repo(forceDelete=True, tags={**TAGS, "Environment": "live"}))) == 1
 
 
 def test_exclusions_only_from_the_allowlist():
@@ -168,8 +177,59 @@ def test_exclusions_only_from_the_allowlist():
 
 
 def test_bad_policy_config_is_a_violation_not_a_crash():
-    (message,) = check(IMMUTABLE, repo(), config={"prodEnvironments": "prod"})
-    assert message == 'policy config prodEnvironments = "prod": must be a list of non-empty strings'
+    (message,) = check(IMMUTABLE, repo(), config={"prodEnvironments": ["prod"]})
+    assert message.startswith(
+        "policy config refused: ecr-repository-immutable-tags-in-production.prodEnvironments is "
+        "not a setting of this policy (it takes allowedExclusionFilters, exemptions); it moved to "
+        "ecr-pack-settings.productionEnvironments"
+    )
+    (message,) = check(IMMUTABLE, repo(), config={"allowedExclusionFilters": "latest"})
+    assert message == (
+        "policy config refused: ecr-repository-immutable-tags-in-production."
+        'allowedExclusionFilters = "latest": wrong type; must be a list of unique non-empty strings'
+    )
+
+
+def test_a_misspelled_key_is_refused_not_ignored():
+    open_grant = doc({**SAME_ACCOUNT, "Principal": {"AWS": "arn:aws:iam::999999999999:root"}})
+    (message,) = check(LEAST, open_grant, REPO_POLICY, config={"allowedAcounts": ["123456789012"]})
+    assert "allowedAcounts is not a setting of this policy" in message
+    assert "it takes allowedAccounts, allowedOrganizations, exemptions" in message
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"productionStacks": []}, "ecr-pack-settings.productionStacks = []: is empty"),
+        ({"productionEnvironments": []}, "productionEnvironments = []: is empty"),
+        ({"prodEnvironments": ["prd"]}, "prodEnvironments is not a setting of this policy"),
+        ({"maxExemptionDays": 5000}, "maxExemptionDays = 5000: too large"),
+    ],
+)
+def test_production_is_never_silently_empty(config, expected):
+    with pack_settings(config) as refused:
+        assert len(refused) == 1 and expected in refused[0], refused
+        # every policy then reports the refused settings instead of judging without them
+        (message,) = check(FORCE, repo(forceDelete=True))
+        assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("stack", "tags", "production"),
+    [
+        ("prod", {}, True),
+        ("prod-eu", {"Environment": "staging"}, True),
+        ("production-apne2", {"Environment": "staging"}, True),
+        ("PRD", {}, True),
+        ("staging", {"Environment": "Prod"}, True),
+        ("staging", {"Environment": "staging"}, False),
+        ("product-catalog", {"Environment": "dev"}, False),
+    ],
+)
+def test_one_definition_of_production_for_every_policy(stack, tags, production):
+    props = repo(imageTagMutability="MUTABLE", forceDelete=True, tags={**TAGS, **tags})
+    for name in (IMMUTABLE, FORCE):
+        assert bool(check(name, props, stack=stack)) is production, (name, stack)
 
 
 def test_stack_name_from_urn():
@@ -298,9 +358,9 @@ def test_malformed_policies(policy, expected):
 
 def test_bad_allowlist_config():
     (message,) = check(LEAST, doc(SAME_ACCOUNT), REPO_POLICY, config={"allowedAccounts": ["12"]})
-    assert (
-        message
-        == 'policy config allowedAccounts = ["12"]: must be a list of strings matching ^[0-9]{12}$'
+    assert message == (
+        "policy config refused: ecr-repository-policy-least-privilege.allowedAccounts[0] = "
+        '"12": wrong format; must be a list of unique strings matching ^[0-9]{12}$'
     )
 
 

@@ -1,6 +1,7 @@
 """Every way to make or open an ECR repository is judged: aws-native repositories, ECR Public,
 IAM holes, the registry scanning configuration, the key allowlist, exemptions, hostile input."""
 
+import datetime
 import json
 
 import botocore.session
@@ -137,10 +138,14 @@ def test_read_only_and_scoped_iam_passes():
     doc = iam_doc(
         {"Effect": "Allow", "Action": ["ecr:Describe*", "ecr:List*", "ecr:BatchGet*", "ecr:Get*"], "Resource": "*"},
         {"Effect": "Allow", "Action": "ecr:*Image*", "Resource": "arn:aws:ecr:r:1:repository/app"},
-        {"Effect": "Allow", "NotAction": "ecr:*", "Resource": "*"},
+        {"Effect": "Allow", "NotAction": ["ecr:*", "ECR-PUBLIC:*"], "Resource": "*"},
         {"Effect": "Deny", "Action": "ecr:*", "Resource": "*"},
     )  # fmt: skip
     assert check("iam-least-privilege", "aws:iam/policy:Policy", {"policy": doc}) == []
+    # NotAction ecr:* still allows every ECR Public write
+    public = iam_doc({"Effect": "Allow", "NotAction": "ecr:*", "Resource": "*"})
+    (message,) = check("iam-least-privilege", "aws:iam/policy:Policy", {"policy": public})
+    assert "NotAction leaves ECR write actions (ecr-public:BatchDeleteImage" in message
 
 
 def test_inline_and_managed_policies_on_identities_are_judged():
@@ -200,7 +205,7 @@ def scanning_rule(frequency, *filters):
 
 
 def test_registry_scanning_must_cover_every_repository():
-    policy = "registry-scanning-covers-everything"
+    policy = "repository-require-scan-on-push"  # the scanning guarantee: mandatory
     assert (
         check(
             policy, SCANNING, {"scanType": "BASIC", "rules": [scanning_rule("SCAN_ON_PUSH", "*")]}
@@ -241,20 +246,24 @@ def test_allowed_kms_keys():
 AES = {"name": "legacy/api", "encryptionConfigurations": [{"encryptionType": "AES256"}]}
 
 
+SOON = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
+
+
 def exempt(**entry):
+    entry = {"stacks": ["*"], **entry}
     return {"exemptions": [{"repository": "legacy/*", "reason": "migrating (TICKET-1)", **entry}]}
 
 
 def test_an_active_exemption_waives_the_policy_with_a_note():
     from policy.ecr_guardrails.policies import _exemption_notes
 
-    args = resource_args(REPO, AES, stack="prod", config=exempt(expires="2099-12-31"))
+    args = resource_args(REPO, AES, stack="prod", config=exempt(expires=SOON))
     assert violations(PREFIX + "repository-require-kms-cmk", args) == []
     notes = []
     _exemption_notes(args, lambda m, urn=None: notes.append(m))
     (note,) = notes
     assert note.startswith("ecr-repository-require-kms-cmk waived by the exemption for legacy/*")
-    assert "migrating (TICKET-1); expires 2099-12-31" in note and "AES256" in note
+    assert f"migrating (TICKET-1); expires {SOON}" in note and "AES256" in note
 
 
 def test_expired_stack_limited_and_malformed_exemptions():
@@ -265,16 +274,23 @@ def test_expired_stack_limited_and_malformed_exemptions():
     assert expired.endswith(
         "(the exemption for legacy/* (migrating (TICKET-1); expires 2020-01-01) has expired)"
     )
-    other_stack = exempt(expires="2099-12-31", stacks="dev*")
+    other_stack = exempt(expires=SOON, stacks=["dev*"])
     assert violations(policy, resource_args(REPO, AES, stack="prod", config=other_stack))
     assert not violations(policy, resource_args(REPO, AES, stack="dev-eu", config=other_stack))
-    for bad in (
-        {"repository": "legacy/*"},
-        {"repository": "x", "reason": "r", "expires": "next week"},
-        "legacy",
+    for bad, why in (
+        ({"repository": "legacy/*"}, "is a required property"),
+        ({"repository": "x", "reason": "r", "expires": "next week"}, "stacks"),
+        ({"repository": "x", "stacks": ["*"], "reason": "r", "expires": "next week"}, "format"),
+        ({"repository": "x", "stacks": ["*"], "reason": "r", "expires": "2027-02-30"}, "date"),
+        ({"repository": "*", "stacks": ["*"], "reason": "r", "expires": SOON}, "every repository"),
+        ({"repository": "?*", "stacks": ["*"], "reason": "r", "expires": SOON}, "every repository"),
+        ({"repository": "x", "stacks": "prod", "reason": "r", "expires": SOON}, "wrong type"),
+        ({"repository": "x", "stacks": [], "reason": "r", "expires": SOON}, "is empty"),
+        ({"repository": "x", "stacks": ["*"], "reason": "r", "expires": "9999-12-31"}, "365 days"),
+        ("legacy", "wrong type"),
     ):
         (message,) = violations(policy, resource_args(REPO, AES, config={"exemptions": [bad]}))
-        assert message.startswith("policy config exemptions[0] = ")
+        assert message.startswith("policy config ") and why in message, message
 
 
 # --- robustness ------------------------------------------------------------------------------------

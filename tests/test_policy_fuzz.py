@@ -1,6 +1,7 @@
 """The pack over gRPC, as the CLI drives it: exemptions end to end, and no input makes Analyze or
 AnalyzeStack fail with an RPC error or print a Python repr."""
 
+import datetime
 import json
 
 import pytest
@@ -42,7 +43,8 @@ def test_an_exemption_is_applied_by_the_running_pack(pack):
     legacy = compliant_repository("legacy-api")
     props = dict(legacy.props) | {"encryptionConfigurations": [{"encryptionType": "AES256"}]}
     resource = Resource(legacy.type, legacy.name, props, legacy.urn, protect=True)
-    exemption = {"repository": "legacy-*", "reason": "TICKET-1", "expires": "2099-01-01"}
+    soon = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    exemption = {"repository": "legacy-*", "stacks": ["prod"], "reason": "T-1", "expires": soon}
     pack.configure({"ecr-repository-require-kms-cmk": {"exemptions": [exemption]}})
     (note,) = pack.analyze(resource)
     assert (note.policy, note.level) == ("ecr-exemption-notes", "advisory")

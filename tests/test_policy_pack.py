@@ -48,8 +48,14 @@ def test_analyzer_info_lists_every_policy_with_its_level_and_schema(pack):
     assert by_name["ecr-repository-protected-in-production"].enforcementLevel == 0  # advisory
     assert by_name["ecr-repository-require-kms-cmk"].enforcementLevel == 1  # mandatory
     schema = by_name["ecr-repository-immutable-tags-in-production"].configSchema
-    assert set(schema.properties) == {"prodEnvironments", "allowedExclusionFilters", "exemptions"}
-    assert list(schema.properties["prodEnvironments"]["default"]) == ["prod", "production"]
+    assert set(schema.properties) == {"allowedExclusionFilters", "exemptions"}
+    settings = by_name["ecr-pack-settings"].configSchema
+    assert list(settings.properties["productionEnvironments"]["default"]) == [
+        "prod",
+        "production",
+        "prd",
+    ]
+    assert settings.properties["productionStacks"]["minItems"] == 1
 
 
 def test_a_compliant_repository_has_no_diagnostics(pack):
@@ -78,7 +84,7 @@ def test_enforcement_level_and_properties_come_from_policy_config(pack):
     assert [d.policy for d in pack.analyze(live)] == ["ecr-repository-required-tags"]
     pack.configure(
         {
-            "ecr-repository-immutable-tags-in-production": {"prodEnvironments": ["live"]},
+            "ecr-pack-settings": {"productionEnvironments": ["live"]},
             "ecr-repository-required-tags": {"allowedEnvironments": ["live"]},
         }
     )

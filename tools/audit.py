@@ -38,13 +38,14 @@ from pathlib import Path
 from typing import Any
 
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
-from policy.ecr_guardrails.config import PolicyConfigError, exemptions
+from policy.ecr_guardrails.config import PACK_SETTINGS, PolicyConfigError, exemptions
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
     POLICIES,
     REGISTRY_SCANNING_POLICY,
     REPOSITORY_RULES,
+    check_config,
 )
 from policy.ecr_guardrails.props import MalformedPropertyError, document, sequence
 from policy.ecr_guardrails.rules_access import cross_account_principals, grant_problems
@@ -159,6 +160,11 @@ class PackConfig:
                 raise ToolError(f"--policy-config {path}: {error}") from None
         if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
             raise ToolError(f"--policy-config {path}: must be a JSON object of policy -> object")
+        # The pack's own validation: a misspelled key or a bad value is refused, never ignored.
+        problems = check_config(raw)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ToolError(f"--policy-config {path}: {problems[0]}{more}")
         unknown = sorted(set(raw) - set(defaults))
         if unknown:
             raise ToolError(f"--policy-config {path}: unknown policies {', '.join(unknown)}")
@@ -396,7 +402,7 @@ def audit_repository(
 
     for policy, (rule, production_matters) in REPOSITORY_RULES.items():
         try:
-            production = production_matters and is_production(tags, None, config.of(policy))
+            production = production_matters and is_production(tags, None, config.of(PACK_SETTINGS))
             problems = rule(props, Context(production=production, config=config.of(policy)))
         except (PolicyConfigError, MalformedPropertyError) as error:
             problems = [str(error)]

@@ -1,8 +1,12 @@
-"""Policy config: the tunables, their JSON schema (which the CLI checks), and exemptions.
+"""Policy config: the tunables, their JSON schemas, one strict validation of a whole config, the
+pack-wide settings (what production is, how long an exemption may run) and exemptions.
 
-Every tunable is a property of a policy's config, with a default. The CLI validates a policy config
-file against these schemas before the pack runs; the validators check again (another engine, or
-the audit tool, may not have), and report bad config as a violation rather than crash.
+One table (`SETTINGS_OF`) says which settings each policy takes; the CLI checks a policy's config
+against the schema built from it before the pack runs. The CLI's schema check cannot refuse an
+unknown key (the Analyzer protocol carries only a policy's `properties` and `required`, and the CLI
+builds an open object around them), so the pack refuses unknown keys itself, as do the tools:
+`config_problems` validates a whole config file, `policy_config_problems` one policy's config.
+A misspelled key is never ignored: the grant it was meant to restrict would pass.
 """
 
 from __future__ import annotations
@@ -10,15 +14,21 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 from pulumi_policy import PolicyConfigSchema
 
-DEFAULTS: dict[str, list[Any]] = {
-    "prodEnvironments": ["prod", "production"],
+PACK_SETTINGS = "ecr-pack-settings"
+"""The policy whose config holds the pack-wide settings (production, exemption horizon)."""
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+
+DEFAULTS: dict[str, Any] = {
+    "productionStacks": ["prod", "prod-*", "prod_*", "production*", "prd", "prd-*"],
+    "productionEnvironments": ["prod", "production", "prd"],
+    "maxExemptionDays": 365,
     "allowedExclusionFilters": [],
     "requiredTags": ["Owner", "CostCenter", "Environment", "Lifecycle", "DataClass", "Service"],
     "allowedEnvironments": ["dev", "staging", "prod"],
@@ -29,20 +39,43 @@ DEFAULTS: dict[str, list[Any]] = {
 }
 
 DESCRIPTIONS = {
-    "prodEnvironments": "Environment tag values or stack names that mean production.",
+    "productionStacks": "Globs over stack names (case-insensitive) that mean production. A stack "
+    "is production when its name matches one, or its Environment tag (the stack's or the "
+    "resource's) is one of productionEnvironments. Never empty.",
+    "productionEnvironments": "Environment tag values (case-insensitive) that mean production, on "
+    "a resource or on the stack. Never empty.",
+    "maxExemptionDays": "How far ahead an exemption's expiry may lie, in days (default a year).",
     "allowedExclusionFilters": "Tag-mutability exclusion filters allowed in production "
     "(e.g. `latest`); everything else must be immutable.",
     "requiredTags": "Tags every ECR repository must carry, non-empty.",
     "allowedEnvironments": "Values the Environment tag may take.",
-    "allowedAccounts": "12-digit account ids that repository and registry policies may name as "
-    "principals. Empty: any account, but never `*`.",
+    "allowedAccounts": "12-digit account ids that repository, registry, creation-template and "
+    "ECR Public policies may name as principals, replication may send images to, and role trust "
+    "policies may admit. Empty: any account, but never `*`.",
     "allowedOrganizations": "AWS Organization ids (o-...) that may be granted access through an "
     "aws:PrincipalOrgID condition on a `*` principal. Empty: no organisation grants.",
     "allowedKmsKeys": "ARNs of the customer-managed KMS keys repositories may use. Empty: any "
     "customer-managed key.",
-    "exemptions": "Time-boxed exceptions: [{repository: glob over the repository name, stacks: "
-    "optional glob over the stack name, reason, expires: YYYY-MM-DD}]. An exempted resource "
-    "passes with an advisory note; an expired exemption no longer applies.",
+    "exemptions": "Time-boxed exceptions: [{repository: glob over the repository name, narrower "
+    'than `*`; stacks: globs over stack names (`["*"]` for every stack, said explicitly); '
+    "reason; expires: YYYY-MM-DD, at most maxExemptionDays ahead}]. An exempted resource passes "
+    "with an advisory note; an expired exemption no longer applies.",
+}
+
+# Which settings each policy takes (every policy but the notes also takes `exemptions`).
+SETTINGS_OF: dict[str, tuple[str, ...]] = {
+    PACK_SETTINGS: ("productionStacks", "productionEnvironments", "maxExemptionDays"),
+    "ecr-repository-require-kms-cmk": ("allowedKmsKeys",),
+    "ecr-repository-immutable-tags-in-production": ("allowedExclusionFilters",),
+    "ecr-repository-required-tags": ("requiredTags", "allowedEnvironments"),
+    "ecr-repository-policy-least-privilege": ("allowedAccounts", "allowedOrganizations"),
+    "ecr-iam-least-privilege": ("allowedAccounts",),
+}
+NO_EXEMPTIONS = (PACK_SETTINGS, "ecr-exemption-notes", "ecr-stack-exemption-notes")
+# Settings that moved: a config still naming them is told where they went.
+MOVED = {
+    "prodEnvironments": f"{PACK_SETTINGS}.productionEnvironments (production is defined once "
+    "for the whole pack)",
 }
 
 ITEM_PATTERNS = {
@@ -51,70 +84,269 @@ ITEM_PATTERNS = {
     "allowedKmsKeys": r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$",
 }
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# A repository glob with at least one character that is not a wildcard: `legacy/*`, never `*`.
+_NARROW = r"[^*?\[\]]"
 EXEMPTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "repository": {"type": "string", "minLength": 1},
-        "stacks": {"type": "string", "minLength": 1},
-        "reason": {"type": "string", "minLength": 1},
+        "repository": {"type": "string", "minLength": 1, "pattern": _NARROW},
+        "stacks": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+        "reason": {"type": "string", "minLength": 1, "pattern": r"\S"},
         "expires": {"type": "string", "pattern": _DATE},
     },
-    "required": ["repository", "reason", "expires"],
+    "required": ["repository", "stacks", "reason", "expires"],
     "additionalProperties": False,
 }
 
 
 class PolicyConfigError(ValueError):
-    """Policy config that the schema should have refused (e.g. sent by another engine)."""
+    """Policy config the pack refuses: names the policy, the key, the value, what is allowed."""
 
 
-def schema(*names: str) -> PolicyConfigSchema:
-    """The JSON schema the CLI checks a policy's config against, defaults included; every policy
-    also takes `exemptions`."""
-    properties: dict[str, Any] = {}
-    for name in (*names, "exemptions"):
-        items: dict[str, Any]
-        if name == "exemptions":
-            items = EXEMPTION_SCHEMA
-        else:
-            items = {"type": "string", "minLength": 1}
-            if name in ITEM_PATTERNS:
-                items["pattern"] = ITEM_PATTERNS[name]
-        properties[name] = {
-            "type": "array",
-            "items": items,
-            "uniqueItems": True,
-            "default": DEFAULTS[name],
-            "description": DESCRIPTIONS[name],
+def _property_schema(name: str) -> dict[str, Any]:
+    if name == "maxExemptionDays":
+        return {"type": "integer", "minimum": 1, "maximum": 1096}
+    items: dict[str, Any]
+    if name == "exemptions":
+        items = EXEMPTION_SCHEMA
+    else:
+        items = {"type": "string", "minLength": 1}
+        if name in ITEM_PATTERNS:
+            items["pattern"] = ITEM_PATTERNS[name]
+    schema: dict[str, Any] = {"type": "array", "items": items, "uniqueItems": True}
+    if name in ("productionStacks", "productionEnvironments"):
+        schema["minItems"] = 1  # an empty definition would silently turn production rules off
+    return schema
+
+
+def settings_of(policy: str) -> tuple[str, ...]:
+    """The config keys `policy` takes."""
+    own = SETTINGS_OF.get(policy, ())
+    return own if policy in NO_EXEMPTIONS else (*own, "exemptions")
+
+
+def schema(policy: str) -> PolicyConfigSchema:
+    """The JSON schema the CLI checks `policy`'s config against, defaults and descriptions
+    included."""
+    return PolicyConfigSchema(
+        properties={
+            name: _property_schema(name)
+            | {"default": DEFAULTS[name], "description": DESCRIPTIONS[name]}
+            for name in settings_of(policy)
         }
-    return PolicyConfigSchema(properties=properties)
+    )
+
+
+def _allowed(name: str) -> str:
+    shape = _property_schema(name)
+    if shape["type"] == "integer":
+        return f"an integer {shape['minimum']}..{shape['maximum']}"
+    if name == "exemptions":
+        return (
+            'a list of {repository (narrower than *), stacks: [globs] or ["*"], reason, '
+            "expires: YYYY-MM-DD}"
+        )
+    pattern = ITEM_PATTERNS.get(name)
+    what = f"strings matching {pattern}" if pattern else "non-empty strings"
+    return f"a list of unique {what}" + (", at least one" if shape.get("minItems") else "")
+
+
+def policy_config_problems(policy: str, config: Mapping[str, Any] | None) -> list[str]:
+    """Every problem of one policy's config (without `enforcementLevel`), each naming
+    `policy.key`, the value and what is allowed."""
+    problems: list[str] = []
+    allowed = settings_of(policy)
+    for key in sorted(config or {}):
+        value = (config or {})[key]
+        where = f"{policy}.{key}"
+        if key not in allowed:
+            hint = f"; it moved to {MOVED[key]}" if key in MOVED else ""
+            accepts = ", ".join(allowed) if allowed else "no settings"
+            problems.append(f"{where} is not a setting of this policy (it takes {accepts}){hint}")
+            continue
+        validator = jsonschema.Draft7Validator(_property_schema(key))
+        try:
+            errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        except RecursionError:
+            problems.append(f"{where} is nested too deeply: must be {_allowed(key)}")
+            continue
+        if errors:
+            error = errors[0]
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+            problems.append(
+                f"{where}{path} = {_json(error.instance)}: {_schema_reason(error)}; "
+                f"must be {_allowed(key)}"
+            )
+        elif key == "exemptions":
+            for index, entry in enumerate(value):
+                problem = _date_problem(entry["expires"])
+                if problem:
+                    problems.append(f"{where}[{index}].{problem}")
+    return problems
+
+
+def _schema_reason(error: jsonschema.ValidationError) -> str:
+    if error.validator == "pattern" and error.validator_value == _NARROW:
+        return "matches every repository"
+    if error.validator == "additionalProperties":
+        return "has unknown keys"
+    if error.validator == "required":
+        return str(error.message).replace("'", "")
+    if error.validator == "minItems" and error.validator_value == 1:
+        return "is empty"
+    return {
+        "type": "wrong type",
+        "pattern": "wrong format",
+        "uniqueItems": "has duplicates",
+        "minLength": "is empty",
+        "minimum": "too small",
+        "maximum": "too large",
+    }.get(str(error.validator), "not allowed")
+
+
+def config_problems(raw: Any, policies: Sequence[str]) -> list[str]:
+    """Every problem of a whole policy config file (`{policy: {enforcementLevel?, key: value}}`)
+    for a pack of `policies`; empty when the pack accepts it."""
+    if not isinstance(raw, Mapping):
+        return ["must be a JSON object of policy name -> {enforcementLevel, settings}"]
+    problems = []
+    for policy in sorted(raw):
+        values = raw[policy]
+        if policy not in policies:
+            problems.append(f"{policy} is not a policy of this pack")
+            continue
+        if not isinstance(values, Mapping):
+            problems.append(f"{policy} = {_json(values)}: must be an object")
+            continue
+        level = values.get("enforcementLevel", "mandatory")
+        if level not in LEVELS:
+            problems.append(
+                f"{policy}.enforcementLevel = {_json(level)}: must be one of {', '.join(LEVELS)}"
+            )
+        settings = {k: v for k, v in values.items() if k != "enforcementLevel"}
+        problems += policy_config_problems(policy, settings)
+    problems += exemption_problems(raw)
+    return problems
+
+
+def exemption_problems(raw: Mapping[str, Any], today: datetime.date | None = None) -> list[str]:
+    """Exemptions whose expiry lies beyond the horizon `ecr-pack-settings.maxExemptionDays`."""
+    settings = raw.get(PACK_SETTINGS)
+    days = settings.get("maxExemptionDays") if isinstance(settings, Mapping) else None
+    try:
+        horizon = Horizon(days if isinstance(days, int) else DEFAULTS["maxExemptionDays"], today)
+    except PolicyConfigError:
+        return []  # reported by the schema check
+    problems = []
+    for policy, values in raw.items():
+        entries = values.get("exemptions") if isinstance(values, Mapping) else None
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            problem = horizon.problem(entry)
+            if problem:
+                problems.append(f"{policy}.exemptions[{index}].expires {problem}")
+    return problems
 
 
 def config_list(config: Mapping[str, Any], name: str) -> list[str]:
-    """A list-of-strings policy config value, its default when unset."""
+    """A list-of-strings policy config value, its default when unset; PolicyConfigError when bad."""
     value = config.get(name, DEFAULTS[name])
-    pattern = ITEM_PATTERNS.get(name)
-    if (
-        not isinstance(value, list)
-        or not all(isinstance(v, str) and v for v in value)
-        or (pattern and not all(re.fullmatch(pattern, v) for v in value))
-    ):
-        allowed = f"strings matching {pattern}" if pattern else "non-empty strings"
-        raise PolicyConfigError(
-            f"policy config {name} = {_json(value)}: must be a list of {allowed}"
+    errors = list(jsonschema.Draft7Validator(_property_schema(name)).iter_errors(value))
+    if errors:
+        raise PolicyConfigError(f"policy config {name} = {_json(value)}: must be {_allowed(name)}")
+    return list(value)
+
+
+def checked(policy: str, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """`config` when the policy accepts it, else PolicyConfigError naming every problem."""
+    problems = policy_config_problems(policy, config)
+    if problems:
+        raise PolicyConfigError("policy config refused: " + "; ".join(problems))
+    return config or {}
+
+
+# --- production --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Production:
+    """What production is, for the whole pack: a stack name pattern, or an Environment tag value
+    (on the stack or on the resource). Any one of them makes it production."""
+
+    stacks: tuple[str, ...] = tuple(DEFAULTS["productionStacks"])
+    environments: tuple[str, ...] = tuple(DEFAULTS["productionEnvironments"])
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> Production:
+        config = checked(PACK_SETTINGS, config)
+        return cls(
+            tuple(config_list(config, "productionStacks")),
+            tuple(config_list(config, "productionEnvironments")),
         )
-    return value
+
+    def why(
+        self,
+        tags: Mapping[str, Any] | None = None,
+        stack: str | None = None,
+        stack_tags: Mapping[str, Any] | None = None,
+    ) -> str | None:
+        """Why this is production (None: it is not)."""
+        environments = {e.lower() for e in self.environments}
+        for where, source in (("tag", tags), ("stack tag", stack_tags)):
+            value = (source or {}).get("Environment")
+            if isinstance(value, str) and value.strip().lower() in environments:
+                return f"its {where} Environment is {value}"
+        if stack:
+            for pattern in self.stacks:
+                if fnmatch.fnmatchcase(stack.lower(), pattern.lower()):
+                    return f"stack {stack} matches {pattern}"
+        return None
+
+    def decides(
+        self,
+        tags: Mapping[str, Any] | None = None,
+        stack: str | None = None,
+        stack_tags: Mapping[str, Any] | None = None,
+    ) -> bool:
+        return self.why(tags, stack, stack_tags) is not None
 
 
 # --- exemptions ----------------------------------------------------------------------------------
 
 
+class Horizon:
+    """How far ahead an exemption may expire."""
+
+    def __init__(self, days: int, today: datetime.date | None = None) -> None:
+        if not isinstance(days, int) or not 1 <= days <= 1096:
+            raise PolicyConfigError(f"maxExemptionDays = {_json(days)}: must be 1..1096")
+        self.days = days
+        self.today = today or datetime.datetime.now(datetime.timezone.utc).date()
+
+    def problem(self, entry: Any) -> str | None:
+        expires = entry.get("expires") if isinstance(entry, Mapping) else None
+        try:
+            date = datetime.date.fromisoformat(expires) if isinstance(expires, str) else None
+        except ValueError:
+            return f"{expires} is not a calendar date YYYY-MM-DD"
+        if date is not None and date > self.today + datetime.timedelta(days=self.days):
+            return (
+                f"{expires} is more than {self.days} days ahead (maxExemptionDays): exemptions "
+                "are time-boxed; renew it when it runs out"
+            )
+        return None
+
+
 @dataclass(frozen=True)
 class Exemption:
     repository: str
-    """Glob over the repository name."""
-    stacks: str | None
-    """Glob over the stack name; None: every stack."""
+    """Glob over the repository name (never `*`)."""
+    stacks: tuple[str, ...]
+    """Globs over the stack name; `("*",)` names every stack explicitly."""
     reason: str
     expires: datetime.date
     """The last day the exemption applies."""
@@ -122,26 +354,34 @@ class Exemption:
     def covers(self, repository: str | None, stack: str | None) -> bool:
         if repository is None or not fnmatch.fnmatchcase(repository, self.repository):
             return False
-        return self.stacks is None or (
-            stack is not None and fnmatch.fnmatchcase(stack, self.stacks)
-        )
+        if self.stacks == ("*",):
+            return True
+        return stack is not None and any(fnmatch.fnmatchcase(stack, s) for s in self.stacks)
 
     def active(self, today: datetime.date) -> bool:
         return today <= self.expires
 
     def describe(self) -> str:
-        where = f" in stacks {self.stacks}" if self.stacks else ""
+        where = "" if self.stacks == ("*",) else f" in stacks {', '.join(self.stacks)}"
         return f"exemption for {self.repository}{where} ({self.reason}; expires {self.expires})"
 
 
-def exemptions(config: Mapping[str, Any]) -> list[Exemption]:
-    """The policy's exemptions; a malformed entry is a PolicyConfigError naming it."""
+def exemptions(config: Mapping[str, Any], horizon: Horizon | None = None) -> list[Exemption]:
+    """The policy's exemptions; a malformed or too-distant entry is a PolicyConfigError naming
+    it."""
     entries = config.get("exemptions", [])
     if not isinstance(entries, list):
         raise PolicyConfigError(f"policy config exemptions = {_json(entries)}: must be a list")
+    horizon = horizon or Horizon(DEFAULTS["maxExemptionDays"])
+    validator = jsonschema.Draft7Validator(EXEMPTION_SCHEMA)
     found = []
     for index, entry in enumerate(entries):
-        problem = _exemption_problem(entry)
+        errors = list(validator.iter_errors(entry))
+        problem = (
+            f"{_schema_reason(errors[0])}; must be {_allowed('exemptions')[10:]}"
+            if errors
+            else _date_problem(entry["expires"]) or horizon.problem(entry)
+        )
         if problem:
             raise PolicyConfigError(
                 f"policy config exemptions[{index}] = {_json(entry)}: {problem}"
@@ -149,7 +389,7 @@ def exemptions(config: Mapping[str, Any]) -> list[Exemption]:
         found.append(
             Exemption(
                 repository=entry["repository"],
-                stacks=entry.get("stacks"),
+                stacks=tuple(entry["stacks"]),
                 reason=entry["reason"],
                 expires=datetime.date.fromisoformat(entry["expires"]),
             )
@@ -157,21 +397,11 @@ def exemptions(config: Mapping[str, Any]) -> list[Exemption]:
     return found
 
 
-def _exemption_problem(entry: Any) -> str | None:
-    allowed = "must be {repository, reason, expires: YYYY-MM-DD} with an optional stacks glob"
-    if not isinstance(entry, Mapping) or set(entry) - set(EXEMPTION_SCHEMA["properties"]):
-        return allowed
-    for name in ("repository", "reason", "expires"):
-        if not isinstance(entry.get(name), str) or not entry[name].strip():
-            return f"{name} is required; {allowed}"
-    if "stacks" in entry and (not isinstance(entry["stacks"], str) or not entry["stacks"]):
-        return "stacks must be a non-empty glob"
+def _date_problem(value: str) -> str | None:
     try:
-        if not re.fullmatch(_DATE, entry["expires"]):
-            raise ValueError
-        datetime.date.fromisoformat(entry["expires"])
+        datetime.date.fromisoformat(value)
     except ValueError:
-        return f"expires {_json(entry['expires'])} is not a date YYYY-MM-DD"
+        return f"expires {_json(value)} is not a date YYYY-MM-DD"
     return None
 
 

@@ -1,26 +1,31 @@
 """ECR guardrails: the policies of the `ecr-guardrails` CrossGuard pack, as thin adapters around
-the rules (ecr_rules_repository, ecr_rules_access, ecr_rules_stack), which the live audit
+the rules (rules_repository, rules_access, rules_stack), which the live audit
 (`python -m tools.audit`) runs too.
 
 The pack runs on every stack of the organisation, most of which never use our component, so each
-policy judges raw resources of either AWS provider by their properties alone — never by names.
+policy judges what a resource makes — by the model's views (model.py), whatever the route: either
+AWS provider, a CloudFormation template, a Cloud Control resource — never by names.
 
 Conventions, following the pulumi-policy SDK:
-- an adapter guards on `args.resource_type`, builds the rule's view of the properties and reports
-  each problem the rule returns;
+- an adapter asks the model for the resource's views and reports each problem its rules return;
 - a value unknown during preview is not a violation: reading it raises the SDK's
-  `UnknownValueError`, which the SDK turns into a "can't run during preview" note;
-- malformed properties and bad policy config are violations saying what to fix; no input makes a
-  validator raise anything else (a guardrail that crashes would let nothing through, or all);
+  `UnknownValueError`, which the SDK turns into a "can't run during preview" note (after every
+  other view of the resource has been judged);
+- malformed properties and bad policy config are violations saying what to fix; a config key the
+  policy does not take is refused, never ignored; no input makes a validator raise anything else;
+- production is defined once, by `ecr-pack-settings` (which runs first and hands its settings to
+  the others), never silently empty;
 - exemptions (policy config, never the stack's own tags) waive a policy for matching repositories
-  until they expire; the waived problems appear as advisory notes of `ecr-exemption-notes`.
+  until they expire; the waived problems, and what a stack policy could not judge, appear as
+  advisory notes of `ecr-exemption-notes` / `ecr-stack-exemption-notes`.
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import (
@@ -34,65 +39,112 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from .config import DEFAULTS, PolicyConfigError, config_list, exemptions, schema
-from .props import MalformedPropertyError, document, mapping, sequence, show, tags_of
-from .rules_access import grant_problems, iam_problems, managed_policy_problem
-from .rules_repository import (
-    CREATION_TEMPLATE,
-    NATIVE_REPOSITORY,
-    PRIVATE_REPOSITORIES,
-    PUBLIC_REPOSITORY,
-    REGISTRY_SCANNING,
+from .config import (
+    DEFAULTS,
+    PACK_SETTINGS,
+    Horizon,
+    PolicyConfigError,
+    Production,
+    checked,
+    config_problems,
+    exemptions,
+    schema,
+)
+from .model import (
+    GRANT,
+    IDENTITY,
+    MANAGED,
+    PUBLIC,
+    REPLICATION,
     REPOSITORY,
+    ROUTED_TYPES,
+    SCANNING,
+    TEMPLATE,
+    TRUST,
+    UNREADABLE,
+    View,
+    views,
+)
+from .props import MalformedPropertyError, document, mapping, tags_of
+from .rules_access import (
+    broad_policy_note,
+    ecr_writes,
+    grant_problems,
+    grants_ecr_write,
+    iam_problems,
+    managed_policy_problem,
+    replication_problems,
+    trust_problems,
+)
+from .rules_repository import (
     Context,
     Rule,
-    is_production,
     kms_cmk,
     no_force_delete,
     public_repository,
     registry_scanning,
-    repository_view,
     required_tags,
     scan_on_push,
     template_lifecycle,
 )
 from .rules_repository import immutable_tags as immutable_tags_rule
 from .rules_stack import (
-    LIFECYCLE_POLICY,
+    Finding,
     repositories_without_lifecycle,
     signing_missing,
     uncovered_creations,
 )
 
-__all__ = ["DEFAULTS", "POLICIES", "PREFIX", "stack_name"]
+__all__ = ["DEFAULTS", "POLICIES", "PREFIX", "check_config", "stack_name"]
 
 PREFIX = "ecr-"
-REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
-REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
-# Identity policies: a document in `policy`.
-IAM_POLICY_TYPES = (
-    "aws:iam/policy:Policy",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/userPolicy:UserPolicy",
-    "aws:iam/groupPolicy:GroupPolicy",
-)
-# Identities with inline policies and managed policy ARNs of their own.
-AWS_ROLE = "aws:iam/role:Role"
-NATIVE_IDENTITIES = ("aws-native:iam:Role", "aws-native:iam:User", "aws-native:iam:Group")
-# Attachments of a managed policy (`policyArn`).
-ATTACHMENT_TYPES = (
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-    "aws:iam/policyAttachment:PolicyAttachment",
-)
 
-# Exemption notes, by URN: written by a policy that waived its problems, reported by the advisory
-# `ecr-exemption-notes` policies, which run after the others for the same resource (resource
-# policies) or the same stack (stack policies). The SDK gives each policy one enforcement level,
-# so an advisory note from a mandatory policy has to travel this way.
+# Advisory notes, by URN: written by a policy that waived its problems (or could not judge part
+# of a stack), reported by the advisory `ecr-exemption-notes` policies, which run after the
+# others for the same resource (resource policies) or the same stack (stack policies). The SDK
+# gives each policy one enforcement level, so an advisory note from a mandatory policy has to
+# travel this way.
 _NOTES: dict[str, list[str]] = {}
 _NOTES_LOCK = threading.Lock()
+
+
+def _note(urn: str, note: str) -> None:
+    with _NOTES_LOCK:
+        _NOTES.setdefault(urn, []).append(note)
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    production: Production
+    horizon_days: int
+
+
+# The pack-wide settings, from `ecr-pack-settings`'s config: that policy runs first in every
+# Analyze call and stores them here (the SDK gives a policy only its own config). Its defaults
+# hold until then, and when it is disabled. A refused config is kept as the error, which every
+# policy then reports: production is never silently empty.
+_SETTINGS: list[PackSettings | PolicyConfigError] = [
+    PackSettings(Production(), DEFAULTS["maxExemptionDays"])
+]
+
+
+def settings() -> PackSettings:
+    current = _SETTINGS[0]
+    if isinstance(current, PolicyConfigError):
+        raise current
+    return current
+
+
+def _store_settings(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    try:
+        config = checked(PACK_SETTINGS, args.get_config())
+        _SETTINGS[0] = PackSettings(
+            Production.from_config(config),
+            config.get("maxExemptionDays", DEFAULTS["maxExemptionDays"]),
+        )
+    except PolicyConfigError as error:
+        _SETTINGS[0] = error
+        report_violation(str(error), None)
 
 
 def today() -> datetime.date:
@@ -115,39 +167,19 @@ def effective_tags(args: ResourceValidationArgs, tags: Any) -> dict[str, Any]:
     return merged
 
 
-def repository_name(args: ResourceValidationArgs) -> str | None:
-    """The repository a resource makes or configures, when it names one (for exemptions)."""
-    prop = {
-        REPOSITORY: "name",
-        NATIVE_REPOSITORY: "repositoryName",
-        PUBLIC_REPOSITORY: "repositoryName",
-        REPOSITORY_POLICY: "repository",
-        LIFECYCLE_POLICY: "repository",
-        CREATION_TEMPLATE: "prefix",
-    }.get(args.resource_type)
+def check_config(raw: Any) -> list[str]:
+    """Every problem of a whole policy config file for this pack (empty: the pack accepts it)."""
+    return config_problems(raw, [p.name for p in POLICIES])
+
+
+def _view_name(view: View) -> str | None:
+    if view.name_key is None:
+        return None
     try:
-        name = args.props.get(prop) if prop else None
+        name = view.props.get(view.name_key)
     except UnknownValueError:
         return None
     return name if isinstance(name, str) else None
-
-
-class _WithTags(Mapping[str, Any]):
-    """A repository's properties with `tags` read as the effective tags."""
-
-    def __init__(self, args: ResourceValidationArgs) -> None:
-        self._args = args
-        self._props = repository_view(args.resource_type, args.props)
-
-    def __getitem__(self, key: str) -> Any:
-        value = self._props.get(key)
-        return effective_tags(self._args, value) if key == "tags" else value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._props)
-
-    def __len__(self) -> int:
-        return len(self._props)
 
 
 def _waived(
@@ -156,16 +188,21 @@ def _waived(
     """`problems` after the policy's exemptions: [] with a note when one applies, each marked
     when the matching exemption has expired."""
     stack = stack_name(urn) or None
-    for exemption in exemptions(config):
+    for exemption in exemptions(config, Horizon(settings().horizon_days, today())):
         if not exemption.covers(name, stack):
             continue
         if exemption.active(today()):
-            note = f"{policy} waived by the {exemption.describe()}: {'; '.join(problems)}"
-            with _NOTES_LOCK:
-                _NOTES.setdefault(urn, []).append(note)
+            _note(urn, f"{policy} waived by the {exemption.describe()}: {'; '.join(problems)}")
             return []
         return [f"{p} (the {exemption.describe()} has expired)" for p in problems]
     return problems
+
+
+def _could_not_judge(policy: str, error: Exception) -> str:
+    return (
+        f"{policy} could not judge this resource ({type(error).__name__}): check that its "
+        "properties have the provider's documented shapes."
+    )
 
 
 def _report_safely(policy: str, report_violation: ReportViolation, run: Callable[[], None]) -> None:
@@ -176,57 +213,168 @@ def _report_safely(policy: str, report_violation: ReportViolation, run: Callable
     except (PolicyConfigError, MalformedPropertyError) as problem:
         report_violation(str(problem), None)
     except Exception as error:
-        report_violation(
-            f"{policy} could not judge this resource ({type(error).__name__}): check that its "
-            "properties have the provider's documented shapes.",
-            None,
+        report_violation(_could_not_judge(policy, error), None)
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a view's rule knows: the resource, the policy's (checked) config, all its views."""
+
+    args: ResourceValidationArgs
+    config: Mapping[str, Any]
+    views: Sequence[View]
+
+    def production(self, tags: Mapping[str, Any]) -> bool:
+        return settings().production.decides(
+            tags, stack_name(self.args.urn), getattr(self.args, "stack_tags", None)
         )
 
 
+ViewRule = Callable[[View, Judging], list[str]]
+
+
 def _resource_adapter(
-    name: str,
-    types: Sequence[str],
-    problems_of: Callable[[ResourceValidationArgs], list[str]],
+    name: str, rules: Mapping[str, ViewRule]
 ) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """Judge each of the resource's views of the kinds `rules` names; a view that cannot be read
+    yet (preview) or is malformed stops only its own judgement."""
     policy = PREFIX + name
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type not in types:
+        if args.resource_type not in ROUTED_TYPES:
             return
+        unknown: list[UnknownValueError] = []
 
         def run() -> None:
-            config = args.get_config()
-            problems = problems_of(args)
-            if problems:
-                problems = _waived(policy, args.urn, repository_name(args), config, problems)
-            for problem in problems:
-                report_violation(problem, None)
+            config = checked(policy, args.get_config())
+            settings()  # a refused pack-wide config is every policy's violation
+            found = views(args.resource_type, args.props)
+            judging = Judging(args, config, found)
+            for view in found:
+                rule = rules.get(view.kind)
+                if rule is None:
+                    continue
+                try:
+                    problems = [view.label(p) for p in rule(view, judging)]
+                    if problems:
+                        problems = _waived(policy, args.urn, _view_name(view), config, problems)
+                except UnknownValueError as error:
+                    unknown.append(error)
+                    continue
+                except MalformedPropertyError as error:
+                    problems = [view.label(str(error))]
+                except PolicyConfigError:
+                    raise
+                except Exception as error:
+                    problems = [view.label(_could_not_judge(policy, error))]
+                for problem in problems:
+                    report_violation(problem, None)
 
         _report_safely(policy, report_violation, run)
+        if unknown:
+            raise unknown[0]
 
     validate.__name__ = name.replace("-", "_")
     return validate
 
 
-def _repository_rule(rule: Rule, production_matters: bool = False) -> Callable[..., list[str]]:
-    """A repository rule applied to the resource's effective properties and context."""
-
-    def problems_of(args: ResourceValidationArgs) -> list[str]:
-        props = _WithTags(args)
-        config = args.get_config()
-        production = production_matters and is_production(
-            props["tags"], stack_name(args.urn), config
-        )
-        return rule(props, Context(production=production, config=config))
-
-    return problems_of
+# --- the view rules ---------------------------------------------------------------------------
 
 
-def _protected(args: ResourceValidationArgs) -> list[str]:
-    props = _WithTags(args)
-    if args.opts.protect or not is_production(
-        props["tags"], stack_name(args.urn), args.get_config()
-    ):
+class _WithTags(Mapping[str, Any]):
+    """A repository view with `tags` read as the effective tags (the provider's defaultTags
+    apply to a repository resource itself, not to what a template or another stack creates)."""
+
+    def __init__(self, view: View, judging: Judging) -> None:
+        self._view = view
+        self._judging = judging
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._view.props.get(key)
+        if key != "tags":
+            return value
+        if self._view.kind == REPOSITORY and not self._view.where:
+            return effective_tags(self._judging.args, value)
+        return tags_of(value)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._view.props)
+
+    def __len__(self) -> int:
+        return len(self._view.props)
+
+
+def _repository(rule: Rule, production_matters: bool = False) -> ViewRule:
+    def judge(view: View, judging: Judging) -> list[str]:
+        props = _WithTags(view, judging)
+        production = production_matters and judging.production(props["tags"])
+        return rule(props, Context(production=production, config=judging.config))
+
+    return judge
+
+
+def _grant(view: View, judging: Judging) -> list[str]:
+    raw = view.props.get("document")
+    if raw is None and view.props.get("optional"):
+        return []  # no policy: nobody else is let in
+    return grant_problems(document(raw, str(view.props.get("prop"))), judging.config)
+
+
+def _replication(view: View, judging: Judging) -> list[str]:
+    return replication_problems(view.props, judging.config)
+
+
+def _identity(view: View, judging: Judging) -> list[str]:
+    label = view.props.get("prop")
+    found = iam_problems(document(view.props.get("document"), str(label)))
+    return [f"{label}: {p}" if label != "policy" else p for p in found]
+
+
+def _managed(view: View, judging: Judging) -> list[str]:
+    what = f"{view.props.get('prop')}" if view.props.get("prop") else "This attachment"
+    problem = managed_policy_problem(view.props.get("arn"), what)
+    return [problem] if problem else []
+
+
+def _broad(view: View, judging: Judging) -> list[str]:
+    what = f"{view.props.get('prop')}" if view.props.get("prop") else "This attachment"
+    note = broad_policy_note(view.props.get("arn"), what)
+    return [note] if note else []
+
+
+def _writes_of(found: Sequence[View]) -> list[str]:
+    """The ECR writes a role's own inline and managed policies give it."""
+    writes: list[str] = []
+    for view in found:
+        if view.kind == IDENTITY:
+            try:
+                writes += ecr_writes(document(view.props.get("document"), "policy"))
+            except MalformedPropertyError:
+                continue
+        elif view.kind == MANAGED and grants_ecr_write(view.props.get("arn")):
+            writes.append(f"managed policy {view.props.get('arn')}")
+    return writes
+
+
+def _trust(view: View, judging: Judging) -> list[str]:
+    writes = _writes_of([v for v in judging.views if v.where == view.where])
+    if not writes:
+        return []
+    raw = view.props.get("document")
+    if raw is None:
+        return []
+    found = trust_problems(document(raw, str(view.props.get("prop"))), judging.config)
+    return [
+        f"Role with ECR write ({', '.join(writes[:3])}): {problem}: restrict who can assume it"
+        for problem in found
+    ]
+
+
+def _protected(view: View, judging: Judging) -> list[str]:
+    if view.where:
+        return []  # a resource inside a template: protect the stack that holds it
+    props = _WithTags(view, judging)
+    if judging.args.opts.protect or not judging.production(props["tags"]):
         return []
     return [
         "Production repository without the protect resource option: set "
@@ -234,48 +382,8 @@ def _protected(args: ResourceValidationArgs) -> list[str]:
     ]
 
 
-def _grants(args: ResourceValidationArgs) -> list[str]:
-    prop = "repositoryPolicyText" if args.resource_type == NATIVE_REPOSITORY else "policy"
-    raw = args.props.get(prop)
-    if raw is None and args.resource_type == NATIVE_REPOSITORY:
-        return []  # no repository policy: nobody else is let in
-    return grant_problems(document(raw, prop), args.get_config())
-
-
-def _identity_documents(args: ResourceValidationArgs) -> Iterable[tuple[str, Any]]:
-    """(label, raw document) of every identity policy a resource carries."""
-    props = args.props
-    if args.resource_type in IAM_POLICY_TYPES:
-        yield "policy", props.get("policy")
-    elif args.resource_type == AWS_ROLE:
-        for index, inline in enumerate(sequence(props.get("inlinePolicies"), "inlinePolicies")):
-            entry = mapping(inline, f"inlinePolicies[{index}]")
-            if entry.get("policy") is not None:
-                yield f"inline policy {show(entry.get('name'))}", entry.get("policy")
-    elif args.resource_type in NATIVE_IDENTITIES:
-        for index, inline in enumerate(sequence(props.get("policies"), "policies")):
-            entry = mapping(inline, f"policies[{index}]")
-            yield f"inline policy {show(entry.get('policyName'))}", entry.get("policyDocument")
-
-
-def _managed_arns(args: ResourceValidationArgs) -> Iterable[tuple[str, Any]]:
-    if args.resource_type in ATTACHMENT_TYPES:
-        yield "This attachment", args.props.get("policyArn")
-    elif args.resource_type in (AWS_ROLE, *NATIVE_IDENTITIES):
-        for arn in sequence(args.props.get("managedPolicyArns"), "managedPolicyArns"):
-            yield "managedPolicyArns", arn
-
-
-def _iam(args: ResourceValidationArgs) -> list[str]:
-    problems = []
-    for label, raw in _identity_documents(args):
-        found = iam_problems(document(raw, label))
-        problems += [f"{label}: {p}" if label != "policy" else p for p in found]
-    for label, arn in _managed_arns(args):
-        problem = managed_policy_problem(arn, label)
-        if problem:
-            problems.append(problem)
-    return problems
+def _unreadable(view: View, judging: Judging) -> list[str]:
+    return [f"{view.props['problem']}: the pack cannot see what it creates, so it cannot pass it."]
 
 
 def _exemption_notes(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -293,15 +401,16 @@ StackFinding = tuple[str | None, str | None, str]
 
 
 def _stack_adapter(
-    name: str, problems_of: Callable[[StackValidationArgs], list[StackFinding]]
+    name: str, problems_of: Callable[[StackValidationArgs, str], list[StackFinding]]
 ) -> Callable[[StackValidationArgs, ReportViolation], None]:
     """The stack counterpart of `_resource_adapter`: exemptions, bad config and odd input."""
     policy = PREFIX + name
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         def run() -> None:
-            config = args.get_config()
-            for urn, repository, problem in problems_of(args):
+            config = checked(policy, args.get_config())
+            settings()
+            for urn, repository, problem in problems_of(args, policy):
                 waived = _waived(policy, urn, repository, config, [problem]) if urn else [problem]
                 for kept in waived:
                     report_violation(kept, urn)
@@ -312,27 +421,46 @@ def _stack_adapter(
     return validate
 
 
-def _without_lifecycle(args: StackValidationArgs) -> list[StackFinding]:
-    found: list[StackFinding] = []
-    for repository, problem in repositories_without_lifecycle(args.resources):
-        field = "repositoryName" if repository.resource_type == NATIVE_REPOSITORY else "name"
-        name = repository.props.get(field)
-        found.append((repository.urn, name if isinstance(name, str) else None, problem))
-    return found
+def _stack_findings(
+    policy: str, found: list[Finding], notes: list[Finding], name_of: Callable[[Any], Any]
+) -> list[StackFinding]:
+    for resource, note in notes:
+        _note(resource.urn, f"{policy} could not judge {resource.name} yet: {note}")
+    return [(r.urn, name_of(r), problem) for r, problem in found]
 
 
-def _uncovered(args: StackValidationArgs) -> list[StackFinding]:
-    return [(r.urn, None, problem) for r, problem in uncovered_creations(args.resources)]
+def _repository_name(resource: Any) -> str | None:
+    for field in ("name", "repositoryName"):
+        try:
+            name = resource.props.get(field)
+        except UnknownValueError:
+            return None
+        if isinstance(name, str):
+            return name
+    return None
 
 
-def _unsigned_production(args: StackValidationArgs) -> list[StackFinding]:
-    production = {e.lower() for e in config_list(args.get_config(), "prodEnvironments")}
-    stacks = {stack_name(r.urn).lower() for r in args.resources}
-    problem = signing_missing(args.resources, bool(stacks & production))
+def _without_lifecycle(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+    found, notes = repositories_without_lifecycle(args.resources)
+    return _stack_findings(policy, found, notes, _repository_name)
+
+
+def _uncovered(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+    found, notes = uncovered_creations(args.resources)
+    return _stack_findings(policy, found, notes, lambda r: None)
+
+
+def _unsigned_production(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+    production = settings().production
+    stack_tags = getattr(args, "stack_tags", None)
+    stacks = {stack_name(r.urn) for r in args.resources}
+    problem = signing_missing(
+        args.resources, any(production.decides(None, s, stack_tags) for s in stacks)
+    )
     return [(None, None, problem)] if problem else []
 
 
-def _stack_exemption_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+def _stack_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for resource in args.resources:
         with _NOTES_LOCK:
             notes = _NOTES.pop(resource.urn, [])
@@ -346,19 +474,34 @@ def _stack_exemption_notes(args: StackValidationArgs, report_violation: ReportVi
 def _policy(
     name: str,
     description: str,
-    types: Sequence[str],
-    problems_of: Callable[[ResourceValidationArgs], list[str]],
+    rules: Mapping[str, ViewRule],
     severity: Severity,
     enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
-    config: Iterable[str] = (),
 ) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(
         name=PREFIX + name,
         description=description,
-        validate=_resource_adapter(name, types, problems_of),
+        validate=_resource_adapter(name, rules),
         enforcement_level=enforcement_level,
         severity=severity,
-        config_schema=schema(*config),
+        config_schema=schema(PREFIX + name),
+    )
+
+
+def _stack_policy(
+    name: str,
+    description: str,
+    problems_of: Callable[[StackValidationArgs, str], list[StackFinding]],
+    severity: Severity,
+    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+) -> StackValidationPolicy:
+    return StackValidationPolicy(
+        name=PREFIX + name,
+        description=description,
+        validate=_stack_adapter(name, problems_of),
+        enforcement_level=enforcement_level,
+        severity=severity,
+        config_schema=schema(PREFIX + name),
     )
 
 
@@ -372,138 +515,128 @@ REPOSITORY_RULES: dict[str, tuple[Rule, bool]] = {
 }
 LEAST_PRIVILEGE = PREFIX + "repository-policy-least-privilege"
 LIFECYCLE = PREFIX + "stack-repositories-have-lifecycle-policy"
-REGISTRY_SCANNING_POLICY = PREFIX + "registry-scanning-covers-everything"
+# A registry scanning configuration that leaves repositories unscanned breaks the scanning
+# guarantee itself, so the scan-on-push policy judges it.
+REGISTRY_SCANNING_POLICY = PREFIX + "repository-require-scan-on-push"
 
 
-def _named_rule(name: str) -> Callable[[ResourceValidationArgs], list[str]]:
+def _named(name: str, *kinds: str) -> dict[str, ViewRule]:
     rule, production_matters = REPOSITORY_RULES[PREFIX + name]
-    return _repository_rule(rule, production_matters)
+    return {kind: _repository(rule, production_matters) for kind in kinds}
 
 
-def _stack_policy(
-    name: str,
-    description: str,
-    problems_of: Callable[[StackValidationArgs], list[StackFinding]],
-    severity: Severity,
-    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
-    config: Iterable[str] = (),
-) -> StackValidationPolicy:
-    return StackValidationPolicy(
-        name=PREFIX + name,
-        description=description,
-        validate=_stack_adapter(name, problems_of),
-        enforcement_level=enforcement_level,
-        severity=severity,
-        config_schema=schema(*config),
-    )
+def _scanning(view: View, judging: Judging) -> list[str]:
+    return registry_scanning(view.props, Context(config=judging.config))
 
 
-REPOSITORY_TYPES = PRIVATE_REPOSITORIES
-# Creation templates are judged as the repositories they create (encryption, mutability, tags).
-TEMPLATED_TYPES = (*PRIVATE_REPOSITORIES, CREATION_TEMPLATE)
-TAGGED_TYPES = (*TEMPLATED_TYPES, PUBLIC_REPOSITORY)
-IAM_TYPES = (*IAM_POLICY_TYPES, AWS_ROLE, *NATIVE_IDENTITIES, *ATTACHMENT_TYPES)
+def _template_lifecycle(view: View, judging: Judging) -> list[str]:
+    return template_lifecycle(view.props, Context(config=judging.config))
+
 
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    # First, so every other policy of the same Analyze call sees its settings.
+    ResourceValidationPolicy(
+        name=PACK_SETTINGS,
+        description="Pack-wide settings: which stacks and Environment tags are production, how "
+        "far ahead an exemption may expire. Reports only a refused config.",
+        validate=_store_settings,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.LOW,
+        config_schema=schema(PACK_SETTINGS),
+    ),
     _policy(
         "repository-require-kms-cmk",
-        "ECR repositories and creation templates use a customer-managed KMS key.",
-        TEMPLATED_TYPES,
-        _named_rule("repository-require-kms-cmk"),
+        "ECR repositories and creation templates (every route) use a customer-managed KMS key.",
+        _named("repository-require-kms-cmk", REPOSITORY, TEMPLATE),
         Severity.HIGH,
-        config=("allowedKmsKeys",),
     ),
     _policy(
         "repository-require-scan-on-push",
-        "ECR repositories scan images on push.",
-        REPOSITORY_TYPES,
-        _named_rule("repository-require-scan-on-push"),
+        "ECR repositories scan images on push, and no registry scanning configuration turns "
+        "scanning off for any of them.",
+        _named("repository-require-scan-on-push", REPOSITORY) | {SCANNING: _scanning},
         Severity.HIGH,
     ),
     _policy(
         "repository-immutable-tags-in-production",
         "Production ECR repositories and creation templates have immutable tags.",
-        TEMPLATED_TYPES,
-        _named_rule("repository-immutable-tags-in-production"),
+        _named("repository-immutable-tags-in-production", REPOSITORY, TEMPLATE),
         Severity.HIGH,
-        config=("prodEnvironments", "allowedExclusionFilters"),
     ),
     _policy(
         "repository-required-tags",
-        "ECR repositories carry the governance tags.",
-        TAGGED_TYPES,
-        _named_rule("repository-required-tags"),
+        "ECR repositories (private, public, created by templates) carry the governance tags.",
+        _named("repository-required-tags", REPOSITORY, TEMPLATE, PUBLIC),
         Severity.MEDIUM,
-        config=("requiredTags", "allowedEnvironments"),
     ),
     _policy(
         "repository-policy-least-privilege",
-        "ECR repository and registry policies grant least privilege to known principals.",
-        (REPOSITORY_POLICY, REGISTRY_POLICY, NATIVE_REPOSITORY),
-        _grants,
+        "ECR repository, registry, creation-template and ECR Public policies grant least "
+        "privilege to known principals; replication stays within the allowed accounts.",
+        {GRANT: _grant, REPLICATION: _replication},
         Severity.CRITICAL,
-        config=("allowedAccounts", "allowedOrganizations"),
     ),
     _policy(
         "repository-no-force-delete-in-production",
         "Production ECR repositories do not set forceDelete (aws-native: emptyOnDelete).",
-        REPOSITORY_TYPES,
-        _repository_rule(no_force_delete, production_matters=True),
+        {REPOSITORY: _repository(no_force_delete, production_matters=True)},
         Severity.HIGH,
-        config=("prodEnvironments",),
     ),
     _stack_policy(
         "stack-repositories-have-lifecycle-policy",
-        "Every ECR repository in the stack has a lifecycle policy.",
+        "Every ECR repository in the stack has a lifecycle policy in its region.",
         _without_lifecycle,
         Severity.MEDIUM,
     ),
     _policy(
         "creation-template-has-lifecycle-policy",
         "Repository creation templates give the repositories they create a lifecycle policy.",
-        (CREATION_TEMPLATE,),
-        lambda args: template_lifecycle(args.props, Context(config=args.get_config())),
+        {TEMPLATE: _template_lifecycle},
         Severity.MEDIUM,
     ),
     _stack_policy(
         "stack-created-repositories-covered-by-templates",
-        "Every pull-through cache rule and replication destination in the stack is covered by a "
-        "repository creation template.",
+        "Every pull-through cache rule, replication destination and inbound replication grant "
+        "in the stack is covered by a repository creation template.",
         _uncovered,
         Severity.HIGH,
     ),
     _policy(
         "repository-protected-in-production",
         "Production ECR repositories are protected from deletion.",
-        REPOSITORY_TYPES,
-        _protected,
+        {REPOSITORY: _protected},
         Severity.MEDIUM,
         EnforcementLevel.ADVISORY,
-        config=("prodEnvironments",),
     ),
     _policy(
         "iam-least-privilege",
-        "IAM grants no ECR writes (every non-read-only action) on every repository: policies, "
-        "inline policies of roles, users and groups, and AWS managed policy attachments.",
-        IAM_TYPES,
-        _iam,
+        "IAM grants no ECR writes on every repository (policies of every type and provider, "
+        "inline policies, managed policy attachments, SSO permission sets), and a role with ECR "
+        "writes cannot be assumed by anyone, any OIDC subject or an account outside the "
+        "allowlist.",
+        {IDENTITY: _identity, MANAGED: _managed, TRUST: _trust},
         Severity.HIGH,
+    ),
+    _policy(
+        "iam-broad-managed-policy",
+        "AdministratorAccess and PowerUserAccess attachments include every ECR write: noted.",
+        {MANAGED: _broad},
+        Severity.MEDIUM,
+        EnforcementLevel.ADVISORY,
     ),
     _policy(
         "public-repository",
         "ECR Public repositories are reviewed (mandatory when the org allows none).",
-        (PUBLIC_REPOSITORY,),
-        _repository_rule(public_repository),
+        {PUBLIC: _repository(public_repository)},
         Severity.HIGH,
         EnforcementLevel.ADVISORY,
     ),
     _policy(
-        "registry-scanning-covers-everything",
-        "The registry scanning configuration scans every repository on push or continuously.",
-        (REGISTRY_SCANNING,),
-        lambda args: registry_scanning(args.props, Context(config=args.get_config())),
-        Severity.MEDIUM,
-        EnforcementLevel.ADVISORY,
+        "embedded-templates-judged",
+        "CloudFormation templates (stacks, stack sets) and Cloud Control resources are readable, "
+        "so the pack can judge the repositories and grants inside them.",
+        {UNREADABLE: _unreadable},
+        Severity.HIGH,
     ),
     _stack_policy(
         "stack-production-signing-profile",
@@ -511,7 +644,6 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         _unsigned_production,
         Severity.MEDIUM,
         EnforcementLevel.ADVISORY,
-        config=("prodEnvironments",),
     ),
     # Last, so they see the notes the policies above left for the same resource or stack.
     ResourceValidationPolicy(
@@ -523,8 +655,9 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     StackValidationPolicy(
         name=PREFIX + "stack-exemption-notes",
-        description="Exempted repositories of stack policies: which, why, and until when.",
-        validate=_stack_exemption_notes,
+        description="Exempted repositories of stack policies, and what a stack policy could "
+        "not judge yet (values unknown during preview).",
+        validate=_stack_notes,
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
     ),

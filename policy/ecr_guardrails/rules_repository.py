@@ -3,28 +3,22 @@ registry's scanning coverage.
 
 Each rule is a pure function of a repository's properties in the pulumi-aws camelCase shape
 (`encryptionConfigurations`, `imageScanningConfiguration.scanOnPush`, `tags` as a map, ...) and a
-Context; it returns its problems as sentences. Other shapes are converted first: `native_view`
-presents an `aws-native:ecr:Repository` in that shape, and the live audit builds it from
-DescribeRepositories. Reading a value unknown during preview raises the SDK's UnknownValueError,
-which the CrossGuard adapter lets through (never a violation).
+Context; it returns its problems as sentences. Other shapes are converted first: the model
+(model.py) presents every route's repositories and creation templates in that shape, and the live
+audit builds it from DescribeRepositories. Reading a value unknown during preview raises the
+SDK's UnknownValueError, which the CrossGuard adapter lets through (never a violation).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from .config import config_list
+from .config import Production, config_list
 from .props import mapping, sequence, show, tags_of, text
-
-REPOSITORY = "aws:ecr/repository:Repository"
-NATIVE_REPOSITORY = "aws-native:ecr:Repository"
-PUBLIC_REPOSITORY = "aws:ecrpublic/repository:Repository"
-REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
-CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
-PRIVATE_REPOSITORIES = (REPOSITORY, NATIVE_REPOSITORY)
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _AWS_MANAGED_ECR_KEY = re.compile(r"(^|:)alias/aws/ecr$")
@@ -42,81 +36,30 @@ class Context:
 Rule = Callable[[Mapping[str, Any], Context], list[str]]
 
 
-def is_production(tags: Mapping[str, Any], stack: str | None, config: Mapping[str, Any]) -> bool:
-    """Production = the Environment tag, or else the stack name, is one of `prodEnvironments`."""
-    production = {e.lower() for e in config_list(config, "prodEnvironments")}
-    environment = tags.get("Environment")
-    if isinstance(environment, str) and environment.lower() in production:
+def is_production(
+    tags: Mapping[str, Any],
+    stack: str | None,
+    settings: Mapping[str, Any] | None = None,
+    stack_tags: Mapping[str, Any] | None = None,
+) -> bool:
+    """Production as the pack defines it once (`ecr-pack-settings`, whose config `settings` is):
+    the stack name, the stack's Environment tag or the resource's (see config.Production)."""
+    return Production.from_config(settings).decides(tags, stack, stack_tags)
+
+
+def blank(value: Any) -> bool:
+    """A tag value that says nothing: not a string, or only whitespace and invisible characters
+    (zero-width spaces, the Hangul filler U+3164, ...)."""
+    if not isinstance(value, str):
         return True
-    return stack is not None and stack.lower() in production
+    return all(
+        c.isspace() or unicodedata.category(c) in ("Cf", "Cc", "Zs", "Mn") or c in _FILLERS
+        for c in value
+    )
 
 
-class _NativeView(Mapping[str, Any]):
-    """An aws-native:ecr:Repository read as the pulumi-aws shape, one property at a time (so an
-    unknown property only stops the rules that read it)."""
-
-    _READERS: ClassVar[dict[str, Callable[[Mapping[str, Any]], Any]]] = {
-        "name": lambda p: p.get("repositoryName"),
-        "encryptionConfigurations": lambda p: (
-            [p["encryptionConfiguration"]] if p.get("encryptionConfiguration") is not None else []
-        ),
-        "imageScanningConfiguration": lambda p: p.get("imageScanningConfiguration"),
-        "imageTagMutability": lambda p: p.get("imageTagMutability"),
-        "imageTagMutabilityExclusionFilters": lambda p: [
-            {
-                "filter": mapping(f, "imageTagMutabilityExclusionFilters[]").get(
-                    "imageTagMutabilityExclusionFilterValue"
-                )
-            }
-            for f in sequence(
-                p.get("imageTagMutabilityExclusionFilters"), "imageTagMutabilityExclusionFilters"
-            )
-        ],
-        "tags": lambda p: tags_of(p.get("tags")),
-        # aws-native's emptyOnDelete is the same hazard as forceDelete: deleting the images.
-        "forceDelete": lambda p: p.get("emptyOnDelete"),
-    }
-
-    def __init__(self, props: Mapping[str, Any]) -> None:
-        self._props = props
-
-    def __getitem__(self, key: str) -> Any:
-        return self._READERS[key](self._props)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._READERS)
-
-    def __len__(self) -> int:
-        return len(self._READERS)
-
-
-class _TemplateView(Mapping[str, Any]):
-    """A repository creation template read as the repositories it creates: its `resourceTags`
-    are their tags, its prefix their name."""
-
-    _RENAMED: ClassVar[dict[str, str]] = {"tags": "resourceTags", "name": "prefix"}
-
-    def __init__(self, props: Mapping[str, Any]) -> None:
-        self._props = props
-
-    def __getitem__(self, key: str) -> Any:
-        return self._props.get(self._RENAMED.get(key, key))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._props)
-
-    def __len__(self) -> int:
-        return len(self._props)
-
-
-def repository_view(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Properties of either provider's repository, or of a creation template, in the pulumi-aws
-    repository shape."""
-    if resource_type == NATIVE_REPOSITORY:
-        return _NativeView(props)
-    if resource_type == CREATION_TEMPLATE:
-        return _TemplateView(props)
-    return props
+# Letters that render as nothing (Unicode's Default_Ignorable_Code_Point fillers).
+_FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u034f"}
 
 
 # --- the rules ------------------------------------------------------------------------------------
@@ -190,19 +133,15 @@ def required_tags(props: Mapping[str, Any], context: Context) -> list[str]:
     """`props["tags"]` are the effective tags (the provider's defaultTags included)."""
     tags = tags_of(props.get("tags"))
     problems = []
-    missing = [
-        t
-        for t in config_list(context.config, "requiredTags")
-        if not isinstance(tags.get(t), str) or not tags[t].strip()
-    ]
+    missing = [t for t in config_list(context.config, "requiredTags") if blank(tags.get(t))]
     if missing:
         problems.append(f"Missing or empty tags {', '.join(missing)}: add them.")
     owner = tags.get("Owner")
-    if isinstance(owner, str) and owner.strip() and not _EMAIL.fullmatch(owner):
+    if not blank(owner) and not _EMAIL.fullmatch(str(owner)):
         problems.append(f"Tag Owner {show(owner)} is not an e-mail address.")
     environments = config_list(context.config, "allowedEnvironments")
     environment = tags.get("Environment")
-    if isinstance(environment, str) and environment.strip() and environment not in environments:
+    if not blank(environment) and environment not in environments:
         problems.append(
             f"Tag Environment {show(environment)} is not one of {', '.join(environments)}."
         )
@@ -236,18 +175,39 @@ def template_lifecycle(props: Mapping[str, Any], context: Context) -> list[str]:
     ]
 
 
+def _covers_everything(pattern: Any) -> bool:
+    """A WILDCARD repository filter that matches every repository name (`*`, `**`, `?*`)."""
+    return (
+        isinstance(pattern, str)
+        and "*" in pattern
+        and set(pattern) <= {"*", "?"}
+        and (pattern.count("?") <= 1)
+    )
+
+
 def registry_scanning(props: Mapping[str, Any], context: Context) -> list[str]:
-    """Scanning covers every repository: a rule whose filters include `*`, scanning on push or
-    continuously (MANUAL scans nothing by itself)."""
+    """A registry scanning configuration replaces every repository's own scanOnPush: with
+    ENHANCED, repositories no rule matches are not scanned at all; with BASIC they are scanned
+    only when asked (MANUAL). So it must have a rule that matches every repository and scans on
+    push or continuously."""
     rules = sequence(props.get("rules"), "rules")
     for index, rule in enumerate(rules):
         entry = mapping(rule, f"rules[{index}]")
         frequency = entry.get("scanFrequency")
         filters = sequence(entry.get("repositoryFilters"), f"rules[{index}].repositoryFilters")
         names = [mapping(f, "repositoryFilters[]").get("filter") for f in filters]
-        if frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") and "*" in names:
+        if frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") and any(
+            _covers_everything(n) for n in names
+        ):
             return []
+    scan_type = props.get("scanType")
+    consequence = (
+        "leaves every repository it does not match unscanned (ENHANCED)"
+        if scan_type == "ENHANCED"
+        else "turns scan on push off for every repository it does not match (BASIC: manual)"
+    )
     return [
-        f"Registry scanning rules {show(rules)} do not scan every repository: add a rule with "
-        'scanFrequency SCAN_ON_PUSH or CONTINUOUS_SCAN and the filter "*".'
+        f"Registry scanning configuration {show(rules)} {consequence}, whatever each "
+        "repository's scanOnPush says: add a rule with scanFrequency SCAN_ON_PUSH or "
+        'CONTINUOUS_SCAN and the filter "*".'
     ]

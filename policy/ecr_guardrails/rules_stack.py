@@ -1,18 +1,37 @@
 """Stack rules: what only the whole stack can tell, e.g. that every repository has a lifecycle
-policy."""
+policy, or that every repository ECR creates on its own is covered by a creation template.
+
+They judge the model's views of every resource (so repositories inside CloudFormation templates
+count too). A value unknown during preview never hides the other findings: everything known is
+judged, and what could not be is returned as a note.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
-from .props import mapping, show
-from .rules_repository import CREATION_TEMPLATE, NATIVE_REPOSITORY, REPOSITORY
+from .model import (
+    AWS_LIFECYCLE,
+    AWS_REPOSITORY,
+    GRANT,
+    LIFECYCLE,
+    PULL_THROUGH,
+    REPLICATION,
+    REPOSITORY,
+    TEMPLATE,
+    View,
+    views,
+)
+from .props import MalformedPropertyError, document, mapping, show, string_or_list
+from .rules_access import action_matches, allow_statements
 
-LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+LIFECYCLE_POLICY = AWS_LIFECYCLE
 
 
 def _known(read: Callable[[], Any]) -> tuple[bool, Any]:
@@ -22,6 +41,51 @@ def _known(read: Callable[[], Any]) -> tuple[bool, Any]:
         return False, None
 
 
+@dataclass(frozen=True)
+class Item:
+    """One view of one resource of the stack."""
+
+    resource: PolicyResource
+    view: View
+
+    def read(self, key: str) -> tuple[bool, Any]:
+        return _known(lambda: self.view.props.get(key))
+
+    def region(self) -> tuple[bool, str | None]:
+        """(known, region): the view's `region`, else the resource's provider's (None: the
+        default). A resource inside a template is in its stack's region."""
+        resource = self.resource
+        known, region = _known(lambda: resource.props.get("region"))
+        if not known:
+            return False, None
+        if isinstance(region, str) and region:
+            return True, region
+        if resource.provider is not None:
+            known, region = _known(lambda: resource.provider.props.get("region"))  # type: ignore[union-attr]
+            return known, region if isinstance(region, str) and region else None
+        return True, None
+
+
+Finding = tuple[PolicyResource, str]
+
+
+def stack_items(resources: Iterable[PolicyResource]) -> tuple[list[Item], list[Finding]]:
+    """Every view of every resource, and a note for each resource whose views cannot be known
+    yet (e.g. a template body unknown during preview)."""
+    items: list[Item] = []
+    notes: list[Finding] = []
+    for resource in resources:
+        try:
+            found = views(resource.resource_type, resource.props)
+        except UnknownValueError:
+            notes.append((resource, "its properties are unknown during preview"))
+            continue
+        except MalformedPropertyError:
+            continue  # its resource policies report the malformed property
+        items += [Item(resource, view) for view in found]
+    return items, notes
+
+
 def _name_key(value: Any) -> str | None:
     """A repository name as a set key; anything that is not a string cannot name one."""
     return value if isinstance(value, str) else None
@@ -29,47 +93,66 @@ def _name_key(value: Any) -> str | None:
 
 def repositories_without_lifecycle(
     resources: Iterable[PolicyResource],
-) -> list[tuple[PolicyResource, str]]:
-    """(repository, problem) for each repository no lifecycle policy covers: matched by name, by
-    dependency during preview, or for aws-native by its own lifecyclePolicy property. A name that
-    is merely unknown during preview is never reported."""
-    resources = list(resources)
-    named: set[str] = set()
+) -> tuple[list[Finding], list[Finding]]:
+    """(findings, notes). A repository is covered by a lifecycle policy of the same name in the
+    same region, by dependency during preview, or (aws-native, CloudFormation) by its own
+    lifecyclePolicy. A repository that a lifecycle policy with an unknown name might cover gets a
+    note, never silence; the others are still judged."""
+    items, notes = stack_items(resources)
+    named: set[tuple[str | None, str]] = set()
     depended_on: set[str] = set()
-    unresolved = False
-    for policy in (r for r in resources if r.resource_type == LIFECYCLE_POLICY):
-        depended_on.update(d.urn for d in policy.property_dependencies.get("repository", []))
-        known, name = _known(lambda p=policy: p.props.get("repository"))  # type: ignore[misc]
-        if known and _name_key(name):
-            named.add(name)
-        elif not known and not policy.property_dependencies.get("repository"):
-            unresolved = True  # an unknown name we cannot trace: it may be anyone's
-    found = []
-    for repository in resources:
-        if repository.resource_type == NATIVE_REPOSITORY:
-            known, lifecycle = _known(lambda r=repository: r.props.get("lifecyclePolicy"))  # type: ignore[misc]
+    unresolved: list[tuple[Item, str | None, bool]] = []  # (policy, region, region known)
+    for item in (i for i in items if i.view.kind == LIFECYCLE):
+        depended_on.update(d.urn for d in item.resource.property_dependencies.get("repository", []))
+        known, name = item.read("repository")
+        known_region, region = item.region()
+        if known and known_region:
+            if _name_key(name):
+                named.add((region, name))
+        elif not item.resource.property_dependencies.get("repository"):
+            unresolved.append((item, region, known_region))  # may be any repository's
+    found: list[Finding] = []
+    for item in (i for i in items if i.view.kind == REPOSITORY):
+        if item.resource.resource_type != AWS_REPOSITORY:
+            known, lifecycle = item.read("lifecyclePolicy")
             if not known or mapping(lifecycle, "lifecyclePolicy").get("lifecyclePolicyText"):
                 continue
-            field = "repositoryName"
-        elif repository.resource_type == REPOSITORY:
-            field = "name"
-        else:
+        known, name = item.read("name")
+        known_region, region = item.region()
+        if item.resource.urn in depended_on:
             continue
-        known, name = _known(lambda r=repository, f=field: r.props.get(f))  # type: ignore[misc]
-        if repository.urn in depended_on or (known and _name_key(name) in named):
+        if not (known and known_region):
+            notes.append((item.resource, "its name or region is unknown during preview"))
             continue
-        if unresolved or not known:
+        if item.resource.resource_type == AWS_REPOSITORY and (region, _name_key(name)) in named:
             continue
+        maybe = [
+            p
+            for p, r, r_known in unresolved
+            if item.resource.resource_type == AWS_REPOSITORY and (not r_known or r == region)
+        ]
         shown = name if isinstance(name, str) else show(name)
+        if maybe:
+            notes.append(
+                (
+                    item.resource,
+                    f"repository {shown} may be covered by lifecycle policy "
+                    f"{maybe[0].resource.name}, whose repository is unknown during preview",
+                )
+            )
+            continue
+        where = f" in {region}" if region else ""
         found.append(
             (
-                repository,
-                f"Repository {shown} has no aws.ecr.LifecyclePolicy (aws-native: lifecyclePolicy): "
-                "images pile up forever. Attach one, e.g. keep the last N release images and "
-                "expire untagged ones.",
+                item.resource,
+                item.view.label(
+                    f"Repository {shown}{where} has no aws.ecr.LifecyclePolicy in its region "
+                    "(aws-native, CloudFormation: lifecyclePolicy): images pile up forever. "
+                    "Attach one, e.g. keep the last N release images and expire untagged ones."
+                ),
             )
         )
-    return found
+    return found, notes
 
 
 SIGNING_PROFILE = "aws:signer/signingProfile:SigningProfile"
@@ -79,9 +162,8 @@ NOTATION_PLATFORM = "Notation-OCI-SHA384-ECDSA"
 def signing_missing(resources: Iterable[PolicyResource], production: bool) -> str | None:
     """Why a production stack with ECR repositories should have a Notation signing profile."""
     resources = list(resources)
-    if not production or not any(
-        r.resource_type in (REPOSITORY, NATIVE_REPOSITORY) for r in resources
-    ):
+    items, _ = stack_items(resources)
+    if not production or not any(i.view.kind == REPOSITORY for i in items):
         return None
     for profile in (r for r in resources if r.resource_type == SIGNING_PROFILE):
         known, platform = _known(lambda p=profile: p.props.get("platformId"))  # type: ignore[misc]
@@ -94,70 +176,138 @@ def signing_missing(resources: Iterable[PolicyResource], production: bool) -> st
     )
 
 
-PULL_THROUGH_CACHE_RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
-REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
+_ACCOUNT_IN_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]*:([0-9]{12}):")
 
 
-def _region(resource: PolicyResource) -> tuple[bool, str | None]:
-    """(known, region): the resource's `region` property, else its provider's (None: default)."""
-    known, region = _known(lambda: resource.props.get("region"))
-    if not known:
-        return False, None
-    if isinstance(region, str) and region:
-        return True, region
-    if resource.provider is not None:
-        known, region = _known(lambda: resource.provider.props.get("region"))  # type: ignore[union-attr]
-        return known, region if isinstance(region, str) and region else None
-    return True, None
+@dataclass(frozen=True)
+class _Template:
+    region: str | None
+    prefix: Any
+    uses: list[Any]
+    account: str | None
+    """The account the template is in, when the stack shows it (provider allowedAccountIds, or
+    its KMS key's account); None: unknown."""
 
-
-def uncovered_creations(resources: Iterable[PolicyResource]) -> list[tuple[PolicyResource, str]]:
-    """(resource, problem) for each pull-through cache rule and replication destination in the
-    stack that no repository creation template covers (same region, the use listed, the prefix or
-    ROOT): the repositories ECR creates there would get AES256, mutable tags, no lifecycle policy
-    and no tags. Unknown values during preview are never reported."""
-    resources = list(resources)
-    templates: list[tuple[str | None, Any, list[Any]]] = []
-    for template in (r for r in resources if r.resource_type == CREATION_TEMPLATE):
-        known_region, region = _region(template)
-        known_prefix, prefix = _known(lambda t=template: t.props.get("prefix"))  # type: ignore[misc]
-        known_uses, uses = _known(lambda t=template: t.props.get("appliedFors"))  # type: ignore[misc]
-        if not (known_region and known_prefix and known_uses):
-            return []  # a template we cannot read yet may cover anything
-        templates.append((region, prefix, list(uses or [])))
-
-    def covered(region: str | None, use: str, prefix: str | None) -> bool:
+    def covers(self, region: str | None, use: str, prefix: str | None, account: Any) -> bool:
         names = ("ROOT",) if prefix is None else ("ROOT", prefix, prefix + "/")
-        return any(r == region and use in uses and p in names for r, p, uses in templates)
+        same_account = account is None or self.account is None or self.account == account
+        return self.region == region and use in self.uses and self.prefix in names and same_account
 
-    defaults = "get AES256, mutable tags and no lifecycle policy"
-    found = []
-    for rule in (r for r in resources if r.resource_type == PULL_THROUGH_CACHE_RULE):
-        known_region, region = _region(rule)
-        known, prefix = _known(lambda r=rule: r.props.get("ecrRepositoryPrefix"))  # type: ignore[misc]
-        if not (known and known_region and isinstance(prefix, str)):
+
+def _template_account(item: Item) -> str | None:
+    provider = item.resource.provider
+    if provider is not None:
+        known, ids = _known(lambda: provider.props.get("allowedAccountIds"))
+        if known and isinstance(ids, list) and len(ids) == 1 and isinstance(ids[0], str):
+            return ids[0]
+    known, configs = item.read("encryptionConfigurations")
+    for config in configs or [] if known and isinstance(configs, list) else []:
+        key = config.get("kmsKey") if isinstance(config, dict) else None
+        match = _ACCOUNT_IN_KEY.match(key) if isinstance(key, str) else None
+        if match:
+            return match.group(1)
+    return None
+
+
+def _inbound_replication(item: Item) -> bool:
+    """Whether a registry policy lets other accounts replicate into this registry."""
+    known, registry = item.read("registry")
+    known_document, raw = item.read("document")
+    if not (known and registry and known_document):
+        return False
+    try:
+        parsed = document(raw, "policy")
+        return any(
+            isinstance(a, str) and action_matches(a, "ecr:ReplicateImage")
+            for _, statement in allow_statements(parsed)
+            for a in string_or_list(statement.get("Action", []))
+        )
+    except MalformedPropertyError:
+        return False
+
+
+def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Finding], list[Finding]]:
+    """(findings, notes) for each pull-through cache rule, replication destination and inbound
+    replication grant that no creation template covers (same region and account, the use
+    listed, the prefix or ROOT): the repositories ECR creates there would get AES256, mutable
+    tags, no lifecycle policy and no tags. A template that cannot be read yet leaves a note on
+    what it might cover; the rest is still judged."""
+    items, notes = stack_items(resources)
+    templates: list[_Template] = []
+    unreadable: list[Item] = []
+    for item in (i for i in items if i.view.kind == TEMPLATE):
+        known_region, region = item.region()
+        known_prefix, prefix = item.read("prefix")
+        known_uses, uses = item.read("appliedFors")
+        if not (known_region and known_prefix and known_uses):
+            unreadable.append(item)
             continue
-        if not covered(region, "PULL_THROUGH_CACHE", prefix):
-            found.append(
+        templates.append(_Template(region, prefix, list(uses or []), _template_account(item)))
+
+    def judge(item: Item, region: str | None, use: str, prefix: str | None, account: Any,
+              problem: str) -> None:  # fmt: skip
+        if any(t.covers(region, use, prefix, account) for t in templates):
+            return
+        if unreadable:
+            notes.append(
                 (
-                    rule,
-                    f"Pull-through cache prefix {prefix} has no repository creation template "
-                    f"(PULL_THROUGH_CACHE, this prefix or ROOT): cached repositories {defaults}.",
+                    item.resource,
+                    f"{problem.split(':')[0]}: may be covered by creation template "
+                    f"{unreadable[0].resource.name}, unknown during preview",
                 )
             )
-    for replication in (r for r in resources if r.resource_type == REPLICATION):
-        known, config = _known(lambda r=replication: r.props.get("replicationConfiguration"))  # type: ignore[misc]
+            return
+        found.append((item.resource, item.view.label(problem)))
+
+    defaults = "get AES256, mutable tags and no lifecycle policy"
+    found: list[Finding] = []
+    for item in (i for i in items if i.view.kind == PULL_THROUGH):
+        known_region, region = item.region()
+        known, prefix = item.read("ecrRepositoryPrefix")
+        if not (known and known_region and isinstance(prefix, str)):
+            notes.append((item.resource, "its prefix or region is unknown during preview"))
+            continue
+        judge(
+            item,
+            region,
+            "PULL_THROUGH_CACHE",
+            prefix,
+            None,
+            f"Pull-through cache prefix {prefix} has no repository creation template "
+            f"(PULL_THROUGH_CACHE, this prefix or ROOT): cached repositories {defaults}.",
+        )
+    for item in (i for i in items if i.view.kind == REPLICATION):
+        known, config = item.read("replicationConfiguration")
         if not known:
+            notes.append((item.resource, "its replicationConfiguration is unknown during preview"))
             continue
         for rule in mapping(config, "replicationConfiguration").get("rules") or []:
             for destination in mapping(rule, "rules[]").get("destinations") or []:
-                region = mapping(destination, "destinations[]").get("region")
-                if isinstance(region, str) and not covered(region, "REPLICATION", None):
-                    found.append(
-                        (
-                            replication,
-                            f"Replication to {region} has no repository creation template there "
-                            f"(REPLICATION, prefix ROOT): replicas {defaults}.",
-                        )
-                    )
-    return found
+                entry = mapping(destination, "destinations[]")
+                region, account = entry.get("region"), entry.get("registryId")
+                if not isinstance(region, str):
+                    continue
+                where = f"{region}" + (f" in account {account}" if account else "")
+                judge(
+                    item,
+                    region,
+                    "REPLICATION",
+                    None,
+                    account,
+                    f"Replication to {where} has no repository creation template there "
+                    f"(REPLICATION, prefix ROOT, that account): replicas {defaults}.",
+                )
+    for item in (i for i in items if i.view.kind == GRANT and _inbound_replication(i)):
+        known_region, region = item.region()
+        if not known_region:
+            continue
+        judge(
+            item,
+            region,
+            "REPLICATION",
+            None,
+            None,
+            "Registry policy lets other accounts replicate into this registry, but no repository "
+            f"creation template (REPLICATION, prefix ROOT) is here: replicas {defaults}.",
+        )
+    return found, notes
