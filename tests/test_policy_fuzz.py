@@ -5,10 +5,12 @@ import datetime
 import json
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests.engine import KMS_KEY_ARN as KEY_ARN
 from tests.pack import Resource, RunningPack, compliant_repository
 
 TYPES = [
@@ -23,12 +25,21 @@ TYPES = [
     "aws:iam/role:Role",
     "aws-native:iam:Role",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws-native:ecr:RepositoryCreationTemplate",
+    "aws-native:ecr:RegistryPolicy",
+    "aws-native:ecr:PublicRepository",
+    "aws-native:sso:PermissionSet",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:cloudformation/stack:Stack",
+    "aws:cloudcontrol/resource:Resource",
 ]
 PROPS = [
     "name", "repositoryName", "repository", "policy", "tags", "encryptionConfigurations",
     "encryptionConfiguration", "imageScanningConfiguration", "imageTagMutability",
     "imageTagMutabilityExclusionFilters", "forceDelete", "emptyOnDelete", "repositoryPolicyText",
     "lifecyclePolicy", "rules", "inlinePolicies", "policies", "managedPolicyArns", "policyArn",
+    "templateBody", "desiredState", "typeName", "policyText", "repositoryPolicy", "appliedFor",
+    "resourceTags", "assumeRolePolicyDocument", "policyArns", "inlinePolicy", "managedPolicies",
 ]  # fmt: skip
 
 
@@ -111,3 +122,84 @@ def test_random_property_shapes_never_break_the_pack(pack, resource_type, props)
     for diagnostic in pack.analyze(resource) + pack.analyze_stack([resource]):
         assert "object at 0x" not in diagnostic.message and "Proxy" not in diagnostic.message
         assert "could not judge" not in diagnostic.message, (resource_type, json.dumps(props))
+
+
+# --- embedded templates ------------------------------------------------------------------------
+
+NATIVE_KEYS = [
+    "repositoryName", "encryptionConfiguration", "imageScanningConfiguration", "imageTagMutability",
+    "imageTagMutabilityExclusionFilters", "emptyOnDelete", "tags", "repositoryPolicyText",
+    "lifecyclePolicy",
+]  # fmt: skip
+_native_leaf = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=6),
+    st.sampled_from(["KMS", "AES256", "IMMUTABLE", "MUTABLE", "prod", KEY_ARN, "a@b.io",
+                     '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}']),
+)  # fmt: skip
+_native_value = st.recursive(
+    _native_leaf,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(["encryptionType", "kmsKey", "scanOnPush", "key", "value",
+                         "lifecyclePolicyText", "imageTagMutabilityExclusionFilterValue"]),
+        inner, max_size=3,
+    ),
+    max_leaves=8,
+)  # fmt: skip
+_OPAQUE = {"repositoryPolicyText", "lifecyclePolicyText"}
+
+
+def _pascal(value):
+    if isinstance(value, dict):
+        return {
+            k[:1].upper() + k[1:]: (v if k in _OPAQUE else _pascal(v)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_pascal(v) for v in value]
+    return value
+
+
+def _mandatory(diagnostics):
+    # Protection is the resource option of a resource the pack sees; inside a template it is the
+    # stack's own, so it is the one policy that cannot apply the same way.
+    return {
+        d.policy
+        for d in diagnostics
+        if d.level == "mandatory" and d.policy != "ecr-repository-protected-in-production"
+    }
+
+
+@hypothesis_settings(
+    max_examples=120, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+)
+@given(
+    st.dictionaries(st.sampled_from(NATIVE_KEYS), _native_value, max_size=7),
+    st.sampled_from(["json", "yaml", "stackset", "cloudcontrol"]),
+)
+def test_a_repository_inside_a_template_is_judged_as_if_declared_directly(pack, props, route):
+    pack.configure({"ecr-stack-production-signing-profile": {"enforcementLevel": "disabled"}})
+    direct = Resource("aws-native:ecr:Repository", "r", props,
+                      "urn:pulumi:prod::p::aws-native:ecr:Repository::r")  # fmt: skip
+    template = {
+        "Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": _pascal(props)}}
+    }
+    if route == "cloudcontrol":
+        type_ = "aws:cloudcontrol/resource:Resource"
+        embedded_props = {"typeName": "AWS::ECR::Repository",
+                          "desiredState": json.dumps(_pascal(props))}  # fmt: skip
+    else:
+        type_ = (
+            "aws:cloudformation/stackSet:StackSet"
+            if route == "stackset"
+            else ("aws:cloudformation/stack:Stack")
+        )
+        body = yaml.safe_dump(template) if route == "yaml" else json.dumps(template)
+        embedded_props = {"name": "s", "templateBody": body}
+    embedded = Resource(type_, "s", embedded_props, f"urn:pulumi:prod::p::{type_}::s")
+    expected = _mandatory(pack.preview([direct]))
+    found = pack.preview([embedded])
+    assert _mandatory(found) == expected, (route, json.dumps(props), found)
+    for diagnostic in found:
+        assert (
+            "object at 0x" not in diagnostic.message and "could not judge" not in diagnostic.message
+        )

@@ -9,7 +9,7 @@ judged, and what could not be is returned as a note.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from .model import (
     View,
     views,
 )
-from .props import MalformedPropertyError, document, mapping, show, string_or_list
+from .props import MalformedPropertyError, document, mapping, sequence, show, string_or_list
 from .rules_access import action_matches, allow_statements
 
 LIFECYCLE_POLICY = AWS_LIFECYCLE
@@ -198,11 +198,12 @@ def _template_account(item: Item) -> str | None:
     provider = item.resource.provider
     if provider is not None:
         known, ids = _known(lambda: provider.props.get("allowedAccountIds"))
-        if known and isinstance(ids, list) and len(ids) == 1 and isinstance(ids[0], str):
+        ids = list(ids) if known and isinstance(ids, Sequence) and not isinstance(ids, str) else []
+        if len(ids) == 1 and isinstance(ids[0], str):
             return ids[0]
     known, configs = item.read("encryptionConfigurations")
-    for config in configs or [] if known and isinstance(configs, list) else []:
-        key = config.get("kmsKey") if isinstance(config, dict) else None
+    for config in sequence(configs, "encryptionConfigurations") if known else []:
+        key = config.get("kmsKey") if isinstance(config, Mapping) else None
         match = _ACCOUNT_IN_KEY.match(key) if isinstance(key, str) else None
         if match:
             return match.group(1)
@@ -234,26 +235,28 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
     what it might cover; the rest is still judged."""
     items, notes = stack_items(resources)
     templates: list[_Template] = []
-    unreadable: list[Item] = []
+    unreadable: list[tuple[Item, str | None, bool]] = []  # (template, region, region known)
     for item in (i for i in items if i.view.kind == TEMPLATE):
         known_region, region = item.region()
         known_prefix, prefix = item.read("prefix")
         known_uses, uses = item.read("appliedFors")
         if not (known_region and known_prefix and known_uses):
-            unreadable.append(item)
+            unreadable.append((item, region, known_region))
             continue
-        templates.append(_Template(region, prefix, list(uses or []), _template_account(item)))
+        account = _known(lambda t=item: _template_account(t))[1]  # type: ignore[misc]
+        templates.append(_Template(region, prefix, list(uses or []), account))
 
     def judge(item: Item, region: str | None, use: str, prefix: str | None, account: Any,
               problem: str) -> None:  # fmt: skip
         if any(t.covers(region, use, prefix, account) for t in templates):
             return
-        if unreadable:
+        maybe = [t for t, r, r_known in unreadable if not r_known or r == region]
+        if maybe:
             notes.append(
                 (
                     item.resource,
                     f"{problem.split(':')[0]}: may be covered by creation template "
-                    f"{unreadable[0].resource.name}, unknown during preview",
+                    f"{maybe[0].resource.name}, unknown during preview",
                 )
             )
             return
