@@ -510,3 +510,15 @@ def test_unknown_values_are_never_violations(name, resource_type, props):
             resource_args(resource_type, props, stack="dev"), lambda m, u=None: found.append(m)
         )
     assert found == []
+
+
+def test_the_stacks_own_environment_tag_makes_it_production():
+    from pulumi_policy import ResourceValidationArgs
+
+    plain = resource_args(REPO, repo(forceDelete=True, tags={**TAGS, "Environment": "staging"}))
+    assert violations(PREFIX + FORCE, plain) == []
+    tagged = ResourceValidationArgs(
+        plain.resource_type, plain.props, plain.urn, plain.name, plain.opts, None, None,
+        {"Environment": "Production"},
+    )  # fmt: skip
+    assert violations(PREFIX + FORCE, tagged)

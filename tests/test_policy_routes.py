@@ -679,3 +679,50 @@ def test_invisible_tag_values_count_as_empty(pack, value):
     props = dict(compliant_repository("x").props) | {"tags": TAGS | {"CostCenter": value}}
     (message,) = mandatory(pack.analyze(res("aws:ecr/repository:Repository", props)), TAGGED)
     assert "CostCenter" in message
+
+
+def test_a_role_given_ecr_write_by_another_resource_is_judged_with_its_trust(pack):
+    role = res(
+        "aws:iam/role:Role", {"name": "ci", "assumeRolePolicy": trust({"AWS": "*"})}, name="ci"
+    )
+    push = res("aws:iam/rolePolicy:RolePolicy", {"role": "ci", "policy": SCOPED_PUSH}, name="push")
+    found = pack.analyze_stack([role, push])
+    (message,) = mandatory(found, "ecr-stack-role-trust")
+    assert "anyone" in message and [d.urn for d in found if d.policy == "ecr-stack-role-trust"] == [
+        role.urn
+    ]
+    # by dependency (the role's name unknown in preview), and through an attached policy of the stack
+    standalone = res("aws:iam/policy:Policy", {"policy": SCOPED_PUSH}, name="standalone")
+    attachment = res(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"role": UNKNOWN_STRING_VALUE, "policyArn": UNKNOWN_STRING_VALUE},
+        name="attach",
+        property_dependencies={"role": [role.urn], "policyArn": [standalone.urn]},
+    )
+    assert mandatory(pack.analyze_stack([role, standalone, attachment]), "ecr-stack-role-trust")
+    exclusive = res(
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        {"roleName": "ci", "policyArns": [FULL]},
+        name="exclusive",
+    )
+    assert mandatory(pack.analyze_stack([role, exclusive]), "ecr-stack-role-trust")
+    pinned = res(
+        "aws:iam/role:Role",
+        {
+            "name": "ci",
+            "assumeRolePolicy": trust({"AWS": "arn:aws:iam::123456789012:role/deployer"}),
+        },
+        name="ci",
+    )
+    assert pack.analyze_stack([pinned, push]) == []
+    native = res(
+        "aws-native:iam:Role",
+        {"roleName": "ci", "assumeRolePolicyDocument": json.loads(trust({"Federated": GITHUB}))},
+        name="native",
+    )
+    native_push = res(
+        "aws-native:iam:RolePolicy",
+        {"roleName": "ci", "policyName": "p", "policyDocument": json.loads(SCOPED_PUSH)},
+        name="native-push",
+    )
+    assert mandatory(pack.analyze_stack([native, native_push]), "ecr-stack-role-trust")

@@ -70,6 +70,7 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "ecr-repository-required-tags": ("requiredTags", "allowedEnvironments"),
     "ecr-repository-policy-least-privilege": ("allowedAccounts", "allowedOrganizations"),
     "ecr-iam-least-privilege": ("allowedAccounts",),
+    "ecr-stack-role-trust": ("allowedAccounts",),
 }
 NO_EXEMPTIONS = (PACK_SETTINGS, "ecr-exemption-notes", "ecr-stack-exemption-notes")
 # Settings that moved: a config still naming them is told where they went.

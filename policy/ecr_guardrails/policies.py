@@ -91,6 +91,7 @@ from .rules_repository import immutable_tags as immutable_tags_rule
 from .rules_stack import (
     Finding,
     repositories_without_lifecycle,
+    roles_with_open_trust,
     signing_missing,
     uncovered_creations,
 )
@@ -450,6 +451,11 @@ def _uncovered(args: StackValidationArgs, policy: str) -> list[StackFinding]:
     return _stack_findings(policy, found, notes, lambda r: None)
 
 
+def _open_trust(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+    found, notes = roles_with_open_trust(args.resources, args.get_config() or {})
+    return _stack_findings(policy, found, notes, lambda r: None)
+
+
 def _unsigned_production(args: StackValidationArgs, policy: str) -> list[StackFinding]:
     production = settings().production
     stack_tags = getattr(args, "stack_tags", None)
@@ -615,6 +621,13 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "writes cannot be assumed by anyone, any OIDC subject or an account outside the "
         "allowlist.",
         {IDENTITY: _identity, MANAGED: _managed, TRUST: _trust},
+        Severity.HIGH,
+    ),
+    _stack_policy(
+        "stack-role-trust",
+        "A role given ECR writes by another resource of the stack (a role policy, an attachment) "
+        "cannot be assumed by anyone, any OIDC subject or an account outside the allowlist.",
+        _open_trust,
         Severity.HIGH,
     ),
     _policy(

@@ -20,16 +20,25 @@ from .model import (
     AWS_LIFECYCLE,
     AWS_REPOSITORY,
     GRANT,
+    IDENTITY,
     LIFECYCLE,
+    MANAGED,
     PULL_THROUGH,
     REPLICATION,
     REPOSITORY,
     TEMPLATE,
+    TRUST,
     View,
     views,
 )
 from .props import MalformedPropertyError, document, mapping, sequence, show, string_or_list
-from .rules_access import action_matches, allow_statements
+from .rules_access import (
+    action_matches,
+    allow_statements,
+    ecr_writes,
+    grants_ecr_write,
+    trust_problems,
+)
 
 LIFECYCLE_POLICY = AWS_LIFECYCLE
 
@@ -314,3 +323,97 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
             f"creation template (REPLICATION, prefix ROOT) is here: replicas {defaults}.",
         )
     return found, notes
+
+
+# Properties that name the role a policy or attachment applies to, by resource type.
+_ROLE_REFERENCES = {
+    "aws:iam/rolePolicy:RolePolicy": "role",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "role",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "roleName",
+    "aws:iam/policyAttachment:PolicyAttachment": "roles",
+    "aws-native:iam:RolePolicy": "roleName",
+    "aws-native:iam:ManagedPolicy": "roles",
+}
+
+
+def _item_writes(item: Item, policies: Mapping[str, list[str]]) -> list[str]:
+    """The ECR writes one identity or managed-policy view gives."""
+    if item.view.kind == IDENTITY:
+        known, raw = item.read("document")
+        try:
+            return ecr_writes(document(raw, "policy")) if known else []
+        except MalformedPropertyError:
+            return []
+    if item.view.kind == MANAGED:
+        known, arn = item.read("arn")
+        if known and grants_ecr_write(arn):
+            return [f"managed policy {arn}"]
+        # a policy of this stack attached by ARN (unknown during preview): by dependency
+        deps = item.resource.property_dependencies.get("policyArn", [])
+        return [w for d in deps for w in policies.get(d.urn, [])]
+    return []
+
+
+def roles_with_open_trust(
+    resources: Iterable[PolicyResource], config: Mapping[str, Any]
+) -> tuple[list[Finding], list[Finding]]:
+    """(findings, notes) for each role whose ECR write comes from another resource of the stack
+    (a role policy, an attachment) while its trust policy admits anyone, any OIDC subject or an
+    account outside `allowedAccounts`. Roles that carry the write themselves are judged by
+    ecr-iam-least-privilege."""
+    resources = list(resources)
+    items, notes = stack_items(resources)
+    # ECR writes of each standalone policy document, by URN, for attachments by ARN.
+    policies: dict[str, list[str]] = {}
+    for item in items:
+        if item.view.kind == IDENTITY and item.resource.resource_type == "aws:iam/policy:Policy":
+            policies.setdefault(item.resource.urn, []).extend(_item_writes(item, {}))
+    grants: list[tuple[PolicyResource, list[str]]] = []  # (granting resource, writes)
+    for item in items:
+        if item.resource.resource_type in _ROLE_REFERENCES:
+            writes = _item_writes(item, policies)
+            if writes:
+                grants.append((item.resource, writes))
+    found: list[Finding] = []
+    for item in (i for i in items if i.view.kind == TRUST):
+        role = item.resource
+        own = [i for i in items if i.resource.urn == role.urn and i.view.kind != TRUST]
+        if any(_item_writes(i, policies) for i in own):
+            continue  # judged with the role itself
+        known, name = _known(lambda r=role: r.props.get("name") or r.props.get("roleName"))  # type: ignore[misc]
+        writes = [
+            w for granting, ws in grants if _refers_to(granting, role, name if known else None)
+            for w in ws
+        ]  # fmt: skip
+        if not writes:
+            continue
+        known, raw = item.read("document")
+        if not known:
+            notes.append((role, "its trust policy is unknown during preview"))
+            continue
+        try:
+            problems = trust_problems(document(raw, "assumeRolePolicy"), config)
+        except MalformedPropertyError as error:
+            problems = [str(error)]
+        for problem in problems:
+            found.append(
+                (
+                    role,
+                    item.view.label(
+                        f"Role with ECR write from this stack ({', '.join(writes[:3])}): "
+                        f"{problem}: restrict who can assume it"
+                    ),
+                )
+            )
+    return found, notes
+
+
+def _refers_to(granting: PolicyResource, role: PolicyResource, name: str | None) -> bool:
+    key = _ROLE_REFERENCES[granting.resource_type]
+    if any(d.urn == role.urn for d in granting.property_dependencies.get(key, [])):
+        return True
+    known, value = _known(lambda: granting.props.get(key))
+    if not known or name is None:
+        return False
+    names = [value] if isinstance(value, str) else list(value or [])
+    return name in names or any(isinstance(n, str) and n.endswith(f":role/{name}") for n in names)
