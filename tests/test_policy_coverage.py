@@ -8,7 +8,12 @@ import botocore.session
 import pytest
 
 from policy.ecr_guardrails.policies import PREFIX
-from policy.ecr_guardrails.rules_access import ECR_ACTIONS, WRITE_ACTIONS
+from policy.ecr_guardrails.rules_access import (
+    ECR_ACTIONS,
+    PUBLIC_ACTIONS,
+    PUBLIC_WRITE_ACTIONS,
+    WRITE_ACTIONS,
+)
 from tests.policy_harness import resource_args, stack_resource, violations
 
 NATIVE = "aws-native:ecr:Repository"
@@ -114,6 +119,9 @@ def test_the_ecr_action_catalogue_covers_every_api_operation():
         "ecr:DeleteRepositoryPolicy" in WRITE_ACTIONS and "ecr:BatchGetImage" not in WRITE_ACTIONS
     )
     assert "ecr:GetAuthorizationToken" not in WRITE_ACTIONS
+    public = botocore.session.get_session().get_service_model("ecr-public").operation_names
+    assert set(public) <= set(PUBLIC_ACTIONS)
+    assert "ecr-public:PutImage" in PUBLIC_WRITE_ACTIONS
 
 
 @pytest.mark.parametrize(

@@ -726,3 +726,16 @@ def test_a_role_given_ecr_write_by_another_resource_is_judged_with_its_trust(pac
         name="native-push",
     )
     assert mandatory(pack.analyze_stack([native, native_push]), "ecr-stack-role-trust")
+
+
+def test_a_refused_pack_settings_config_blocks_the_update_and_the_defaults_apply(pack):
+    # The CLI's schema check refuses this first (minItems); the pack refuses it too.
+    pack.configure(QUIET | {"ecr-pack-settings": {"productionStacks": [], "extra": 1}})
+    props = dict(compliant_repository("x").props) | {
+        "forceDelete": True,
+        "tags": TAGS | {"Environment": "dev"},
+    }
+    found = pack.analyze(res("aws:ecr/repository:Repository", props, stack="prod-eu"))
+    (refused,) = mandatory(found, "ecr-pack-settings")
+    assert "productionStacks = []: is empty" in refused and "extra is not a setting" in refused
+    assert mandatory(found, FORCE)  # prod-eu is production by the default definition

@@ -368,12 +368,12 @@ class Exemption:
 
 
 def exemptions(config: Mapping[str, Any], horizon: Horizon | None = None) -> list[Exemption]:
-    """The policy's exemptions; a malformed or too-distant entry is a PolicyConfigError naming
-    it."""
+    """The policy's exemptions; a malformed entry, or one expiring beyond `horizon` (when given;
+    `config_problems` checks a whole file against its own horizon), is a PolicyConfigError
+    naming it."""
     entries = config.get("exemptions", [])
     if not isinstance(entries, list):
         raise PolicyConfigError(f"policy config exemptions = {_json(entries)}: must be a list")
-    horizon = horizon or Horizon(DEFAULTS["maxExemptionDays"])
     validator = jsonschema.Draft7Validator(EXEMPTION_SCHEMA)
     found = []
     for index, entry in enumerate(entries):
@@ -381,7 +381,7 @@ def exemptions(config: Mapping[str, Any], horizon: Horizon | None = None) -> lis
         problem = (
             f"{_schema_reason(errors[0])}; must be {_allowed('exemptions')[10:]}"
             if errors
-            else _date_problem(entry["expires"]) or horizon.problem(entry)
+            else _date_problem(entry["expires"]) or (horizon and horizon.problem(entry))
         )
         if problem:
             raise PolicyConfigError(

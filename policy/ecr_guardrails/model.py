@@ -106,6 +106,9 @@ _OPAQUE = {
 MAX_TEMPLATE_RESOURCES = 500  # CloudFormation's own limit per template
 
 
+Maker = Callable[[Mapping[str, Any]], Iterator["View"]]
+
+
 @dataclass(frozen=True)
 class View:
     """What one route makes, in the shape its rule reads."""
@@ -250,11 +253,45 @@ def _grant(
     return make
 
 
+class Malformed(Mapping[str, Any]):
+    """The view of a property list that has the wrong shape: reading it raises the error, so only
+    the policies that judge its kind report it."""
+
+    def __init__(self, error: MalformedPropertyError) -> None:
+        self.error = error
+
+    def __getitem__(self, key: str) -> Any:
+        raise self.error
+
+    def __iter__(self) -> Iterator[str]:
+        raise self.error
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _guarded(kind: str) -> Callable[[Maker], Maker]:
+    """A maker whose malformed input becomes one Malformed view of its kind."""
+
+    def wrap(maker: Maker) -> Maker:
+        def make(props: Mapping[str, Any]) -> Iterator[View]:
+            try:
+                found = list(maker(props))
+            except MalformedPropertyError as error:
+                found = [View(kind, Malformed(error))]
+            yield from found
+
+        return make
+
+    return wrap
+
+
 def _identity_list(
     prop: str, name: str, document: str
 ) -> Callable[[Mapping[str, Any]], Iterator[View]]:
     """Inline policies of a role, user or group: `[{name, document}]`."""
 
+    @_guarded(IDENTITY)
     def make(props: Mapping[str, Any]) -> Iterator[View]:
         for index, inline in enumerate(sequence(props.get(prop), prop)):
             entry = mapping(inline, f"{prop}[{index}]")
@@ -269,6 +306,7 @@ def _identity_list(
 
 
 def _managed_list(prop: str) -> Callable[[Mapping[str, Any]], Iterator[View]]:
+    @_guarded(MANAGED)
     def make(props: Mapping[str, Any]) -> Iterator[View]:
         for arn in sequence(props.get(prop), prop):
             yield View(MANAGED, {"arn": arn, "prop": prop})

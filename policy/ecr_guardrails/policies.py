@@ -62,6 +62,7 @@ from .model import (
     TEMPLATE,
     TRUST,
     UNREADABLE,
+    Malformed,
     View,
     views,
 )
@@ -121,19 +122,15 @@ class PackSettings:
 
 
 # The pack-wide settings, from `ecr-pack-settings`'s config: that policy runs first in every
-# Analyze call and stores them here (the SDK gives a policy only its own config). Its defaults
-# hold until then, and when it is disabled. A refused config is kept as the error, which every
-# policy then reports: production is never silently empty.
-_SETTINGS: list[PackSettings | PolicyConfigError] = [
-    PackSettings(Production(), DEFAULTS["maxExemptionDays"])
-]
+# Analyze call and stores them here (the SDK gives a policy only its own config). The defaults
+# hold until then, when it is disabled, and when its config is refused (which it reports as its
+# violation): production is never silently empty.
+_DEFAULT_SETTINGS = PackSettings(Production(), DEFAULTS["maxExemptionDays"])
+_SETTINGS = [_DEFAULT_SETTINGS]
 
 
 def settings() -> PackSettings:
-    current = _SETTINGS[0]
-    if isinstance(current, PolicyConfigError):
-        raise current
-    return current
+    return _SETTINGS[0]
 
 
 def _store_settings(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -144,8 +141,8 @@ def _store_settings(args: ResourceValidationArgs, report_violation: ReportViolat
             config.get("maxExemptionDays", DEFAULTS["maxExemptionDays"]),
         )
     except PolicyConfigError as error:
-        _SETTINGS[0] = error
-        report_violation(str(error), None)
+        _SETTINGS[0] = _DEFAULT_SETTINGS
+        report_violation(f"{error}; the defaults apply until it is fixed", None)
 
 
 def today() -> datetime.date:
@@ -248,7 +245,6 @@ def _resource_adapter(
 
         def run() -> None:
             config = checked(policy, args.get_config())
-            settings()  # a refused pack-wide config is every policy's violation
             found = views(args.resource_type, args.props)
             judging = Judging(args, config, found)
             for view in found:
@@ -346,7 +342,7 @@ def _broad(view: View, judging: Judging) -> list[str]:
 def _writes_of(found: Sequence[View]) -> list[str]:
     """The ECR writes a role's own inline and managed policies give it."""
     writes: list[str] = []
-    for view in found:
+    for view in (v for v in found if not isinstance(v.props, Malformed)):
         if view.kind == IDENTITY:
             try:
                 writes += ecr_writes(document(view.props.get("document"), "policy"))
@@ -410,7 +406,6 @@ def _stack_adapter(
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         def run() -> None:
             config = checked(policy, args.get_config())
-            settings()
             for urn, repository, problem in problems_of(args, policy):
                 waived = _waived(policy, urn, repository, config, [problem]) if urn else [problem]
                 for kept in waived:

@@ -351,43 +351,39 @@ def iam_problems(document: Any) -> list[str]:
     return problems
 
 
-def _managed_name(policy_arn: Any) -> str | None:
+def _managed(policy_arn: Any, names: tuple[str, ...]) -> str | None:
+    """Which of the AWS managed policies `names` an ARN names (case-insensitively), if any."""
     match = _MANAGED_POLICY.fullmatch(policy_arn) if isinstance(policy_arn, str) else None
-    return match.group(1).lower() if match else None
+    name = match.group(1).lower() if match else None
+    return next((known for known in names if name == known.lower()), None)
 
 
 def managed_policy_problem(policy_arn: Any, what: str) -> str | None:
     """Why attaching `policy_arn` opens ECR writes on every repository (None when it does not)."""
-    name = _managed_name(policy_arn)
-    for known in MANAGED_WRITE_POLICIES:
-        if name == known.lower():
-            return (
-                f"{what} attaches the AWS managed policy {known}, which grants ECR writes on "
-                "every repository: attach a policy scoped to the repositories (e.g. "
-                "ecr-<service>-push)"
-            )
-    return None
+    known = _managed(policy_arn, MANAGED_WRITE_POLICIES)
+    if known is None:
+        return None
+    return (
+        f"{what} attaches the AWS managed policy {known}, which grants ECR writes on every "
+        "repository: attach a policy scoped to the repositories (e.g. ecr-<service>-push)"
+    )
 
 
 def broad_policy_note(policy_arn: Any, what: str) -> str | None:
     """A note for AdministratorAccess / PowerUserAccess: they include every ECR write."""
-    name = _managed_name(policy_arn)
-    for known in MANAGED_BROAD_POLICIES:
-        if name == known.lower():
-            return (
-                f"{what} attaches the AWS managed policy {known}, which includes every ECR write "
-                "(ecr:PutImage, ecr:BatchDeleteImage, ecr:SetRepositoryPolicy, "
-                "ecr:DeleteRepository, ...) on every repository: make sure this identity needs it"
-            )
-    return None
+    known = _managed(policy_arn, MANAGED_BROAD_POLICIES)
+    if known is None:
+        return None
+    return (
+        f"{what} attaches the AWS managed policy {known}, which includes every ECR write "
+        "(ecr:PutImage, ecr:BatchDeleteImage, ecr:SetRepositoryPolicy, ecr:DeleteRepository, "
+        "...) on every repository: make sure this identity needs it"
+    )
 
 
 def grants_ecr_write(policy_arn: Any) -> bool:
     """Whether a managed policy ARN is one of AWS's that grant ECR writes."""
-    return (
-        managed_policy_problem(policy_arn, "") is not None
-        or broad_policy_note(policy_arn, "") is not None
-    )
+    return _managed(policy_arn, (*MANAGED_WRITE_POLICIES, *MANAGED_BROAD_POLICIES)) is not None
 
 
 # --- who can assume a role ------------------------------------------------------------------------

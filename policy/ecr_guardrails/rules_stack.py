@@ -28,6 +28,7 @@ from .model import (
     REPOSITORY,
     TEMPLATE,
     TRUST,
+    Malformed,
     View,
     views,
 )
@@ -91,7 +92,8 @@ def stack_items(resources: Iterable[PolicyResource]) -> tuple[list[Item], list[F
             continue
         except MalformedPropertyError:
             continue  # its resource policies report the malformed property
-        items += [Item(resource, view) for view in found]
+        # malformed parts are reported by the resource policies that judge them
+        items += [Item(resource, v) for v in found if not isinstance(v.props, Malformed)]
     return items, notes
 
 
