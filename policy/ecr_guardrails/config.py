@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -256,18 +257,37 @@ def exemption_problems(raw: Mapping[str, Any], today: datetime.date | None = Non
 def config_list(config: Mapping[str, Any], name: str) -> list[str]:
     """A list-of-strings policy config value, its default when unset; PolicyConfigError when bad."""
     value = config.get(name, DEFAULTS[name])
-    errors = list(jsonschema.Draft7Validator(_property_schema(name)).iter_errors(value))
-    if errors:
+    if not _valid_once(name, _json(value, limit=None)):
         raise PolicyConfigError(f"policy config {name} = {_json(value)}: must be {_allowed(name)}")
     return list(value)
 
 
+@functools.lru_cache(maxsize=256)
+def _valid_once(name: str, value: str) -> bool:
+    """Whether a setting's value (as JSON) fits its schema; read on every resource, checked once."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return False
+    return bool(jsonschema.Draft7Validator(_property_schema(name)).is_valid(parsed))
+
+
 def checked(policy: str, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """`config` when the policy accepts it, else PolicyConfigError naming every problem."""
-    problems = policy_config_problems(policy, config)
+    problems = _problems_once(policy, _json(config or {}, limit=None))
     if problems:
         raise PolicyConfigError("policy config refused: " + "; ".join(problems))
     return config or {}
+
+
+@functools.lru_cache(maxsize=256)
+def _problems_once(policy: str, config: str) -> tuple[str, ...]:
+    """The same config is checked on every resource: once is enough."""
+    try:
+        parsed = json.loads(config)
+    except ValueError:
+        return ("policy config is not JSON",)
+    return tuple(policy_config_problems(policy, parsed))
 
 
 # --- production --------------------------------------------------------------------------------
@@ -406,8 +426,8 @@ def _date_problem(value: str) -> str | None:
     return None
 
 
-def _json(value: Any) -> str:
+def _json(value: Any, limit: int | None = 200) -> str:
     try:
-        return json.dumps(value, default=str)[:200]
-    except (ValueError, RecursionError):
+        return json.dumps(value, default=str, sort_keys=True)[:limit]
+    except (ValueError, RecursionError, TypeError):
         return "(unprintable)"
