@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,7 +294,7 @@ class _WithTags(Mapping[str, Any]):
             return effective_tags(self._judging.args, value)
         return tags_of(value)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._view.props)
 
     def __len__(self) -> int:

@@ -126,7 +126,11 @@ def repositories_without_lifecycle(
     for item in (i for i in items if i.view.kind == REPOSITORY):
         if item.resource.resource_type != AWS_REPOSITORY:
             known, lifecycle = item.read("lifecyclePolicy")
-            if not known or mapping(lifecycle, "lifecyclePolicy").get("lifecyclePolicyText"):
+            if known and isinstance(lifecycle, Mapping):
+                known, text = _known(lambda p=lifecycle: p.get("lifecyclePolicyText"))  # type: ignore[misc]
+            else:
+                text = None  # none, or not an object: no lifecycle policy either way
+            if not known or text:
                 continue
         known, name = item.read("name")
         known_region, region = item.region()
