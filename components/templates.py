@@ -3,6 +3,7 @@ replication, create-on-push) get the stack's rules, and the role ECR needs to ap
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ import pulumi_aws as aws
 from components.access import repository_policy, template_role_policy, template_trust_policy
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
+from components.settings.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
 
 TYPE_TOKEN = "ecr:index:EcrCreationTemplates"
 # A template's prefix `ROOT` matches every repository no other template's prefix matches.
@@ -31,10 +33,40 @@ class TemplateSpec:
     """Repository-name prefixes the creation role may create under (for ROOT, the services)."""
 
     @property
+    def namespace(self) -> str:
+        """What ECR keys the template by: `team-a` and `team-a/` are one prefix."""
+        return self.prefix.rstrip("/")
+
+    @property
     def service(self) -> str:
-        """The `Service` tag of the repositories it creates: what made them."""
+        """The `Service` tag of the repositories it creates: what made them (within the 256
+        characters of a tag value)."""
         what = "+".join(use.lower().replace("_", "-") for use in self.applied_for)
-        return what if self.prefix == ROOT else f"{what}:{self.prefix.rstrip('/')}"
+        return what if self.prefix == ROOT else fit(f"{what}:{self.namespace}", TAG_VALUE.max)
+
+    @property
+    def description(self) -> str:
+        return fit(
+            f"{', '.join(self.applied_for)} repositories under {self.prefix}",
+            TEMPLATE_DESCRIPTION.max,
+        )
+
+    def resource_name(self, component: str, namespace: str | None = None) -> str:
+        """Unique per namespace and region: `/` stays, so `team/a` and `team-a` differ."""
+        where = f"-{self.region}" if self.region else ""
+        return f"{component}-{(namespace or self.namespace).lower()}{where}"
+
+    def former_name(self, component: str) -> str:
+        """The name before namespaces kept their `/` (`team/a` was `team-a`)."""
+        return self.resource_name(component, self.namespace.replace("/", "-"))
+
+
+def fit(text: str, limit: int | None) -> str:
+    """`text`, or when longer than `limit` its start and a digest of the whole (still unique)."""
+    if limit is None or len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return f"{text[: limit - len(digest) - 3]}...{digest}"
 
 
 def template_specs(
@@ -44,14 +76,21 @@ def template_specs(
     services: Sequence[str],
 ) -> list[TemplateSpec]:
     """Templates in the stack's region for pull-through cache and create-on-push prefixes (one
-    per prefix, both uses merged), and one ROOT template per replication region: replicas keep
+    per namespace: ECR treats `team-a` and `team-a/` as one, so both uses merge, under the
+    create-on-push spelling), and one ROOT template per replication region: replicas keep
     their source names, the services."""
     uses: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
     for prefix in cache_prefixes:
-        uses.setdefault(prefix, []).append("PULL_THROUGH_CACHE")
+        uses.setdefault(prefix.rstrip("/"), []).append("PULL_THROUGH_CACHE")
+        spelling.setdefault(prefix.rstrip("/"), prefix)
     for prefix in create_on_push:
-        uses.setdefault(prefix, []).append("CREATE_ON_PUSH")
-    specs = [TemplateSpec(p, tuple(sorted(u)), None, (p,)) for p, u in sorted(uses.items())]
+        uses.setdefault(prefix.rstrip("/"), []).append("CREATE_ON_PUSH")
+        spelling[prefix.rstrip("/")] = prefix
+    specs = [
+        TemplateSpec(spelling[n], tuple(sorted(set(u))), None, (spelling[n],))
+        for n, u in sorted(uses.items())
+    ]
     specs += [
         TemplateSpec(ROOT, ("REPLICATION",), region, tuple(sorted(services)))
         for region in sorted(replication_regions)
@@ -104,14 +143,19 @@ class EcrCreationTemplates(pulumi.ComponentResource):
         policy = pulumi.Output.from_input(args.account_id).apply(
             lambda account: to_json(repository_policy(account))
         )
+        names = {spec.resource_name(name) for spec in args.templates}
         for spec in args.templates:
-            slug = spec.prefix.strip("/").replace("/", "-").lower()
+            # A template renamed by the `/` fix keeps its state (an alias), unless another
+            # template now has that name: replacing it would create a second template for
+            # the prefix before deleting the first, which ECR refuses.
+            former = spec.former_name(name)
+            moved = former not in names
             aws.ecr.RepositoryCreationTemplate(
-                f"{name}-{slug}" + (f"-{spec.region}" if spec.region else ""),
+                spec.resource_name(name),
                 prefix=spec.prefix,
                 applied_fors=list(spec.applied_for),
                 region=spec.region,
-                description=f"{', '.join(spec.applied_for)} repositories under {spec.prefix}",
+                description=spec.description,
                 encryption_configurations=[
                     aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(
                         encryption_type="KMS", kms_key=args.key_arns[spec.region]
@@ -122,7 +166,9 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 repository_policy=policy,
                 resource_tags=tags | {"Service": spec.service},
                 custom_role_arn=role.arn,
-                opts=child,
+                opts=pulumi.ResourceOptions(
+                    parent=self, aliases=[pulumi.Alias(name=former)] if moved else None
+                ),
             )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})

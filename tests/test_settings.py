@@ -118,7 +118,10 @@ def test_governance_tags_follow_the_seed():
     [
         ({"environment": "qa"}, 'ecr:environment = "qa": must be one of dev, staging, prod'),
         ({"owner": "platform-team"}, 'ecr:owner = "platform-team": must be an e-mail address'),
-        ({"costCenter": "  "}, 'ecr:costCenter = "  ": must be a non-empty string'),
+        (
+            {"costCenter": "  "},
+            'ecr:costCenter = "  ": must be 1-256 letters, digits, spaces and _ . : / = + - @, not only spaces',
+        ),
         (
             {"imageTagMutability": "MUTABL"},
             'ecr:imageTagMutability = "MUTABL": must be one of MUTABLE, IMMUTABLE',
@@ -351,7 +354,7 @@ def test_stack_extras_parse():
         ),
         (
             {"pullThroughCache": '{"ex": {"upstream": "example.com"}}'},
-            'ecr:pullThroughCache.ex.upstream = "example.com": must be one of public.ecr.aws',
+            'ecr:pullThroughCache.ex.upstream = "example.com": must be an upstream ECR pull-through cache supports: public.ecr.aws',
         ),
         (
             {"pullThroughCache": '{"ex": {}}'},

@@ -14,7 +14,10 @@ Nothing in this module creates resources.
 
 from __future__ import annotations
 
+import configparser
+import copy
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,9 +35,12 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components.access import repository_policy, template_role_policy
 from components.config_messages import Allowed, Formatter, key, show
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
+from components.settings import limits
+from components.settings.limits import TAG_CHARACTERS
 
 NAMESPACE = "ecr"
 Environment = Literal["dev", "staging", "prod"]
@@ -50,11 +56,9 @@ Region = Literal[
     "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 ]  # fmt: skip
 AWS_REGIONS: tuple[str, ...] = get_args(Region)
-# Upstreams ECR pull-through cache supports, and whether they need a Secrets Manager credential.
-Upstream = Literal[
-    "public.ecr.aws", "registry.k8s.io", "quay.io", "registry-1.docker.io", "ghcr.io",
-    "registry.gitlab.com", "mcr.microsoft.com",
-]  # fmt: skip
+# Upstreams ECR pull-through cache supports (the API's UpstreamRegistry enum; ECR User Guide,
+# "Sync an upstream registry"), and whether they need a Secrets Manager credential. ECR-to-ECR
+# needs a role and an upstream prefix instead, which this program does not offer.
 PULL_THROUGH_UPSTREAMS = {
     "public.ecr.aws": False,
     "registry.k8s.io": False,
@@ -62,8 +66,30 @@ PULL_THROUGH_UPSTREAMS = {
     "registry-1.docker.io": True,
     "ghcr.io": True,
     "registry.gitlab.com": True,
-    "mcr.microsoft.com": False,
+    "<registry>.azurecr.io": True,
+    "cgr.dev": True,
 }
+AZURE_REGISTRY = r"[a-z0-9]{5,50}\.azurecr\.io"
+Upstream = Annotated[
+    str,
+    StringConstraints(
+        pattern="^(?:"
+        + "|".join(re.escape(u) for u in PULL_THROUGH_UPSTREAMS if not u.startswith("<"))
+        + f"|{AZURE_REGISTRY})$"
+    ),
+    Allowed(
+        "must be an upstream ECR pull-through cache supports: "
+        + ", ".join(PULL_THROUGH_UPSTREAMS)
+        + " (ECR User Guide; mcr.microsoft.com and others are not supported)"
+    ),
+]
+
+
+def needs_credential(upstream: str) -> bool:
+    """Whether ECR needs a Secrets Manager credential for this upstream."""
+    return PULL_THROUGH_UPSTREAMS.get(upstream, upstream.endswith(".azurecr.io"))
+
+
 SCAN_FREQUENCIES = {
     "BASIC": ("SCAN_ON_PUSH", "MANUAL"),
     "ENHANCED": ("SCAN_ON_PUSH", "CONTINUOUS_SCAN"),
@@ -72,13 +98,16 @@ COMPONENT_TAG = "container-registry"
 """The `Component` tag on everything this program creates (how the audit tells ours apart)."""
 
 # IAM CreatePolicy: PolicyName is at most 128 characters; ours are `ecr-<service>-push|pull`.
-IAM_POLICY_NAME_MAX = 128
+IAM_POLICY_NAME_MAX = limits.IAM_POLICY_NAME.max or 0
 MAX_SERVICE_NAME = IAM_POLICY_NAME_MAX - len("ecr--push")
-# SSM PutParameter: a name has at most 15 levels of hierarchy and 1011 characters.
-SSM_MAX_LEVELS = 15
-SSM_MAX_NAME = 1011
-# PutLifecyclePolicy: lifecyclePolicyText is 100-30,720 characters.
-LIFECYCLE_POLICY_MAX = 30720
+SSM_MAX_LEVELS = limits.SSM_LEVELS.max or 0
+SSM_MAX_NAME = limits.SSM_ARN.max or 0
+LIFECYCLE_POLICY_MAX = limits.LIFECYCLE_POLICY.max or 0
+# The longest region name, for the SSM ARN length when the stack's region is not known.
+_LONGEST_REGION = max(AWS_REGIONS, key=len)
+# Placeholders of the right length for documents measured before the account is known.
+_ACCOUNT = "123456789012"
+_KEY_ID = "0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"
 
 T = TypeVar("T")
 
@@ -118,10 +147,42 @@ Email = Annotated[
     StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254),
     Allowed("must be an e-mail address"),
 ]
-# AWS tag values: at most 256 characters.
-NonEmpty = Annotated[
-    str, StringConstraints(pattern=r"\S", max_length=256), Allowed("must be a non-empty string")
+# Governance tags go on IAM policies and SSM parameters too, whose tag values allow only letters,
+# digits, spaces and _ . : / = + - @ (Unicode letters included), at most 256 of them.
+_TAG_VISIBLE = TAG_CHARACTERS.replace(r"\p{Z}", "")
+TagValue = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^{TAG_CHARACTERS}*{_TAG_VISIBLE}{TAG_CHARACTERS}*$",
+        max_length=limits.TAG_VALUE.max,
+    ),
+    Allowed(
+        f"must be 1-{limits.TAG_VALUE.max} letters, digits, spaces and _ . : / = + - @, not only "
+        "spaces (IAM and SSM tag values)"
+    ),
 ]
+OwnerEmail = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^{_TAG_VISIBLE}+@{_TAG_VISIBLE}+\.[A-Za-z]{{2,}}$", max_length=254
+    ),
+    Allowed(
+        "must be an e-mail address of letters, digits and _ . : / = + - @ (it is the Owner tag; "
+        "IAM and SSM tag values allow nothing else)"
+    ),
+]
+
+
+def _not_reserved(path: str) -> str:
+    # SSM refuses names beginning with aws or ssm, in any case (Rust regexes have no lookahead).
+    if re.fullmatch(limits.SSM_RESERVED.pattern or "", path) is None:
+        raise PydanticCustomError(
+            "reserved",
+            "must not begin with aws or ssm (any case): SSM reserves those names",
+        )
+    return path
+
+
 # SSM parameter names: `/`-separated segments of a-zA-Z0-9_.- (levels are checked with the name).
 SsmPath = Annotated[
     str,
@@ -163,10 +224,16 @@ CachePrefix = Annotated[
 SecretArn = Annotated[
     str,
     StringConstraints(
-        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:"
-        r"ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+$"
+        pattern=r"^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:"
+        r"ecr-pullthroughcache/[A-Za-z0-9/_+=.@-]+$",
+        min_length=limits.CREDENTIAL_ARN.min,
+        max_length=limits.CREDENTIAL_ARN.max,
     ),
-    Allowed("must be a Secrets Manager ARN of a secret named ecr-pullthroughcache/..."),
+    Allowed(
+        f"must be the ARN of a Secrets Manager secret named ecr-pullthroughcache/..., "
+        f"{limits.CREDENTIAL_ARN.min}-{limits.CREDENTIAL_ARN.max} characters "
+        "(ECR CreatePullThroughCacheRule)"
+    ),
 ]
 # CloudWatch Logs log group names: 1-512 of a-zA-Z0-9 _ - / . #.
 LogGroup = Annotated[
@@ -214,11 +281,13 @@ TemplatePrefix = Annotated[
     str,
     StringConstraints(
         pattern=r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*/?$",
-        max_length=256,
+        min_length=limits.TEMPLATE_PREFIX.min,
+        max_length=limits.TEMPLATE_PREFIX.max,
     ),
     Allowed(
-        "must be a repository-name prefix such as team-a/ (lowercase letters, digits, . _ - "
-        "separators, / namespaces; ROOT is not offered: name the prefixes)"
+        f"must be a repository-name prefix of {limits.TEMPLATE_PREFIX.min}-"
+        f"{limits.TEMPLATE_PREFIX.max} characters such as team-a/ (lowercase letters, digits, "
+        ". _ - separators, / namespaces; ROOT is not offered: name the prefixes)"
     ),
 ]
 MultiRegionKeyId = Annotated[
@@ -414,7 +483,8 @@ class PullThroughCacheConfig(_Config):
     )
     credential_arn: SecretArn | None = Field(
         None,
-        description="Secrets Manager secret (name prefix ecr-pullthroughcache/), required for "
+        description="Secrets Manager secret (name prefix ecr-pullthroughcache/) in the stack's "
+        "account and region, required for "
         + ", ".join(u for u, needed in PULL_THROUGH_UPSTREAMS.items() if needed)
         + ".",
         json_schema_extra=derived("none"),
@@ -428,23 +498,33 @@ class StackConfig(RepositoryDefaults):
         description="Deployment environment: dev, staging or prod (prod: protection, immutable "
         "tags, no forceDelete)."
     )
-    owner: Email = Field("platform-team@ryuqqq.com", description="Owner e-mail, tag `Owner`.")
-    cost_center: NonEmpty = Field("engineering", description="Tag `CostCenter`.")
-    lifecycle_stage: NonEmpty | None = Field(
+    owner: OwnerEmail = Field(
+        "platform-team@ryuqqq.com",
+        description="Owner e-mail, tag `Owner` (tag characters only: no `'`).",
+    )
+    cost_center: TagValue = Field(
+        "engineering",
+        description="Tag `CostCenter`: 1-256 letters, digits, spaces and `_ . : / = + - @` (IAM "
+        "and SSM tag values).",
+    )
+    lifecycle_stage: TagValue | None = Field(
         None,
-        description="Tag `Lifecycle`.",
+        description="Tag `Lifecycle` (tag characters, as costCenter).",
         json_schema_extra=derived("`production` in prod, else the environment name"),
     )
-    data_class: NonEmpty = Field("confidential", description="Tag `DataClass`.")
+    data_class: TagValue = Field(
+        "confidential", description="Tag `DataClass` (tag characters, as costCenter)."
+    )
     kms_key_parameter: SsmPath = Field(
         "/shared/kms/ecs-secrets-key-arn",
         description="SSM parameter holding the ARN of the customer-managed KMS key that encrypts "
         "images (a full key ARN in the stack's region and account, checked at every run).",
     )
-    ssm_parameter_prefix: SsmPath = Field(
+    ssm_parameter_prefix: Annotated[SsmPath, AfterValidator(_not_reserved)] = Field(
         "/shared/ecr",
         description="Path under which each repository URL is published as "
-        "`<prefix>/<service>-repository-url`.",
+        "`<prefix>/<service>-repository-url` (not beginning with aws or ssm; the whole "
+        "parameter ARN at most 1,011 characters and 15 levels).",
     )
     services: dict[ServiceName, ServiceConfig | None] = Field(
         min_length=1,
@@ -503,8 +583,9 @@ class StackConfig(RepositoryDefaults):
     )
     pull_through_cache: dict[CachePrefix, PullThroughCacheConfig] = Field(
         {},
+        max_length=limits.PULL_THROUGH_CACHE_RULES.max,
         description="Map of repository prefix -> {upstream, credentialArn}: pull-through cache "
-        "rules.",
+        f"rules (at most {limits.PULL_THROUGH_CACHE_RULES.max} per registry).",
         json_schema_extra=derived("none"),
     )
 
@@ -628,15 +709,88 @@ def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSet
     `region` is the stack's `aws:region`, which replication must not target. Raises SettingsError
     listing every problem; returns fully resolved settings otherwise.
     """
+    decoded = {k: _decode(k, v) for k, v in raw.items()}
+    field_problems: list[str] = []
     try:
-        config = StackConfig.model_validate({k: _decode(k, v) for k, v in raw.items()})
+        config: StackConfig | None = StackConfig.model_validate(decoded)
     except ValidationError as error:
-        raise SettingsError([_MESSAGES.problem(e) for e in error.errors()]) from None
+        field_problems = [_MESSAGES.problem(e) for e in error.errors()]
+        config = _valid_part(decoded, error)
+    if config is None:
+        raise SettingsError(field_problems)
     settings = _resolve(config)
-    problems = _cross_field_problems(config, settings, region)
+    problems = field_problems + _cross_field_problems(config, settings, region)
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+_DROPPED = object()
+
+
+def _valid_part(decoded: dict[str, Any], error: ValidationError) -> StackConfig | None:
+    """The config without the values that failed (defaults in their place), so that the
+    cross-field checks still run and every problem is reported at once; None when what failed
+    has no default (a required key)."""
+    data = copy.deepcopy(decoded)
+    for _ in range(4):
+        for problem in error.errors():
+            _drop(data, problem["loc"], missing=problem["type"] == "missing")
+        data = _without_dropped(data)
+        try:
+            return StackConfig.model_validate(data)
+        except ValidationError as again:
+            error = again
+    return None
+
+
+def _drop(data: Any, loc: tuple[int | str, ...], missing: bool) -> None:
+    """Marks the value at `loc` (for a missing key: its parent) to be removed."""
+    parts = [part for part in loc if part != "[key]"]
+    if missing:
+        parts = parts[:-1]
+    if not parts:
+        return
+    node = data
+    for part in parts[:-1]:
+        if not _holds(node, part):
+            return
+        node = node[part]
+    if _holds(node, parts[-1]):
+        node[parts[-1]] = _DROPPED
+
+
+def _holds(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
+
+
+def _without_dropped(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_dropped(v) for k, v in value.items() if v is not _DROPPED}
+    if isinstance(value, list):
+        return [_without_dropped(v) for v in value if v is not _DROPPED]
+    return value
+
+
+def provider_region(configured: str | None) -> str | None:
+    """The region the AWS provider deploys to: `aws:region`, else (as the AWS SDKs resolve it)
+    AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region` in the shared config file."""
+    if configured:
+        return configured
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    profile = os.environ.get("AWS_PROFILE") or "default"
+    path = os.environ.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config")
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except (OSError, configparser.Error):
+        return None
+    section = profile if profile == "default" else f"profile {profile}"
+    return parser.get(section, "region", fallback=None)
 
 
 _MESSAGES = Formatter(
@@ -793,12 +947,26 @@ def _cross_field_problems(
         policy_names.setdefault(policy, name)
         problems.extend(_retention_problems(path, resolved[name].retention))
         parameter = settings.url_parameter_name(name)
-        if parameter.count("/") > SSM_MAX_LEVELS or len(parameter) > SSM_MAX_NAME:
+        arn = f"arn:aws:ssm:{region or _LONGEST_REGION}:{_ACCOUNT}:parameter/{parameter[1:]}"
+        if parameter.count("/") > SSM_MAX_LEVELS or len(arn) > SSM_MAX_NAME:
             add(
                 path,
                 name,
                 f"its URL parameter {parameter} exceeds SSM's {SSM_MAX_LEVELS} levels or "
-                f"{SSM_MAX_NAME} characters: shorten ssmParameterPrefix or the name",
+                f"{SSM_MAX_NAME} characters counted as the parameter's ARN ({len(arn)}): "
+                "shorten ssmParameterPrefix or the name",
+            )
+        document = repository_policy(
+            _ACCOUNT, resolved[name].pull_accounts, resolved[name].pull_organization_id
+        )
+        size = len(to_json(document))
+        if size > (limits.REPOSITORY_POLICY.max or 0):
+            add(
+                f"{path}.pullAccounts",
+                list(service.pull_accounts),
+                f"the repository policy would be {size:,} characters; "
+                f"{limits.REPOSITORY_POLICY.rule}: grant an organisation with "
+                "pullOrganizationId instead",
             )
     if config.kms_key_parameter.count("/") > SSM_MAX_LEVELS:
         add("kmsKeyParameter", config.kms_key_parameter, f"SSM allows {SSM_MAX_LEVELS} levels")
@@ -819,6 +987,7 @@ def _cross_field_problems(
     if config.registry_scanning is not None:
         scan_type = config.registry_scanning.type
         allowed = SCAN_FREQUENCIES[scan_type]
+        seen: set[tuple[str, frozenset[str]]] = set()
         for index, rule in enumerate(config.registry_scanning.rules):
             if rule.frequency not in allowed:
                 add(
@@ -826,36 +995,90 @@ def _cross_field_problems(
                     rule.frequency,
                     f"must be one of {', '.join(allowed)} with type {scan_type}",
                 )
+            # The provider keeps rules (and their filters) as sets: equal rules collapse into one,
+            # and every preview would then show a change that never settles.
+            same = (rule.frequency, frozenset(rule.filters))
+            if same in seen:
+                add(
+                    f"registryScanning.rules[{index}]",
+                    rule.model_dump(by_alias=True),
+                    "repeats an earlier rule (same frequency and filters): remove it",
+                )
+            seen.add(same)
     for prefix, cache in sorted(config.pull_through_cache.items()):
-        if PULL_THROUGH_UPSTREAMS[cache.upstream] and not cache.credential_arn:
+        path = f"pullThroughCache.{key(prefix)}.credentialArn"
+        if needs_credential(cache.upstream) and not cache.credential_arn:
+            add(path, None, f"is required for {cache.upstream}")
+        secret_region = cache.credential_arn.split(":")[3] if cache.credential_arn else None
+        if secret_region and region and secret_region != region:
             add(
-                f"pullThroughCache.{key(prefix)}.credentialArn",
-                None,
-                f"is required for {cache.upstream}",
+                path,
+                cache.credential_arn,
+                f"the secret must be in the stack's region {region} (ECR reads it from the "
+                "rule's own region and account)",
             )
+    problems += _template_problems(config, settings, region)
+    return problems
+
+
+def _template_problems(
+    config: StackConfig, settings: StackSettings, region: str | None
+) -> list[str]:
+    """What the repository creation templates need: one template per namespace, their role's
+    policy within IAM's limit, and the stack-level retention they apply."""
+    problems: list[str] = []
+    namespaces: dict[str, str] = {}
+    for index, prefix in enumerate(config.create_on_push_prefixes):
+        namespace = prefix.rstrip("/")
+        if namespace in namespaces:
+            problems.append(
+                f"{NAMESPACE}:createOnPushPrefixes[{index}] = {show(prefix)}: the same namespace "
+                f"as {show(namespaces[namespace])}: ECR treats a prefix with and without a "
+                "trailing / as one template"
+            )
+        namespaces.setdefault(namespace, prefix)
+    scope = [*config.create_on_push_prefixes, *config.pull_through_cache]
+    if config.replication_regions:
+        scope += [s.name for s in settings.services]
+    if not scope:
+        return problems
+    problems += _retention_problems("", settings.stack_retention)
+    regions = [region or _LONGEST_REGION, *config.replication_regions]
+    keys = [f"arn:aws:kms:{r}:{_ACCOUNT}:key/{_KEY_ID}" for r in regions]
+    document = template_role_policy(_ACCOUNT, scope, keys)
+    size = len(json.dumps(document, separators=(",", ":")))
+    if size > (limits.IAM_INLINE_ROLE_POLICY.max or 0):
+        problems.append(
+            f"{NAMESPACE}:createOnPushPrefixes = {show(list(config.create_on_push_prefixes))}: "
+            f"the creation templates' role policy would be {size:,} characters for "
+            f"{len(scope)} prefixes and replicated services; {limits.IAM_INLINE_ROLE_POLICY.rule}"
+            ": use fewer or shorter prefixes (a shared parent prefix covers its children)"
+        )
     return problems
 
 
 def _retention_problems(path: str, retention: Retention) -> list[str]:
-    """Retention combinations ECR would reject or that would silently do nothing."""
+    """Retention combinations ECR would reject or that would silently do nothing (`path`: the
+    service's keys, or "" for the stack's)."""
     found = []
+    path = f"{path}." if path else ""
     days, patterns = retention.expire_tagged_after_days, retention.expire_tagged_patterns
     if (days is None) != (not patterns):
         found.append(
-            f"{NAMESPACE}:{path}.expireTaggedPatterns = {show(list(patterns))}: "
+            f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: "
             "expireTaggedAfterDays and expireTaggedPatterns go together: set both or neither "
             f"(expireTaggedAfterDays = {show(days)})"
         )
     both = sorted(set(patterns) & set(retention.protected_tags))
     if both:
         found.append(
-            f"{NAMESPACE}:{path}.expireTaggedPatterns = {show(list(patterns))}: {show(both)} "
+            f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: {show(both)} "
             "also in protectedTags; a pattern cannot be both protected and expired"
         )
     size = len(to_json(lifecycle_policy(retention)))
     if size > LIFECYCLE_POLICY_MAX:
         found.append(
-            f"{NAMESPACE}:{path}.protectedTags = {show(list(retention.protected_tags))}: the "
+            f"{NAMESPACE}:{path}protectedTags = {show(list(retention.protected_tags))}: the "
             f"lifecycle policy would be {size} characters; ECR allows {LIFECYCLE_POLICY_MAX}"
         )
     return found
