@@ -2,7 +2,7 @@
 inputs checked against the botocore model of the call that creates it and the limits table
 (tools/conformance.py), for each shipped stack and for generated configs over the whole surface.
 
-CONFORMANCE_EXAMPLES sets how many generated configs (default 300; `bench/` style runs use more).
+CONFORMANCE_EXAMPLES sets how many generated configs (default 200; set it to thousands for a deeper run).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.engine import KMS_KEY_ARN, REGION, ROOT, engine_config, run_program
 from tools.conformance import CALLS, Component, Problem, problems
 
 STACKS = sorted(p.name.split(".")[1] for p in Path(ROOT).glob("Pulumi.*.yaml"))
-EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "200"))
 
 
 def _accepted(stack: str, overrides: dict[str, Any]) -> bool:
@@ -325,3 +325,22 @@ def test_every_config_the_settings_accept_conforms(config):
     except pulumi.RunError as error:  # accepted settings must not fail the run
         pytest.fail(f"the program refused an accepted config: {error}")
     assert [str(p) for p in found] == []
+
+
+EDGES = {
+    "ecr:costCenter": "Ünïcødé 팀 R+D",
+    "ecr:services": {"s" * 119: {}, "ab": {}},
+    "ecr:createOnPushPrefixes": ["ab", "team/a", "team-a/", "p" * 256],
+    "ecr:pullThroughCache": {f"c{i:02d}": {"upstream": "quay.io"} for i in range(48)}
+    | {"team-a": {"upstream": "public.ecr.aws"}, "p" * 30: {"upstream": "registry.k8s.io"}},
+    "ecr:replicationRegions": [r for r in AWS_REGIONS if r != REGION][:25],
+    "ecr:ssmParameterPrefix": "/" + "/".join("l" * 14),
+    "ecr:signing": {"profileName": "p" * 64},
+}
+
+
+def test_edge_values_aws_accepts_deploy():
+    """2-character and 256-character prefixes, 50 cache rules, 25 replication regions, Unicode
+    tag values, 15-level SSM names, 64-character signing profiles: accepted and conforming."""
+    assert _accepted("dev", EDGES)
+    assert [str(p) for p in _run("dev", EDGES)] == []

@@ -362,3 +362,15 @@ def test_signing_is_one_key_and_ci_may_sign_with_the_profile():
         len(json.loads(unsigned.one(IAM_POLICY, "fileflow-push").inputs["policy"])["Statement"])
         == 2
     )
+
+
+def test_a_cache_credential_of_another_account_stops_the_run():
+    secret = "arn:aws:secretsmanager:ap-northeast-2:{}:secret:ecr-pullthroughcache/docker-hub"
+    cache = {"dh": {"upstream": "registry-1.docker.io", "credentialArn": secret.format(ACCOUNT_ID)}}
+    (rule,) = run_program("dev", {"ecr:pullThroughCache": cache}).of_type(
+        "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+    )
+    assert rule.inputs["credentialArn"] == secret.format(ACCOUNT_ID)
+    cache["dh"]["credentialArn"] = secret.format("210987654321")
+    with pytest.raises(Exception, match="secret must be in this stack's account 123456789012"):
+        run_program("dev", {"ecr:pullThroughCache": cache})
