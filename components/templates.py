@@ -3,6 +3,7 @@ replication, create-on-push) get the stack's rules, and the role ECR needs to ap
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.access import repository_policy, template_role_policy, template_trust_policy
+from components.access import (
+    repository_policy,
+    template_key_policy,
+    template_role_policy,
+    template_scope_policy,
+    template_scopes,
+    template_trust_policy,
+)
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
 from components.settings.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
@@ -130,15 +138,7 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        scope = sorted({p for spec in args.templates for p in spec.scope})
-        aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            role=role.id,
-            policy=pulumi.Output.all(args.account_id, *args.key_arns.values()).apply(
-                lambda values: to_json(template_role_policy(values[0], scope, values[1:]))
-            ),
-            opts=child,
-        )
+        self._grant(name, role, args, tags)
         lifecycle = to_json(lifecycle_policy(args.retention))
         policy = pulumi.Output.from_input(args.account_id).apply(
             lambda account: to_json(repository_policy(account))
@@ -172,3 +172,51 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})
+
+    def _grant(
+        self, name: str, role: aws.iam.Role, args: EcrCreationTemplatesArgs, tags: dict[str, str]
+    ) -> None:
+        """The role's rights: one inline policy while it fits IAM's limit; beyond, the keys
+        inline and the repository scope in managed policies attached to the role."""
+        child = pulumi.ResourceOptions(parent=self)
+        keys = pulumi.Output.all(*args.key_arns.values())
+        groups = template_scopes(
+            [p for spec in args.templates for p in spec.scope], key_count=len(args.key_arns)
+        )
+        if len(groups) == 1:
+            aws.iam.RolePolicy(
+                f"{name}-role-policy",
+                role=role.id,
+                policy=pulumi.Output.all(args.account_id, keys).apply(
+                    lambda values: to_json(template_role_policy(values[0], groups[0], values[1]))
+                ),
+                opts=child,
+            )
+            return
+        aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            role=role.id,
+            policy=keys.apply(lambda arns: to_json(template_key_policy(arns))),
+            opts=child,
+        )
+        for index, group in enumerate(groups):
+            scope = aws.iam.Policy(
+                f"{name}-scope-{index}",
+                description=f"ECR creates repositories from templates ({index + 1} of "
+                f"{len(groups)})",
+                policy=pulumi.Output.from_input(args.account_id).apply(
+                    functools.partial(_scope_json, group)
+                ),
+                tags=tags,
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-scope-{index}-attachment",
+                role=role.name,
+                policy_arn=scope.arn,
+                opts=child,
+            )
+
+
+def _scope_json(group: Sequence[str], account: str) -> str:
+    return to_json(template_scope_policy(account, group))

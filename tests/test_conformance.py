@@ -84,10 +84,17 @@ EVERYTHING = {
 }
 
 
-def test_a_config_using_every_key_conforms_and_covers_every_mapped_type():
-    run = run_program("staging", EVERYTHING)
-    assert [str(p) for p in problems(run.resources)] == []
-    assert {r.type for r in run.resources} == set(CALLS)
+# 50 long create-on-push prefixes: the creation role's scope outgrows one inline policy.
+MANY_PREFIXES = {"ecr:createOnPushPrefixes": [f"p{i}{'q' * 200}/" for i in range(50)]}
+
+
+def test_configs_using_every_key_conform_and_cover_every_mapped_type():
+    registered: set[str] = set()
+    for config in (EVERYTHING, MANY_PREFIXES):
+        run = run_program("staging", config)
+        assert [str(p) for p in problems(run.resources)] == []
+        registered |= {r.type for r in run.resources}
+    assert registered == set(CALLS)
 
 
 def _resource(type_: str, name: str = "x", **inputs: Any) -> SimpleNamespace:

@@ -805,10 +805,6 @@ def _problems_in(region: str | None = "ap-northeast-2", **raw) -> list[str]:
             },
             "ecr:services.fileflow.pullAccounts = ",
         ),
-        (
-            {"createOnPushPrefixes": json.dumps([f"{'q' * 200}{i}/" for i in range(50)])},
-            "ecr:createOnPushPrefixes = ",
-        ),
     ],
 )
 def test_what_aws_refuses_is_refused_with_the_key_and_the_rule(raw, expected):
@@ -822,8 +818,6 @@ def test_size_refusals_name_the_aws_limit():
     )
     assert "ECR repository policies: at most 10,240" in repository
     assert "pullOrganizationId" in repository
-    (role,) = _problems_in(createOnPushPrefixes=json.dumps([f"{'q' * 200}{i}/" for i in range(50)]))
-    assert "IAM inline role policies (all of a role's together): at most 10,240" in role
 
 
 def test_replication_is_checked_against_the_region_the_provider_resolves(monkeypatch, tmp_path):

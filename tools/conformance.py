@@ -228,6 +228,9 @@ CALLS: dict[str, Call | Component] = {
         {"role": To("RoleName"), "name": To("PolicyName"), "policy": To("PolicyDocument")},
         autonamed="PolicyName",
     ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": Call(
+        "iam", "AttachRolePolicy", {"role": To("RoleName"), "policyArn": To("PolicyArn")}
+    ),
     "aws:signer/signingProfile:SigningProfile": Call(
         "signer",
         "PutSigningProfile",
@@ -322,7 +325,7 @@ CALLS: dict[str, Call | Component] = {
 """Every resource type the program registers -> the API call that creates it."""
 
 # Members whose values come from other resources' outputs, which mocks may leave unresolved.
-_REFERENCES = {"Rule", "TopicArn"}
+_REFERENCES = {"Rule", "TopicArn", "RoleName"}
 
 
 # --- checking a request against a botocore shape --------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import Field
 
+from components.settings import limits
 from components.settings.types import (
     ConfigModel,
     Email,
@@ -25,7 +26,7 @@ class AlertsConfig(ConfigModel):
     )
     emails: Annotated[list[Email], Unique] = Field(
         [],
-        max_length=20,
+        max_length=limits.SUBSCRIPTIONS.max,
         description="E-mail addresses subscribed to the alert topic (at most 20; each confirms "
         "by mail).",
     )

@@ -113,6 +113,11 @@ IAM_INLINE_ROLE_POLICY = Limit(
     compact=True,
     member="iam:PutRolePolicy.PolicyDocument",
 )
+IAM_ATTACHED_POLICIES = Limit(
+    "managed policies attached to an IAM role",
+    "IAM User Guide, IAM and AWS STS quotas: managed policies per role 10 (adjustable to 20)",
+    max=10,
+)
 IAM_TRUST_POLICY = Limit(
     "IAM role trust policies",
     "IAM User Guide, IAM and AWS STS quotas: role trust policy length 2,048 characters",
@@ -177,7 +182,8 @@ TEMPLATE_DESCRIPTION = Limit(
 
 PULL_THROUGH_CACHE_RULES = Limit(
     "pull-through cache rules per registry",
-    "ECR User Guide, Amazon ECR service quotas: rules per registry 50",
+    "ECR User Guide, Amazon ECR service quotas: pull through cache rules per registry 50, "
+    "not adjustable",
     max=50,
 )
 CACHE_PREFIX = Limit(
@@ -214,8 +220,8 @@ SCANNING_FILTERS = Limit(
     "repository filters per scanning rule", "botocore ecr ScanningRepositoryFilterList", max=100
 )
 CREATE_ON_PUSH_PREFIXES = Limit(
-    "repository creation templates per registry",
-    "ECR User Guide, Amazon ECR service quotas: 50 repository creation templates",
+    "create-on-push prefixes (each one template; ECR documents no quota, this program caps them)",
+    "this program",
     max=50,
 )
 MUTABILITY_EXCLUSIONS = Limit(

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from components.access import repository_policy, template_role_policy
+# A module reference, not names: components.access reads the limits table of this package.
+from components import access
 from components.config_messages import Formatter, key, show
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
@@ -42,7 +43,6 @@ T = TypeVar("T")
 _LONGEST_REGION = max(AWS_REGIONS, key=len)
 # Placeholders of the right length for documents measured before the account is known.
 _ACCOUNT = "123456789012"
-_KEY_ID = "0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"
 
 
 class SettingsError(ValueError):
@@ -311,7 +311,7 @@ def _cross_field_problems(
                 f"{SSM_MAX_NAME} characters counted as the parameter's ARN ({len(arn)}): "
                 "shorten ssmParameterPrefix or the name",
             )
-        document = repository_policy(
+        document = access.repository_policy(
             _ACCOUNT, resolved[name].pull_accounts, resolved[name].pull_organization_id
         )
         size = len(to_json(document))
@@ -398,15 +398,13 @@ def _template_problems(
     if not scope:
         return problems
     problems += _retention_problems("", settings.stack_retention)
-    regions = [region or _LONGEST_REGION, *config.replication_regions]
-    keys = [f"arn:aws:kms:{r}:{_ACCOUNT}:key/{_KEY_ID}" for r in regions]
-    document = template_role_policy(_ACCOUNT, scope, keys)
-    size = len(json.dumps(document, separators=(",", ":")))
-    if size > (limits.IAM_INLINE_ROLE_POLICY.max or 0):
+    # The role's repository scope goes to managed policies when the inline policy cannot hold it.
+    groups = access.template_scopes(scope, key_count=1 + len(config.replication_regions))
+    if len(groups) > 1 and len(groups) > (limits.IAM_ATTACHED_POLICIES.max or 0):
         problems.append(
             f"{NAMESPACE}:createOnPushPrefixes = {show(list(config.create_on_push_prefixes))}: "
-            f"the creation templates' role policy would be {size:,} characters for "
-            f"{len(scope)} prefixes and replicated services; {limits.IAM_INLINE_ROLE_POLICY.rule}"
+            f"the creation templates' role would need {len(groups)} managed policies for "
+            f"{len(scope)} prefixes and replicated services; {limits.IAM_ATTACHED_POLICIES.rule}"
             ": use fewer or shorter prefixes (a shared parent prefix covers its children)"
         )
     return problems

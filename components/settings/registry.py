@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from components.settings import limits
 from components.settings.types import (
     PULL_THROUGH_UPSTREAMS,
     ConfigModel,
@@ -33,7 +34,10 @@ class ScanningRule(ConfigModel):
     )
     # ScanningRepositoryFilterList: at most 100 filters per rule.
     filters: Annotated[list[ScanFilter], Unique] = Field(
-        ["*"], min_length=1, max_length=100, description="Repository-name wildcards (1-100)."
+        ["*"],
+        min_length=1,
+        max_length=limits.SCANNING_FILTERS.max,
+        description=f"Repository-name wildcards (1-{limits.SCANNING_FILTERS.max}).",
     )
 
 
@@ -51,8 +55,8 @@ class RegistryScanningConfig(ConfigModel):
     rules: list[ScanningRule] = Field(
         default_factory=_default_rules,
         min_length=1,
-        max_length=2,
-        description="1-2 rules of {frequency, filters}.",
+        max_length=limits.SCANNING_RULES.max,
+        description="1-2 rules of {frequency, filters}, no two alike.",
         json_schema_extra=derived('`[{"frequency": "SCAN_ON_PUSH", "filters": ["*"]}]`'),
     )
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from components.lifecycle import Retention
+from components.settings import limits
 from components.settings.types import (
     AccountId,
     ConfigModel,
@@ -90,13 +91,16 @@ class ServiceConfig(ConfigModel):
     # ECR: 1..5 ImageTagMutabilityExclusionFilters.
     image_tag_mutability_exclusions: Annotated[list[TagFilter], Unique] = Field(
         [],
-        max_length=5,
+        max_length=limits.MUTABILITY_EXCLUSIONS.max,
         description="Wildcard tag filters (e.g. `latest`, `cache-*`, at most 5) exempt from the "
         "tag mutability setting: IMMUTABLE becomes IMMUTABLE_WITH_EXCLUSION, MUTABLE becomes "
         "MUTABLE_WITH_EXCLUSION.",
     )
     pull_accounts: Annotated[list[AccountId], Unique] = Field(
-        [], description="12-digit AWS account ids whose principals may pull (pull actions only)."
+        [],
+        description="12-digit AWS account ids whose principals may pull (pull actions only); "
+        "the repository policy must stay within ECR's 10,240 characters (about 280 accounts: "
+        "beyond, use pullOrganizationId).",
     )
     pull_organization_id: OrganizationId | None = Field(
         None,

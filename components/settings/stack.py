@@ -98,16 +98,17 @@ class StackConfig(RepositoryDefaults):
     # ECR replication: at most 25 unique destinations.
     replication_regions: Annotated[list[Region], Unique] = Field(
         [],
-        max_length=25,
+        max_length=limits.REPLICATION_DESTINATIONS.max,
         description="Regions to replicate this stack's repositories to (disaster recovery), at "
         "most 25.",
     )
     create_on_push_prefixes: Annotated[list[TemplatePrefix], Unique] = Field(
         [],
-        max_length=50,
-        description="Repository-name prefixes under which a first `docker push` creates the "
-        "repository (ECR create-on-push), with this stack's encryption, tag mutability, lifecycle "
-        "policy, repository policy and tags.",
+        max_length=limits.CREATE_ON_PUSH_PREFIXES.max,
+        description="Repository-name prefixes (2-256 characters, at most 50; `team-a` and "
+        "`team-a/` are one prefix) under which a first `docker push` creates the repository (ECR "
+        "create-on-push), with this stack's encryption, tag mutability, lifecycle policy, "
+        "repository policy and tags.",
     )
     replication_kms_key_id: MultiRegionKeyId | None = Field(
         None,
@@ -124,7 +125,7 @@ class StackConfig(RepositoryDefaults):
     # Up to 100 pull-time update exclusions per account (ECR User Guide).
     pull_time_exclusions: Annotated[list[PrincipalArn], Unique] = Field(
         [],
-        max_length=100,
+        max_length=limits.PULL_TIME_EXCLUSIONS.max,
         description="IAM roles whose pulls must not refresh an image's last-pulled time (e.g. a "
         "third-party scanner in CI), registered when a service archives; Amazon Inspector's pulls "
         "never count.",

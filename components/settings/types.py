@@ -200,7 +200,11 @@ ScanFilter = Annotated[
 # PullThroughCacheRule ecrRepositoryPrefix: 2-30 characters of the repository-name alphabet.
 CachePrefix = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$", min_length=2, max_length=30),
+    StringConstraints(
+        pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+        min_length=limits.CACHE_PREFIX.min,
+        max_length=limits.CACHE_PREFIX.max,
+    ),
     Allowed("pull-through cache prefixes are 2-30 lowercase letters, digits, . _ -"),
 ]
 SecretArn = Annotated[
