@@ -13,12 +13,13 @@ from components.documents import to_json
 from components.keys import checked_key_arn
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
-from components.settings import SettingsError, load_settings, stack_config
+from components.settings import SettingsError, load_settings, provider_region, stack_config
 from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
 region = pulumi.Config("aws").get("region")
 try:
-    settings = load_settings(stack_config(), region=region)
+    # Without aws:region the provider deploys to the environment's region: check against that.
+    settings = load_settings(stack_config(), region=provider_region(region))
 except SettingsError as error:
     # A clean message listing every problem, instead of a traceback, before anything is created.
     raise pulumi.RunError(str(error)) from None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
+
+from components.settings.limits import IAM_INLINE_ROLE_POLICY, IAM_MANAGED_POLICY
 
 POLICY_VERSION = "2012-10-17"
 
@@ -148,21 +151,79 @@ def template_role_policy(
     account_id: str, prefixes: Sequence[str], key_arns: Sequence[str], partition: str = "aws"
 ) -> dict[str, Any]:
     """Create, replicate into and tag repositories under `prefixes` only (any region of this
-    account), and grant the keys to ECR."""
+    account), and grant the keys to ECR: the creation role's one inline policy."""
+    return _document(_create_statement(account_id, prefixes, partition), _keys_statement(key_arns))
+
+
+def template_key_policy(key_arns: Sequence[str]) -> dict[str, Any]:
+    """The inline policy when the repositories go to managed policies: the keys only."""
+    return _document(_keys_statement(key_arns))
+
+
+def template_scope_policy(
+    account_id: str, prefixes: Sequence[str], partition: str = "aws"
+) -> dict[str, Any]:
+    """A managed policy holding part of the creation role's repository scope."""
+    return _document(_create_statement(account_id, prefixes, partition))
+
+
+def template_scopes(prefixes: Sequence[str], key_count: int) -> list[tuple[str, ...]]:
+    """How the creation role's repository scope is laid out: one group when the role's inline
+    policy (repositories and keys) fits IAM's 10,240 characters, else groups that each fit a
+    managed policy's 6,144 characters (attached to the role; IAM sizes exclude whitespace).
+
+    A prefix inside another (`team-a` under `team`) is left out: the wider ARN already covers it.
+    Sizes are measured with placeholders as long as the real account id and key ARNs."""
+    scope = _widest(prefixes)
+    keys = [_KEY_PLACEHOLDER] * key_count
+    if _size(template_role_policy(_ACCOUNT_PLACEHOLDER, scope, keys)) <= (
+        IAM_INLINE_ROLE_POLICY.max or 0
+    ):
+        return [tuple(scope)]
+    groups: list[tuple[str, ...]] = []
+    group: list[str] = []
+    for prefix in scope:
+        wider = template_scope_policy(_ACCOUNT_PLACEHOLDER, [*group, prefix])
+        if group and _size(wider) > (IAM_MANAGED_POLICY.max or 0):
+            groups.append(tuple(group))
+            group = []
+        group.append(prefix)
+    return [*groups, tuple(group)]
+
+
+_ACCOUNT_PLACEHOLDER = "000000000000"
+_KEY_PLACEHOLDER = (
+    "arn:aws:kms:ap-southeast-7:000000000000:key/00000000-0000-0000-0000-000000000000"
+)
+
+
+def _size(document: dict[str, Any]) -> int:
+    """A policy's size as IAM counts it: without whitespace."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def _widest(prefixes: Sequence[str]) -> list[str]:
+    """The prefixes no other prefix contains, sorted."""
+    names = sorted({p.rstrip("/") for p in prefixes})
+    return [n for n in names if not any(n != o and n.startswith(o) for o in names)]
+
+
+def _create_statement(account_id: str, prefixes: Sequence[str], partition: str) -> dict[str, Any]:
     repositories = sorted(
         {f"arn:{partition}:ecr:*:{account_id}:repository/{p.rstrip('/')}*" for p in prefixes}
     )
-    return _document(
-        {
-            "Sid": "CreateFromTemplates",
-            "Effect": "Allow",
-            "Action": list(TEMPLATE_ROLE_ECR_ACTIONS),
-            "Resource": repositories,
-        },
-        {
-            "Sid": "UseTheKeys",
-            "Effect": "Allow",
-            "Action": list(TEMPLATE_ROLE_KMS_ACTIONS),
-            "Resource": sorted(set(key_arns)),
-        },
-    )
+    return {
+        "Sid": "CreateFromTemplates",
+        "Effect": "Allow",
+        "Action": list(TEMPLATE_ROLE_ECR_ACTIONS),
+        "Resource": repositories,
+    }
+
+
+def _keys_statement(key_arns: Sequence[str]) -> dict[str, Any]:
+    return {
+        "Sid": "UseTheKeys",
+        "Effect": "Allow",
+        "Action": list(TEMPLATE_ROLE_KMS_ACTIONS),
+        "Resource": sorted(set(key_arns)),
+    }

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import PullThroughCacheRule, RegistryScanningConfig
+from components.settings import (
+    PullThroughCacheRule,
+    RegistryScanningConfig,
+    credential_account_problem,
+)
 
 TYPE_TOKEN = "ecr:index:EcrRegistry"
 
@@ -95,7 +99,7 @@ class EcrRegistry(pulumi.ComponentResource):
                 f"{name}-cache-{rule.prefix}",
                 ecr_repository_prefix=rule.prefix,
                 upstream_registry_url=rule.upstream,
-                credential_arn=rule.credential_arn,
+                credential_arn=_checked_credential(rule, args.account_id),
                 opts=child,
             )
 
@@ -105,3 +109,21 @@ class EcrRegistry(pulumi.ComponentResource):
             )
 
         self.register_outputs({})
+
+
+def _checked_credential(
+    rule: PullThroughCacheRule, account_id: pulumi.Input[str]
+) -> pulumi.Output[str] | None:
+    """The rule's secret ARN once it is known to be in the stack's account (the run stops
+    otherwise, before the rule is registered)."""
+    arn = rule.credential_arn
+    if arn is None:
+        return None
+
+    def checked(account: str) -> str:
+        problem = credential_account_problem(rule.prefix, arn, account)
+        if problem:
+            raise pulumi.RunError(problem)
+        return arn
+
+    return pulumi.Output.from_input(account_id).apply(checked)

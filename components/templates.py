@@ -3,15 +3,25 @@ replication, create-on-push) get the stack's rules, and the role ECR needs to ap
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.access import repository_policy, template_role_policy, template_trust_policy
+from components.access import (
+    repository_policy,
+    template_key_policy,
+    template_role_policy,
+    template_scope_policy,
+    template_scopes,
+    template_trust_policy,
+)
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
+from components.settings.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
 
 TYPE_TOKEN = "ecr:index:EcrCreationTemplates"
 # A template's prefix `ROOT` matches every repository no other template's prefix matches.
@@ -31,10 +41,40 @@ class TemplateSpec:
     """Repository-name prefixes the creation role may create under (for ROOT, the services)."""
 
     @property
+    def namespace(self) -> str:
+        """What ECR keys the template by: `team-a` and `team-a/` are one prefix."""
+        return self.prefix.rstrip("/")
+
+    @property
     def service(self) -> str:
-        """The `Service` tag of the repositories it creates: what made them."""
+        """The `Service` tag of the repositories it creates: what made them (within the 256
+        characters of a tag value)."""
         what = "+".join(use.lower().replace("_", "-") for use in self.applied_for)
-        return what if self.prefix == ROOT else f"{what}:{self.prefix.rstrip('/')}"
+        return what if self.prefix == ROOT else fit(f"{what}:{self.namespace}", TAG_VALUE.max)
+
+    @property
+    def description(self) -> str:
+        return fit(
+            f"{', '.join(self.applied_for)} repositories under {self.prefix}",
+            TEMPLATE_DESCRIPTION.max,
+        )
+
+    def resource_name(self, component: str, namespace: str | None = None) -> str:
+        """Unique per namespace and region: `/` stays, so `team/a` and `team-a` differ."""
+        where = f"-{self.region}" if self.region else ""
+        return f"{component}-{(namespace or self.namespace).lower()}{where}"
+
+    def former_name(self, component: str) -> str:
+        """The name before namespaces kept their `/` (`team/a` was `team-a`)."""
+        return self.resource_name(component, self.namespace.replace("/", "-"))
+
+
+def fit(text: str, limit: int | None) -> str:
+    """`text`, or when longer than `limit` its start and a digest of the whole (still unique)."""
+    if limit is None or len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return f"{text[: limit - len(digest) - 3]}...{digest}"
 
 
 def template_specs(
@@ -44,14 +84,21 @@ def template_specs(
     services: Sequence[str],
 ) -> list[TemplateSpec]:
     """Templates in the stack's region for pull-through cache and create-on-push prefixes (one
-    per prefix, both uses merged), and one ROOT template per replication region: replicas keep
+    per namespace: ECR treats `team-a` and `team-a/` as one, so both uses merge, under the
+    create-on-push spelling), and one ROOT template per replication region: replicas keep
     their source names, the services."""
     uses: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
     for prefix in cache_prefixes:
-        uses.setdefault(prefix, []).append("PULL_THROUGH_CACHE")
+        uses.setdefault(prefix.rstrip("/"), []).append("PULL_THROUGH_CACHE")
+        spelling.setdefault(prefix.rstrip("/"), prefix)
     for prefix in create_on_push:
-        uses.setdefault(prefix, []).append("CREATE_ON_PUSH")
-    specs = [TemplateSpec(p, tuple(sorted(u)), None, (p,)) for p, u in sorted(uses.items())]
+        uses.setdefault(prefix.rstrip("/"), []).append("CREATE_ON_PUSH")
+        spelling[prefix.rstrip("/")] = prefix
+    specs = [
+        TemplateSpec(spelling[n], tuple(sorted(set(u))), None, (spelling[n],))
+        for n, u in sorted(uses.items())
+    ]
     specs += [
         TemplateSpec(ROOT, ("REPLICATION",), region, tuple(sorted(services)))
         for region in sorted(replication_regions)
@@ -91,27 +138,24 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        scope = sorted({p for spec in args.templates for p in spec.scope})
-        aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            role=role.id,
-            policy=pulumi.Output.all(args.account_id, *args.key_arns.values()).apply(
-                lambda values: to_json(template_role_policy(values[0], scope, values[1:]))
-            ),
-            opts=child,
-        )
+        self._grant(name, role, args, tags)
         lifecycle = to_json(lifecycle_policy(args.retention))
         policy = pulumi.Output.from_input(args.account_id).apply(
             lambda account: to_json(repository_policy(account))
         )
+        names = {spec.resource_name(name) for spec in args.templates}
         for spec in args.templates:
-            slug = spec.prefix.strip("/").replace("/", "-").lower()
+            # A template renamed by the `/` fix keeps its state (an alias), unless another
+            # template now has that name: replacing it would create a second template for
+            # the prefix before deleting the first, which ECR refuses.
+            former = spec.former_name(name)
+            moved = former not in names
             aws.ecr.RepositoryCreationTemplate(
-                f"{name}-{slug}" + (f"-{spec.region}" if spec.region else ""),
+                spec.resource_name(name),
                 prefix=spec.prefix,
                 applied_fors=list(spec.applied_for),
                 region=spec.region,
-                description=f"{', '.join(spec.applied_for)} repositories under {spec.prefix}",
+                description=spec.description,
                 encryption_configurations=[
                     aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(
                         encryption_type="KMS", kms_key=args.key_arns[spec.region]
@@ -122,7 +166,57 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 repository_policy=policy,
                 resource_tags=tags | {"Service": spec.service},
                 custom_role_arn=role.arn,
-                opts=child,
+                opts=pulumi.ResourceOptions(
+                    parent=self, aliases=[pulumi.Alias(name=former)] if moved else None
+                ),
             )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})
+
+    def _grant(
+        self, name: str, role: aws.iam.Role, args: EcrCreationTemplatesArgs, tags: dict[str, str]
+    ) -> None:
+        """The role's rights: one inline policy while it fits IAM's limit; beyond, the keys
+        inline and the repository scope in managed policies attached to the role."""
+        child = pulumi.ResourceOptions(parent=self)
+        keys = pulumi.Output.all(*args.key_arns.values())
+        groups = template_scopes(
+            [p for spec in args.templates for p in spec.scope], key_count=len(args.key_arns)
+        )
+        if len(groups) == 1:
+            aws.iam.RolePolicy(
+                f"{name}-role-policy",
+                role=role.id,
+                policy=pulumi.Output.all(args.account_id, keys).apply(
+                    lambda values: to_json(template_role_policy(values[0], groups[0], values[1]))
+                ),
+                opts=child,
+            )
+            return
+        aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            role=role.id,
+            policy=keys.apply(lambda arns: to_json(template_key_policy(arns))),
+            opts=child,
+        )
+        for index, group in enumerate(groups):
+            scope = aws.iam.Policy(
+                f"{name}-scope-{index}",
+                description=f"ECR creates repositories from templates ({index + 1} of "
+                f"{len(groups)})",
+                policy=pulumi.Output.from_input(args.account_id).apply(
+                    functools.partial(_scope_json, group)
+                ),
+                tags=tags,
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-scope-{index}-attachment",
+                role=role.name,
+                policy_arn=scope.arn,
+                opts=child,
+            )
+
+
+def _scope_json(group: Sequence[str], account: str) -> str:
+    return to_json(template_scope_policy(account, group))

@@ -84,7 +84,7 @@ def _fake_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, An
             "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{repo}",
         }
     elif type_ == "aws:iam/policy:Policy":
-        outputs["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:policy/{inputs['name']}"
+        outputs["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:policy/{inputs.get('name', name)}"
     elif "arn" not in outputs and ":" in type_:
         outputs["arn"] = f"arn:aws:mock:{REGION}:{ACCOUNT_ID}:{name}"
     return outputs

@@ -362,3 +362,47 @@ def test_signing_is_one_key_and_ci_may_sign_with_the_profile():
         len(json.loads(unsigned.one(IAM_POLICY, "fileflow-push").inputs["policy"])["Statement"])
         == 2
     )
+
+
+def test_a_cache_credential_of_another_account_stops_the_run():
+    secret = "arn:aws:secretsmanager:ap-northeast-2:{}:secret:ecr-pullthroughcache/docker-hub"
+    cache = {"dh": {"upstream": "registry-1.docker.io", "credentialArn": secret.format(ACCOUNT_ID)}}
+    (rule,) = run_program("dev", {"ecr:pullThroughCache": cache}).of_type(
+        "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+    )
+    assert rule.inputs["credentialArn"] == secret.format(ACCOUNT_ID)
+    cache["dh"]["credentialArn"] = secret.format("210987654321")
+    with pytest.raises(Exception, match="secret must be in this stack's account 123456789012"):
+        run_program("dev", {"ecr:pullThroughCache": cache})
+
+
+def test_a_creation_role_scope_beyond_the_inline_limit_goes_to_managed_policies():
+    """IAM allows 10,240 characters of inline policy per role and 6,144 per managed policy: 50
+    long create-on-push prefixes need three managed policies, each attached to the role."""
+    prefixes = [f"p{i}{'q' * 200}/" for i in range(50)]
+    run = run_program("dev", {"ecr:createOnPushPrefixes": prefixes})
+    (inline,) = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert [s["Sid"] for s in json.loads(inline.inputs["policy"])["Statement"]] == ["UseTheKeys"]
+    scopes = [r for r in run.of_type(IAM_POLICY) if r.name.startswith("ecr-templates-scope-")]
+    attachments = run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert len(scopes) == len(attachments) == 3
+    granted = [
+        arn
+        for scope in scopes
+        for arn in json.loads(scope.inputs["policy"])["Statement"][0]["Resource"]
+    ]
+    assert sorted(granted) == sorted(
+        f"arn:aws:ecr:*:{ACCOUNT_ID}:repository/{p.rstrip('/')}*" for p in prefixes
+    )
+    assert all(
+        len(json.dumps(json.loads(s.inputs["policy"]), separators=(",", ":"))) <= 6144
+        for s in scopes
+    )
+
+
+def test_a_small_creation_role_scope_stays_one_inline_policy():
+    run = run_program("dev", {"ecr:createOnPushPrefixes": ["team", "team-a/"]})
+    (inline,) = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    create, _ = json.loads(inline.inputs["policy"])["Statement"]
+    assert create["Resource"] == [f"arn:aws:ecr:*:{ACCOUNT_ID}:repository/team*"]  # covers team-a
+    assert run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []

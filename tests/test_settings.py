@@ -10,6 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from components.settings import (
+    AWS_REGIONS,
     IAM_POLICY_NAME_MAX,
     SSM_MAX_LEVELS,
     RepositoryDefaults,
@@ -118,7 +119,10 @@ def test_governance_tags_follow_the_seed():
     [
         ({"environment": "qa"}, 'ecr:environment = "qa": must be one of dev, staging, prod'),
         ({"owner": "platform-team"}, 'ecr:owner = "platform-team": must be an e-mail address'),
-        ({"costCenter": "  "}, 'ecr:costCenter = "  ": must be a non-empty string'),
+        (
+            {"costCenter": "  "},
+            'ecr:costCenter = "  ": must be 1-256 letters, digits, spaces and _ . : / = + - @, not only spaces',
+        ),
         (
             {"imageTagMutability": "MUTABL"},
             'ecr:imageTagMutability = "MUTABL": must be one of MUTABLE, IMMUTABLE',
@@ -351,7 +355,7 @@ def test_stack_extras_parse():
         ),
         (
             {"pullThroughCache": '{"ex": {"upstream": "example.com"}}'},
-            'ecr:pullThroughCache.ex.upstream = "example.com": must be one of public.ecr.aws',
+            'ecr:pullThroughCache.ex.upstream = "example.com": must be an upstream ECR pull-through cache supports: public.ecr.aws',
         ),
         (
             {"pullThroughCache": '{"ex": {}}'},
@@ -695,3 +699,192 @@ def test_retention_that_ecr_would_reject_is_refused_with_the_key(raw, expected):
 def test_signing_and_template_keys_are_validated(raw, expected):
     found = problems(**raw)
     assert any(p.startswith(expected) for p in found), found
+
+
+# --- issue 15: what AWS refuses is refused here, what AWS accepts stays accepted -------------------
+
+_SECRET = "arn:aws:secretsmanager:{}:123456789012:secret:ecr-pullthroughcache/docker-hub"
+
+
+def _problems_in(region: str | None = "ap-northeast-2", **raw) -> list[str]:
+    raw.setdefault("environment", "dev")
+    raw.setdefault("services", '{"fileflow": {}}')
+    with pytest.raises(SettingsError) as caught:
+        load_settings(raw, region=region)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"costCenter": "R&D"}, 'ecr:costCenter = "R&D": must be 1-256 letters, digits, spaces'),
+        ({"dataClass": "a\tb"}, 'ecr:dataClass = "a\\tb": must be 1-256 letters'),
+        (
+            {"owner": "o'brien@example.com"},
+            'ecr:owner = "o\'brien@example.com": must be an e-mail address of letters, digits',
+        ),
+        (
+            {"createOnPushPrefixes": '["a"]'},
+            'ecr:createOnPushPrefixes[0] = "a": must be a repository-name prefix of 2-256',
+        ),
+        (
+            {"createOnPushPrefixes": '["team-a", "team-a/"]'},
+            'ecr:createOnPushPrefixes[1] = "team-a/": the same namespace as "team-a"',
+        ),
+        (
+            {"pullThroughCache": '{"mcr": {"upstream": "mcr.microsoft.com"}}'},
+            'ecr:pullThroughCache.mcr.upstream = "mcr.microsoft.com": must be an upstream ECR',
+        ),
+        (
+            {
+                "pullThroughCache": json.dumps(
+                    {f"c{i:02d}": {"upstream": "quay.io"} for i in range(51)}
+                )
+            },
+            "ecr:pullThroughCache = ",
+        ),
+        (
+            {
+                "pullThroughCache": json.dumps(
+                    {
+                        "dh": {
+                            "upstream": "registry-1.docker.io",
+                            "credentialArn": _SECRET.format("us-east-1"),
+                        }
+                    }
+                )
+            },
+            'ecr:pullThroughCache.dh.credentialArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub": the secret must be in the stack\'s region ap-northeast-2',
+        ),
+        (
+            {
+                "pullThroughCache": json.dumps(
+                    {
+                        "dh": {
+                            "upstream": "registry-1.docker.io",
+                            "credentialArn": _SECRET.format("ap-northeast-2")[:-9] + "x" * 600,
+                        }
+                    }
+                )
+            },
+            "ecr:pullThroughCache.dh.credentialArn = ",
+        ),
+        (
+            {"pullThroughCache": json.dumps({"az": {"upstream": "myregistry.azurecr.io"}})},
+            "ecr:pullThroughCache.az.credentialArn = null: is required for myregistry.azurecr.io",
+        ),
+        (
+            {"ssmParameterPrefix": "/aws/ecr"},
+            'ecr:ssmParameterPrefix = "/aws/ecr": must not begin with aws or ssm',
+        ),
+        (
+            {"ssmParameterPrefix": "/SSM-shared/ecr"},
+            'ecr:ssmParameterPrefix = "/SSM-shared/ecr": must not begin',
+        ),
+        (
+            {"ssmParameterPrefix": "/" + "p" * 899, "services": json.dumps({"s" * 100: {}})},
+            f'ecr:services.{"s" * 100} = "{"s" * 100}": its URL parameter /ppp',
+        ),
+        (
+            {
+                "registryScanning": json.dumps(
+                    {"rules": [{"filters": ["a*", "*"]}, {"filters": ["*", "a*"]}]}
+                )
+            },
+            'ecr:registryScanning.rules[1] = {"filters": ["*", "a*"], "frequency": "SCAN_ON_PUSH"}: repeats an earlier rule',
+        ),
+        (
+            {"createOnPushPrefixes": '["team-a/"]', "expireTaggedPatterns": '["sha-*"]'},
+            'ecr:expireTaggedPatterns = ["sha-*"]: expireTaggedAfterDays and expireTaggedPatterns go together',
+        ),
+        (
+            {
+                "services": json.dumps(
+                    {"fileflow": {"pullAccounts": [f"{i:012d}" for i in range(300)]}}
+                )
+            },
+            "ecr:services.fileflow.pullAccounts = ",
+        ),
+    ],
+)
+def test_what_aws_refuses_is_refused_with_the_key_and_the_rule(raw, expected):
+    found = _problems_in(**raw)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_size_refusals_name_the_aws_limit():
+    (repository,) = _problems_in(
+        services=json.dumps({"fileflow": {"pullAccounts": [f"{i:012d}" for i in range(300)]}})
+    )
+    assert "ECR repository policies: at most 10,240" in repository
+    assert "pullOrganizationId" in repository
+
+
+def test_replication_is_checked_against_the_region_the_provider_resolves(monkeypatch, tmp_path):
+    from components.settings import provider_region
+
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert provider_region(None) == "eu-west-1"
+    assert provider_region("us-east-1") == "us-east-1"
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    assert provider_region(None) == "us-west-2"
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = ap-south-1\n[profile ci]\nregion = sa-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    assert provider_region(None) == "ap-south-1"
+    monkeypatch.setenv("AWS_PROFILE", "ci")
+    assert provider_region(None) == "sa-east-1"
+    found = _problems_in(region=provider_region(None), replicationRegions='["sa-east-1"]')
+    assert found == [
+        'ecr:replicationRegions = ["sa-east-1"]: must not include the stack\'s own region sa-east-1'
+    ]
+
+
+def test_field_and_cross_field_problems_are_reported_together():
+    found = _problems_in(
+        environment="prod",
+        costCenter="R&D",
+        imageTagMutability="MUTABLE",
+        services=json.dumps({"fileflow": {"forceDelete": True, "scanOnPsh": True}}),
+        replicationRegions='["ap-northeast-2"]',
+    )
+    assert [p.split(" = ")[0] for p in found] == [
+        "ecr:costCenter",
+        "ecr:services.fileflow.scanOnPsh",
+        "ecr:imageTagMutability",
+        "ecr:services.fileflow.forceDelete",
+        "ecr:replicationRegions",
+    ]
+
+
+def test_edge_values_aws_accepts_stay_accepted():
+    s = load_settings(
+        {
+            "environment": "dev",
+            "services": '{"fileflow": {}}',
+            "costCenter": "Ünïcødé 팀 R+D",
+            "owner": "ü.o@exämple.com",
+            "createOnPushPrefixes": '["ab", "cd/"]',
+            "pullThroughCache": json.dumps(
+                {f"c{i:02d}": {"upstream": "quay.io"} for i in range(49)}
+                | {
+                    "az": {
+                        "upstream": "myregistry.azurecr.io",
+                        "credentialArn": _SECRET.format("ap-northeast-2"),
+                    }
+                }
+            ),
+            "replicationRegions": json.dumps(
+                [r for r in AWS_REGIONS if r != "ap-northeast-2"][:25]
+            ),
+            "ssmParameterPrefix": "/" + "/".join("l" * 14),
+            "signing": json.dumps({"profileName": "p" * 64}),
+        },
+        region="ap-northeast-2",
+    )
+    assert len(s.pull_through_cache) == 50 and len(s.replication_regions) == 25
+    assert s.url_parameter_name("fileflow").count("/") == SSM_MAX_LEVELS
+    assert s.signing_profile_name == "p" * 64 and s.cost_center == "Ünïcødé 팀 R+D"

@@ -1,0 +1,53 @@
+"""`alerts` (scan-finding and access-denied alerts) and `signing` (AWS Signer) keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from annotated_types import Ge, Le
+from pydantic import Field
+
+from components.settings import limits
+from components.settings.types import (
+    ConfigModel,
+    Email,
+    LogGroup,
+    SignerProfileName,
+    Unique,
+    derived,
+)
+
+
+class AlertsConfig(ConfigModel):
+    """`alerts`: scan-finding and access-denied alerts."""
+
+    min_severity: Literal["CRITICAL", "HIGH"] = Field(
+        "CRITICAL", description="Lowest scan-finding severity that alerts: CRITICAL or HIGH."
+    )
+    emails: Annotated[list[Email], Unique] = Field(
+        [],
+        max_length=limits.SUBSCRIPTIONS.max,
+        description="E-mail addresses subscribed to the alert topic (at most 20; each confirms "
+        "by mail).",
+    )
+    cloud_trail_log_group: LogGroup | None = Field(
+        None,
+        description="CloudWatch log group of the account's CloudTrail: adds an alarm when ECR "
+        "returns AccessDenied more than 5 times in 5 minutes.",
+        json_schema_extra=derived("none"),
+    )
+
+
+class SigningConfig(ConfigModel):
+    """`signing`: AWS Signer (Notation) image signing."""
+
+    profile_name: SignerProfileName | None = Field(
+        None,
+        description="AWS Signer signing profile name (profile names cannot be reused once "
+        "cancelled).",
+        json_schema_extra=derived("`ecr_<environment>`"),
+    )
+    # AWS Signer: a signature is valid for at most 135 months.
+    validity_years: Annotated[int, Ge(1), Le(11)] = Field(
+        5, description="How long signatures stay valid, in years (1-11; the seed's 5)."
+    )

@@ -1,0 +1,492 @@
+"""Loading: the config the engine passed -> validated, resolved settings, with the checks no
+single field can make (cross-field: combinations AWS, the provider or our safety rules refuse), and
+the checks of values read at run time.
+
+Every problem is reported at once, one line each, naming the key, the value and what is allowed:
+field problems and cross-field problems together (the cross-field checks run on the config without
+the values that failed)."""
+
+from __future__ import annotations
+
+import configparser
+import copy
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+# A module reference, not names: components.access reads the limits table of this package.
+from components import access
+from components.config_messages import Formatter, key, show
+from components.documents import to_json
+from components.lifecycle import Retention, lifecycle_policy
+from components.settings import limits
+from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
+from components.settings.repository import RepositorySettings, ServiceConfig, iam_policy_name
+from components.settings.stack import StackConfig, StackSettings
+from components.settings.types import (
+    AWS_REGIONS,
+    ENVIRONMENTS,
+    LIFECYCLE_POLICY_MAX,
+    NAMESPACE,
+    PRODUCTION,
+    SSM_MAX_LEVELS,
+    SSM_MAX_NAME,
+    needs_credential,
+)
+
+T = TypeVar("T")
+# The longest region name, for the SSM ARN length when the stack's region is not known.
+_LONGEST_REGION = max(AWS_REGIONS, key=len)
+# Placeholders of the right length for documents measured before the account is known.
+_ACCOUNT = "123456789012"
+
+
+class SettingsError(ValueError):
+    """The stack config is invalid; `problems` lists every reason, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid stack config ({len(problems)} problem(s)):\n{lines}")
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSettings:
+    """Validates the `ecr:` namespace (keys without the prefix, values as the engine passes them:
+    strings, structured values JSON-encoded).
+
+    `region` is the stack's `aws:region`, which replication must not target. Raises SettingsError
+    listing every problem; returns fully resolved settings otherwise.
+    """
+    decoded = {k: _decode(k, v) for k, v in raw.items()}
+    field_problems: list[str] = []
+    try:
+        config: StackConfig | None = StackConfig.model_validate(decoded)
+    except ValidationError as error:
+        field_problems = [_MESSAGES.problem(e) for e in error.errors()]
+        config = _valid_part(decoded, error)
+    if config is None:
+        raise SettingsError(field_problems)
+    settings = _resolve(config)
+    problems = field_problems + _cross_field_problems(config, settings, region)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+_DROPPED = object()
+
+
+def _valid_part(decoded: dict[str, Any], error: ValidationError) -> StackConfig | None:
+    """The config without the values that failed (defaults in their place), so that the
+    cross-field checks still run and every problem is reported at once; None when what failed
+    has no default (a required key)."""
+    data = copy.deepcopy(decoded)
+    for _ in range(4):
+        for problem in error.errors():
+            _drop(data, problem["loc"], missing=problem["type"] == "missing")
+        data = _without_dropped(data)
+        try:
+            return StackConfig.model_validate(data)
+        except ValidationError as again:
+            error = again
+    return None
+
+
+def _drop(data: Any, loc: tuple[int | str, ...], missing: bool) -> None:
+    """Marks the value at `loc` (for a missing key: its parent) to be removed."""
+    parts = [part for part in loc if part != "[key]"]
+    if missing:
+        parts = parts[:-1]
+    if not parts:
+        return
+    node = data
+    for part in parts[:-1]:
+        if not _holds(node, part):
+            return
+        node = node[part]
+    if _holds(node, parts[-1]):
+        node[parts[-1]] = _DROPPED
+
+
+def _holds(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
+
+
+def _without_dropped(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_dropped(v) for k, v in value.items() if v is not _DROPPED}
+    if isinstance(value, list):
+        return [_without_dropped(v) for v in value if v is not _DROPPED]
+    return value
+
+
+def provider_region(configured: str | None) -> str | None:
+    """The region the AWS provider deploys to: `aws:region`, else (as the AWS SDKs resolve it)
+    AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region` in the shared config file."""
+    if configured:
+        return configured
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    profile = os.environ.get("AWS_PROFILE") or "default"
+    path = os.environ.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config")
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except (OSError, configparser.Error):
+        return None
+    section = profile if profile == "default" else f"profile {profile}"
+    return parser.get(section, "region", fallback=None)
+
+
+_MESSAGES = Formatter(
+    StackConfig,
+    NAMESPACE,
+    missing={
+        ("environment",): f"is not set: must be one of {', '.join(ENVIRONMENTS)}",
+        ("services",): f"has no services: add at least one, e.g. `{NAMESPACE}:services: "
+        "{fileflow: {}}`",
+    },
+)
+_KEYS = {field.alias for field in StackConfig.model_fields.values()}
+# Keys whose values are strings; the engine JSON-encodes the others.
+_STRING_KEYS = {
+    name
+    for name, schema in StackConfig.model_json_schema(by_alias=True)["properties"].items()
+    if {option.get("type") for option in schema.get("anyOf", [schema])} <= {"string", "null"}
+}
+
+
+def _decode(name: str, value: Any) -> Any:
+    """Undecodable values are passed on as they are, and the type check names them."""
+    if not isinstance(value, str) or name in _STRING_KEYS or name not in _KEYS:
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):  # bad JSON, a number over 4,300 digits, deep nesting
+        return value
+
+
+def _resolve(config: StackConfig) -> StackSettings:
+    production = config.environment == PRODUCTION
+    stack_mutability = config.image_tag_mutability or ("IMMUTABLE" if production else "MUTABLE")
+    services = []
+    for name, given in sorted(config.services.items()):
+        service = given or ServiceConfig()
+        mutability = service.image_tag_mutability or stack_mutability
+        exclusions = tuple(service.image_tag_mutability_exclusions)
+        services.append(
+            RepositorySettings(
+                name=name,
+                image_tag_mutability=f"{mutability}_WITH_EXCLUSION" if exclusions else mutability,
+                scan_on_push=_first(service.scan_on_push, config.scan_on_push),
+                retention=_retention(config, service, signed=config.signing is not None),
+                mutability_exclusions=exclusions,
+                pull_accounts=tuple(service.pull_accounts),
+                pull_organization_id=service.pull_organization_id,
+                adopt=service.adopt,
+                force_delete=service.force_delete,
+            )
+        )
+    return StackSettings(
+        environment=config.environment,
+        owner=config.owner,
+        cost_center=config.cost_center,
+        lifecycle_stage=config.lifecycle_stage
+        or ("production" if production else config.environment),
+        data_class=config.data_class,
+        kms_key_parameter=config.kms_key_parameter,
+        ssm_parameter_prefix=config.ssm_parameter_prefix,
+        services=tuple(services),
+        dashboard=config.dashboard,
+        alerts=config.alerts,
+        registry_scanning=config.registry_scanning,
+        replication_regions=tuple(config.replication_regions),
+        pull_through_cache=tuple(
+            PullThroughCacheRule(prefix, rule.upstream, rule.credential_arn)
+            for prefix, rule in sorted(config.pull_through_cache.items())
+        ),
+        pull_time_exclusions=tuple(config.pull_time_exclusions),
+        create_on_push_prefixes=tuple(config.create_on_push_prefixes),
+        replication_kms_key_id=config.replication_kms_key_id,
+        signing_profile_name=(
+            (config.signing.profile_name or f"ecr_{config.environment}") if config.signing else None
+        ),
+        signing_validity_years=config.signing.validity_years if config.signing else 5,
+        stack_retention=_retention(config, ServiceConfig(), signed=config.signing is not None),
+        stack_mutability=stack_mutability,
+    )
+
+
+def _retention(stack: StackConfig, service: ServiceConfig, signed: bool = False) -> Retention:
+    """The stack's retention keys with the service's overrides (a list replaces the stack's).
+    With signing, untagged images are not expired: signatures are untagged artifacts, and ECR's
+    lifecycle rules cannot tell them from untagged images."""
+    return Retention(
+        expire_untagged=not signed,
+        keep_release_images=_first(
+            service.lifecycle_policy_max_image_count, stack.lifecycle_policy_max_image_count
+        ),
+        untagged_expiry_days=_first(
+            service.untagged_image_expiry_days, stack.untagged_image_expiry_days
+        ),
+        protected_tags=tuple(_first(service.protected_tags, stack.protected_tags)),
+        expire_tagged_after_days=_first(
+            service.expire_tagged_after_days, stack.expire_tagged_after_days
+        ),
+        expire_tagged_patterns=tuple(
+            _first(service.expire_tagged_patterns, stack.expire_tagged_patterns)
+        ),
+        archive_after_days=_first(service.archive_after_days, stack.archive_after_days),
+    )
+
+
+def _first(override: T | None, default: T) -> T:
+    return default if override is None else override
+
+
+def _cross_field_problems(
+    config: StackConfig, settings: StackSettings, region: str | None
+) -> list[str]:
+    """What no single field can say: combinations AWS, the provider or our safety rules refuse."""
+    problems: list[str] = []
+
+    def add(path: str, value: Any, allowed: str) -> None:
+        problems.append(f"{NAMESPACE}:{path} = {show(value)}: {allowed}")
+
+    if settings.is_production and config.image_tag_mutability == "MUTABLE":
+        add(
+            "imageTagMutability",
+            "MUTABLE",
+            "not allowed in prod: released tags must not move; exempt named tags with "
+            "services.<name>.imageTagMutabilityExclusions instead",
+        )
+    policy_names: dict[str, str] = {}
+    resolved = {s.name: s for s in settings.services}
+    for name, given in sorted(config.services.items()):
+        path = f"services.{key(name)}"
+        service = given or ServiceConfig()
+        if settings.is_production and service.image_tag_mutability == "MUTABLE":
+            add(
+                f"{path}.imageTagMutability",
+                "MUTABLE",
+                "not allowed in prod: exempt named tags with imageTagMutabilityExclusions instead",
+            )
+        if settings.is_production and service.force_delete:
+            add(
+                f"{path}.forceDelete",
+                True,
+                "not allowed in prod: a destroy or replacement would delete every image",
+            )
+        if service.adopt and service.force_delete:
+            # The provider never reads force_delete back from AWS, so an import with it set
+            # differs from the real resource and fails.
+            add(f"{path}.forceDelete", True, "not allowed with adopt: the import would fail")
+        policy = iam_policy_name(name, "push")
+        if policy in policy_names:
+            add(
+                path,
+                name,
+                f"its IAM policies would be named like those of {policy_names[policy]} "
+                f"({policy}): rename one of them",
+            )
+        policy_names.setdefault(policy, name)
+        problems.extend(_retention_problems(path, resolved[name].retention))
+        parameter = settings.url_parameter_name(name)
+        arn = f"arn:aws:ssm:{region or _LONGEST_REGION}:{_ACCOUNT}:parameter/{parameter[1:]}"
+        if parameter.count("/") > SSM_MAX_LEVELS or len(arn) > SSM_MAX_NAME:
+            add(
+                path,
+                name,
+                f"its URL parameter {parameter} exceeds SSM's {SSM_MAX_LEVELS} levels or "
+                f"{SSM_MAX_NAME} characters counted as the parameter's ARN ({len(arn)}): "
+                "shorten ssmParameterPrefix or the name",
+            )
+        document = access.repository_policy(
+            _ACCOUNT, resolved[name].pull_accounts, resolved[name].pull_organization_id
+        )
+        size = len(to_json(document))
+        if size > (limits.REPOSITORY_POLICY.max or 0):
+            add(
+                f"{path}.pullAccounts",
+                list(service.pull_accounts),
+                f"the repository policy would be {size:,} characters; "
+                f"{limits.REPOSITORY_POLICY.rule}: grant an organisation with "
+                "pullOrganizationId instead",
+            )
+    if config.kms_key_parameter.count("/") > SSM_MAX_LEVELS:
+        add("kmsKeyParameter", config.kms_key_parameter, f"SSM allows {SSM_MAX_LEVELS} levels")
+    if region and region in config.replication_regions:
+        add(
+            "replicationRegions",
+            config.replication_regions,
+            f"must not include the stack's own region {region}",
+        )
+    # ECR replication: at most 100 repository filters per rule; we use one filter per service.
+    if config.replication_regions and len(config.services) > 100:
+        add(
+            "replicationRegions",
+            config.replication_regions,
+            "replication covers at most 100 services per stack; this stack has "
+            f"{len(config.services)}",
+        )
+    if config.registry_scanning is not None:
+        scan_type = config.registry_scanning.type
+        allowed = SCAN_FREQUENCIES[scan_type]
+        seen: set[tuple[str, frozenset[str]]] = set()
+        for index, rule in enumerate(config.registry_scanning.rules):
+            if rule.frequency not in allowed:
+                add(
+                    f"registryScanning.rules[{index}].frequency",
+                    rule.frequency,
+                    f"must be one of {', '.join(allowed)} with type {scan_type}",
+                )
+            # The provider keeps rules (and their filters) as sets: equal rules collapse into one,
+            # and every preview would then show a change that never settles.
+            same = (rule.frequency, frozenset(rule.filters))
+            if same in seen:
+                add(
+                    f"registryScanning.rules[{index}]",
+                    rule.model_dump(by_alias=True),
+                    "repeats an earlier rule (same frequency and filters): remove it",
+                )
+            seen.add(same)
+    for prefix, cache in sorted(config.pull_through_cache.items()):
+        path = f"pullThroughCache.{key(prefix)}.credentialArn"
+        if needs_credential(cache.upstream) and not cache.credential_arn:
+            add(path, None, f"is required for {cache.upstream}")
+        secret_region = cache.credential_arn.split(":")[3] if cache.credential_arn else None
+        if secret_region and region and secret_region != region:
+            add(
+                path,
+                cache.credential_arn,
+                f"the secret must be in the stack's region {region} (ECR reads it from the "
+                "rule's own region and account)",
+            )
+    problems += _template_problems(config, settings, region)
+    return problems
+
+
+def _template_problems(
+    config: StackConfig, settings: StackSettings, region: str | None
+) -> list[str]:
+    """What the repository creation templates need: one template per namespace, their role's
+    policy within IAM's limit, and the stack-level retention they apply."""
+    problems: list[str] = []
+    namespaces: dict[str, str] = {}
+    for index, prefix in enumerate(config.create_on_push_prefixes):
+        namespace = prefix.rstrip("/")
+        if namespace in namespaces:
+            problems.append(
+                f"{NAMESPACE}:createOnPushPrefixes[{index}] = {show(prefix)}: the same namespace "
+                f"as {show(namespaces[namespace])}: ECR treats a prefix with and without a "
+                "trailing / as one template"
+            )
+        namespaces.setdefault(namespace, prefix)
+    scope = [*config.create_on_push_prefixes, *config.pull_through_cache]
+    if config.replication_regions:
+        scope += [s.name for s in settings.services]
+    if not scope:
+        return problems
+    problems += _retention_problems("", settings.stack_retention)
+    # The role's repository scope goes to managed policies when the inline policy cannot hold it.
+    groups = access.template_scopes(scope, key_count=1 + len(config.replication_regions))
+    if len(groups) > 1 and len(groups) > (limits.IAM_ATTACHED_POLICIES.max or 0):
+        problems.append(
+            f"{NAMESPACE}:createOnPushPrefixes = {show(list(config.create_on_push_prefixes))}: "
+            f"the creation templates' role would need {len(groups)} managed policies for "
+            f"{len(scope)} prefixes and replicated services; {limits.IAM_ATTACHED_POLICIES.rule}"
+            ": use fewer or shorter prefixes (a shared parent prefix covers its children)"
+        )
+    return problems
+
+
+def _retention_problems(path: str, retention: Retention) -> list[str]:
+    """Retention combinations ECR would reject or that would silently do nothing (`path`: the
+    service's keys, or "" for the stack's)."""
+    found = []
+    path = f"{path}." if path else ""
+    days, patterns = retention.expire_tagged_after_days, retention.expire_tagged_patterns
+    if (days is None) != (not patterns):
+        found.append(
+            f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: "
+            "expireTaggedAfterDays and expireTaggedPatterns go together: set both or neither "
+            f"(expireTaggedAfterDays = {show(days)})"
+        )
+    both = sorted(set(patterns) & set(retention.protected_tags))
+    if both:
+        found.append(
+            f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: {show(both)} "
+            "also in protectedTags; a pattern cannot be both protected and expired"
+        )
+    size = len(to_json(lifecycle_policy(retention)))
+    if size > LIFECYCLE_POLICY_MAX:
+        found.append(
+            f"{NAMESPACE}:{path}protectedTags = {show(list(retention.protected_tags))}: the "
+            f"lifecycle policy would be {size} characters; ECR allows {LIFECYCLE_POLICY_MAX}"
+        )
+    return found
+
+
+# --- the config the engine passed -----------------------------------------------------------------
+
+
+def stack_config() -> dict[str, Any]:
+    """Every `ecr:*` key the engine passed to this program, with the prefix removed.
+
+    `pulumi.Config` can only look keys up by name; enumerating them is what lets a misspelt key be
+    reported instead of silently ignored.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    passed = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :]: v for k, v in passed.items() if k.startswith(prefix)}
+
+
+# --- values read at run time ---------------------------------------------------------------------
+
+
+def credential_account_problem(prefix: str, credential_arn: str, account: str) -> str | None:
+    """Why a pull-through cache rule's secret cannot be used from `account` (None if it can):
+    ECR reads the secret in the rule's own account and region, and the account is only known
+    once the program runs."""
+    if credential_arn.split(":")[4] == account:
+        return None
+    return (
+        f"{NAMESPACE}:pullThroughCache.{key(prefix)}.credentialArn = {show(credential_arn)}: the "
+        f"secret must be in this stack's account {account} (ECR reads it from the rule's own "
+        "account and region); nothing was changed"
+    )
+
+
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/[A-Za-z0-9-]+")
+
+
+def kms_key_arn_problem(parameter: str, value: str, region: str, account: str) -> str | None:
+    """Why the key ARN read from SSM cannot encrypt this stack's repositories (None if it can).
+
+    The repository's encryption configuration is ForceNew: an alias, a bare key id or a key of
+    another region or account would differ from what AWS stores and plan a replacement of every
+    repository, deleting its images. So only the full ARN of a key in the stack's own region and
+    account is accepted; key material changes by rotation, which keeps the ARN.
+    """
+    match = _KMS_KEY_ARN.fullmatch(value)
+    if match and match.groups() == (region, account):
+        return None
+    return (
+        f"SSM parameter {parameter} holds {show(value)}: it must hold the full ARN of a KMS key "
+        f"in this stack's region and account (arn:aws:kms:{region}:{account}:key/<id>). An "
+        "alias, key id or key elsewhere would replace every repository and delete its images; "
+        "nothing was changed. Put the key's ARN in the parameter (rotate the key to change its "
+        "material: the ARN stays)."
+    )

@@ -1,0 +1,156 @@
+"""The repository keys (stack-wide, overridable per service), the per-service keys, and the
+resolved settings of one service's repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from components.lifecycle import Retention
+from components.settings import limits
+from components.settings.types import (
+    AccountId,
+    ConfigModel,
+    ExpiryDays,
+    KeepCount,
+    Mutability,
+    OrganizationId,
+    TagFilter,
+    TagPatterns,
+    Unique,
+    derived,
+)
+
+
+class RepositoryDefaults(ConfigModel):
+    """The repository keys: set stack-wide, overridable per service."""
+
+    image_tag_mutability: Mutability | None = Field(
+        None,
+        description="Tag mutability of the repositories: MUTABLE or IMMUTABLE (prod: IMMUTABLE "
+        "only; let named tags move with imageTagMutabilityExclusions).",
+        json_schema_extra=derived("`IMMUTABLE` in prod, `MUTABLE` elsewhere"),
+    )
+    scan_on_push: bool = Field(True, description="Scan every image for vulnerabilities on push.")
+    lifecycle_policy_max_image_count: KeepCount = Field(
+        30,
+        description="How many images whose tags start with `v` to keep (1-10000); older ones "
+        "expire.",
+    )
+    untagged_image_expiry_days: ExpiryDays = Field(
+        7, description="Days after which untagged images expire (1-3650)."
+    )
+    protected_tags: TagPatterns = Field(
+        [],
+        max_length=20,
+        description="Tag patterns (e.g. `prod-*`, `stable`; at most 4 `*`) that no lifecycle rule "
+        "ever expires or archives (up to 10,000 images per pattern).",
+    )
+    expire_tagged_after_days: ExpiryDays | None = Field(
+        None,
+        description="Days after push when images tagged with one of expireTaggedPatterns expire "
+        "(1-3650).",
+        json_schema_extra=derived("off"),
+    )
+    expire_tagged_patterns: TagPatterns = Field(
+        [],
+        max_length=20,
+        description="Tag patterns (e.g. `sha-*`, `pr-*`) that expire expireTaggedAfterDays after "
+        "push; release (`v*`) and protected images are never selected.",
+    )
+    archive_after_days: ExpiryDays | None = Field(
+        None,
+        description="Move images not pulled for this many days to ECR's archive storage class "
+        "(not pullable until restored; billed for at least 90 days). Only images no other rule "
+        "selects.",
+        json_schema_extra=derived("off"),
+    )
+
+
+def _override(name: str) -> Any:
+    """A service's override of the repository key `name`: unset means the stack's value."""
+    description = RepositoryDefaults.model_fields[name].description
+    return Field(None, description=description, json_schema_extra=derived("the stack's value"))
+
+
+class ServiceConfig(ConfigModel):
+    """`services.<name>`: overrides of the repository keys, and the per-service keys."""
+
+    image_tag_mutability: Mutability | None = _override("image_tag_mutability")
+    scan_on_push: bool | None = _override("scan_on_push")
+    lifecycle_policy_max_image_count: KeepCount | None = _override(
+        "lifecycle_policy_max_image_count"
+    )
+    untagged_image_expiry_days: ExpiryDays | None = _override("untagged_image_expiry_days")
+    protected_tags: TagPatterns | None = _override("protected_tags")
+    expire_tagged_after_days: ExpiryDays | None = _override("expire_tagged_after_days")
+    expire_tagged_patterns: TagPatterns | None = _override("expire_tagged_patterns")
+    archive_after_days: ExpiryDays | None = _override("archive_after_days")
+    # ECR: 1..5 ImageTagMutabilityExclusionFilters.
+    image_tag_mutability_exclusions: Annotated[list[TagFilter], Unique] = Field(
+        [],
+        max_length=limits.MUTABILITY_EXCLUSIONS.max,
+        description="Wildcard tag filters (e.g. `latest`, `cache-*`, at most 5) exempt from the "
+        "tag mutability setting: IMMUTABLE becomes IMMUTABLE_WITH_EXCLUSION, MUTABLE becomes "
+        "MUTABLE_WITH_EXCLUSION.",
+    )
+    pull_accounts: Annotated[list[AccountId], Unique] = Field(
+        [],
+        description="12-digit AWS account ids whose principals may pull (pull actions only); "
+        "the repository policy must stay within ECR's 10,240 characters (about 280 accounts: "
+        "beyond, use pullOrganizationId).",
+    )
+    pull_organization_id: OrganizationId | None = Field(
+        None,
+        description="AWS Organization id (o-...) whose principals may pull "
+        "(aws:PrincipalOrgID condition).",
+        json_schema_extra=derived("none"),
+    )
+    adopt: bool = Field(
+        False,
+        description="Import the existing repository, its policies and URL parameter instead of "
+        "creating them (migration from Terraform; see the runbook).",
+    )
+    force_delete: bool = Field(
+        False,
+        description="Let a destroy delete the repository with its images. Refused in prod and "
+        "with adopt.",
+    )
+
+
+# --- the settings the program uses ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepositorySettings:
+    """One service's repository: the stack's repository keys with its overrides applied."""
+
+    name: str
+    """Service name, also the ECR repository name."""
+    image_tag_mutability: str
+    """MUTABLE or IMMUTABLE, with `_WITH_EXCLUSION` when there are exclusion filters."""
+    scan_on_push: bool
+    retention: Retention
+    """What the lifecycle policy keeps, expires and archives."""
+    mutability_exclusions: tuple[str, ...] = ()
+    pull_accounts: tuple[str, ...] = ()
+    pull_organization_id: str | None = None
+    adopt: bool = False
+    """Import the existing repository and its companions instead of creating them."""
+    force_delete: bool = False
+
+    @property
+    def max_image_count(self) -> int:
+        """Images tagged `v*` to keep."""
+        return self.retention.keep_release_images
+
+    @property
+    def untagged_expiry_days(self) -> int:
+        return self.retention.untagged_expiry_days
+
+
+def iam_policy_name(service: str, access: str) -> str:
+    """`ecr-<service>-push`; IAM names allow no `/`, so namespaced services use `-`."""
+    return f"ecr-{service.replace('/', '-')}-{access}"
