@@ -62,6 +62,7 @@ from tools.aws import (
     Aws,
     Calls,
     ToolError,
+    add_fail_on,
     emit,
     error_code,
     is_release,
@@ -610,12 +611,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="policy config JSON, as given to "
         "`pulumi preview --policy-pack-config` (levels, allowlists, exemptions)",
     )
-    parser.add_argument(
-        "--fail-on",
-        choices=SEVERITIES,
-        default="HIGH",
-        help="lowest scan-finding severity that fails (HIGH)",
-    )
+    add_fail_on(parser, "HIGH", "lowest scan-finding severity that fails")
     parser.add_argument(
         "--require-signature",
         action="store_true",

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from components.lifecycle import RELEASE_TAG_PREFIX
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+"""The scan severities a threshold can name, worst first."""
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 
 
@@ -148,6 +150,23 @@ def positive_seconds(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds > 0")
     return value
+
+
+def add_fail_on(parser: argparse.ArgumentParser, default: str, meaning: str) -> None:
+    """`--fail-on`: a severity threshold, case-insensitive, its default shown in --help."""
+    parser.add_argument(
+        "--fail-on",
+        type=str.upper,
+        choices=SEVERITIES,
+        default=default,
+        metavar="SEVERITY",
+        help=f"{meaning}: one of {', '.join(SEVERITIES)}, any case (default {default})",
+    )
+
+
+def at_or_above(threshold: str) -> tuple[str, ...]:
+    """The severities that count at `threshold`: it and everything worse."""
+    return SEVERITIES[: SEVERITIES.index(threshold) + 1]
 
 
 def progress(message: str) -> None:
