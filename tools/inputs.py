@@ -152,9 +152,10 @@ def shape_error(flag: str, path: str, error: ValidationError, expected: str) -> 
     problems = error.errors(include_url=False)
     first = problems[0]
     found = repr(first.get("input"))[:60]
+    message = str(first["msg"]).removeprefix("Value error, ")
     more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
     return ToolError(
-        f"{flag} {path}: at {where(tuple(first['loc']))}: {first['msg']} (found {found}); "
+        f"{flag} {path}: at {where(tuple(first['loc']))}: {message} (found {found}); "
         f"expected {expected}{more}"
     )
 

@@ -456,8 +456,9 @@ def execute(
                 tool.remove({"imageDigest": digest})
             else:
                 tool.publish(step.value, subject, summary())
-        except Exception as error:
-            failed = f"could not {step.describe(tool.repository)}: {one_line(error)}"
+        except (Exception, KeyboardInterrupt) as error:  # an interrupt must still say what changed
+            cause = one_line(error) or "interrupted"
+            failed = f"could not {step.describe(tool.repository)}: {cause}"
             if not done:
                 raise ToolError(f"{failed}; nothing changed") from None
             raise ToolError(f"{failed}; already done: {'; '.join(done)}", EXIT_PARTIAL) from None
