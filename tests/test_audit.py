@@ -167,8 +167,11 @@ def test_a_clean_registry_passes_and_writes_the_job_summary(aws, tmp_path):
         (
             [],
             {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"},
-            "audit: AWS error",
+            "audit: nothing could be read: ap-northeast-2: Could not connect to the endpoint URL",
         ),
+        ([], {"AWS_ENDPOINT_URL": "not-a-url"}, "audit: AWS_ENDPOINT_URL='not-a-url' is not"),
+        ([], {"AWS_ENDPOINT_URL": "http://127.0.0.1:99999"}, "audit: AWS_ENDPOINT_URL="),
+        ([], {"AWS_MAX_ATTEMPTS": "many"}, "audit: AWS_MAX_ATTEMPTS='many'"),
     ],
 )
 def test_usage_and_aws_errors_are_one_line_exit_2(aws, args, env_change, message):
@@ -197,3 +200,84 @@ def test_unsigned_newest_release_images_are_reported_when_signing_is_required(aw
     assert "ecr-live-unsigned" in checks()
     push_signature(client(endpoint, "ecr"), digest)
     assert "ecr-live-unsigned" not in checks()
+
+
+def test_a_repository_that_cannot_be_read_is_a_finding_and_the_rest_is_audited(aws):
+    endpoint, env = aws
+    repository(endpoint, "fileflow", kms_key(endpoint))
+    missing_key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
+    repository(endpoint, "orphan", missing_key)  # its key is gone: DescribeKey NotFoundException
+    push(endpoint, "fileflow", "v1.0.0", "a")
+    result = run_audit(env, "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    (finding,) = [f for f in report["findings"] if f["check"] == "ecr-live-unreadable"]
+    assert finding["repository"] == "orphan" and finding["level"] == "mandatory"
+    assert finding["message"].startswith("DescribeKey failed: NotFoundException: ")
+    assert finding["message"].endswith(f"; KMS key {missing_key} not checked")
+    found = by_repository(report["findings"])
+    assert ("ecr-live-image-findings", "mandatory") in found["fileflow"]  # still audited
+    assert report["summary"]["repositories"] == 2
+
+
+def test_an_unreadable_repository_or_registry_setting_does_not_stop_the_rest(aws, monkeypatch):
+    """Access denied on one repository's images and on the registry scanning configuration
+    (moto enforces no IAM, so the denial is injected at the client)."""
+    from botocore.exceptions import ClientError
+
+    endpoint, env = aws
+    for name in ("a-broken", "fileflow"):
+        repository(endpoint, name, kms_key(endpoint))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    real_images = audit.Registry.images
+
+    def denied(operation):
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
+        return ClientError(error, operation)
+
+    def images(self, name):
+        if name == "a-broken":
+            raise denied("DescribeImages")
+        return real_images(self, name)
+
+    def scanning(self):
+        raise denied("GetRegistryScanningConfiguration")
+
+    monkeypatch.setattr(audit.Registry, "images", images)
+    monkeypatch.setattr(audit.Registry, "scanning_configuration", scanning)
+    options = audit.Options(
+        "HIGH",
+        audit.PackConfig.load(None),
+        audit.datetime.datetime.now(audit.datetime.timezone.utc),
+    )
+    report = audit.audit([REGION], options)
+    unreadable = {
+        f.repository: f.message for f in report.findings if f.check == "ecr-live-unreadable"
+    }
+    assert unreadable == {
+        "a-broken": "DescribeImages failed: AccessDeniedException: not allowed; repository not audited",
+        "(registry)": "GetRegistryScanningConfiguration failed: AccessDeniedException: not allowed; "
+        "the registry policy and scanning configuration were not checked",
+    }
+    assert {f.check for f in report.findings if f.repository == "fileflow"} == set()  # clean, seen
+    assert report.repositories == 2 and report.failed
+
+
+def test_the_lifecycle_working_check_gives_ecr_its_24_hours():
+    now = audit.datetime.datetime(2026, 11, 26, tzinfo=audit.datetime.timezone.utc)
+
+    def image(tag, hours_ago):
+        return {
+            "imageTags": [tag],
+            "imagePushedAt": now - audit.datetime.timedelta(hours=hours_ago),
+        }
+
+    policy = json.dumps({"rules": [{"rulePriority": 1, "action": {"type": "expire"},
+                                    "selection": {"tagStatus": "tagged", "tagPrefixList": ["v"],
+                                                  "countType": "imageCountMoreThan", "countNumber": 2}}]})  # fmt: skip
+    burst = [image("v1", 100), image("v2", 3), image("v3", 2), image("v4", 1)]
+    assert audit.lifecycle_problems(policy, burst, now) == []  # v1 surplus for 2 hours only
+    late = [image("v1", 100), image("v2", 30), image("v3", 26), image("v4", 1)]
+    (problem,) = audit.lifecycle_problems(policy, late, now)  # v1 surplus since v3, 26 hours ago
+    assert "4 images tagged v* but rule 1 keeps 2, 1 of them surplus for over a day" in problem

@@ -107,4 +107,43 @@ def test_up_without_the_pulumi_cli_starts_and_seeds_then_says_so(tmp_path):
         down = local("down")
     assert down.returncode == 0 and "emulator stopped" in down.stdout
     assert not _healthy(port)
-    assert local("down").stdout.strip() == "local: nothing running"
+    assert local("down").stdout.strip() == "local: nothing running; local state removed"
+
+
+def test_up_refuses_an_emulator_it_did_not_start_and_down_leaves_it_alone(aws, tmp_path):
+    endpoint, _ = aws  # a moto server this command did not start
+    port = endpoint.rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {"ECR_LOCAL_DIR": str(tmp_path), "PATH": os.path.dirname(sys.executable)}
+
+    def local(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "tools.local", *args, "--port", port],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    refused = local("up")
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"local: an emulator this command did not start already answers on {endpoint}: stop it, "
+        "choose another --port, or pass --reuse to seed and deploy into it\n"
+    )
+    ssm = boto3.client("ssm", endpoint_url=endpoint, region_name=REGION,
+                       aws_access_key_id="t", aws_secret_access_key="t")  # fmt: skip
+    assert ssm.describe_parameters()["Parameters"] == []  # not seeded
+    down = local("down")
+    assert down.returncode == 0
+    assert f"something else answers on {endpoint} and was left alone" in down.stdout
+    assert _healthy(port)
+    reused = local("up", "--reuse")
+    assert reused.returncode == 1 and f"emulator at {endpoint}" in reused.stdout  # no Pulumi CLI
+    assert ssm.get_parameter(Name=KMS_PARAMETER)["Parameter"]["Value"].startswith("arn:aws:kms:")
+
+
+def test_a_port_that_is_no_port_is_a_usage_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.local", "up", "--port", "99999"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "'99999' is not a TCP port (1-65535)" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -119,7 +119,7 @@ def test_a_policy_that_takes_nothing_in_use_passes(releases, tmp_path):
     _, env, _ = releases
     result = retention(env, project(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[2].split() == ["api", "5", "0", "0", "5", "0"]
+    assert result.stdout.splitlines()[2].split() == ["api", "5", "0", "0", "5", "0", "judged"]
 
 
 # --- offline snapshots -----------------------------------------------------------------------------
@@ -297,3 +297,178 @@ def test_a_signature_of_an_image_that_stays_is_blocked():
     )
     signed = RepositorySettings("api", "MUTABLE", True, Retention(expire_untagged=False))
     assert judge(signed, details, [], NOW).expire == []
+
+
+# --- never an all-clear for what it did not see ------------------------------------------------------
+
+OFFLINE = {"PATH": "/usr/bin:/bin"}  # no AWS credentials, region or endpoint
+
+
+def offline(tmp_path, data, *args, directory=None):
+    path = tmp_path / "snapshot.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    directory = directory or project(tmp_path, lifecyclePolicyMaxImageCount=1)
+    return retention(OFFLINE, directory, "--images", str(path), "--at", NOW.isoformat(), *args)
+
+
+def test_the_aws_clis_describe_images_output_is_read_by_repository_name(tmp_path):
+    entries = [
+        detail("sha256:old", ["v1"], 10) | {"repositoryName": "api", "registryId": ACCOUNT},
+        detail("sha256:new", ["v2"], 1) | {"repositoryName": "api", "imageSizeInBytes": 7},
+        detail("sha256:other", ["v1"], 10) | {"repositoryName": "web"},
+    ]
+    result = offline(tmp_path, {"imageDetails": entries}, "--json")
+    assert result.returncode == 0, result.stderr
+    (service,) = json.loads(result.stdout)["services"]
+    assert (service["status"], service["images"]) == ("judged", 2)
+    assert [e["digest"] for e in service["expire"]] == ["sha256:old"]
+    # Several outputs concatenated (`jq -s`) are one snapshot.
+    listed = offline(
+        tmp_path, [{"imageDetails": entries[:1]}, {"imageDetails": entries[1:]}], "--json"
+    )
+    assert json.loads(listed.stdout)["services"][0]["images"] == 2
+
+
+def test_a_service_the_snapshot_does_not_cover_is_not_judged_and_fails(tmp_path):
+    result = offline(tmp_path, {"web": [detail("sha256:a", ["v1"], 1)]})
+    assert result.returncode == 1, result.stderr
+    assert "not in the snapshot" in result.stdout
+    assert "Not judged (the snapshot has no entry for them" in result.stdout
+    as_json = json.loads(offline(tmp_path, {"web": []}, "--json").stdout)
+    assert as_json["ok"] is False and as_json["services"][0]["status"] == "not in the snapshot"
+    assert offline(tmp_path, {"api": []}).returncode == 0  # seen, and empty
+
+
+def test_in_use_references_that_match_no_image_are_listed(tmp_path):
+    in_use = tmp_path / "in-use.txt"
+    in_use.write_text(f"api:v9\napi@sha256:{'f' * 64}\napi:v2\nweb:v1\n")
+    result = offline(
+        tmp_path, {"api": [detail("sha256:new", ["v2"], 1)]}, "--in-use", str(in_use), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    (service,) = json.loads(result.stdout)["services"]
+    assert service["unmatched"] == [
+        {"reference": "api:v9", "usedBy": "in-use.txt:1"},
+        {"reference": f"api@sha256:{'f' * 64}", "usedBy": "in-use.txt:2"},
+    ]
+    table = offline(tmp_path, {"api": [detail("sha256:new", ["v2"], 1)]}, "--in-use", str(in_use))
+    assert "naming no image of the repository" in table.stdout and "api:v9" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"api": [{"imageDigest": "sha256:a", "imagePushedAt": 1e300}]}, "at api[0].imagePushedAt"),
+        ({"api": [{"imageDigest": "sha256:a", "imagePushedAt": "0001-01-01"}]}, "at api[0].imagePushedAt"),
+        ({"api": [{"imageDigest": "sha256:a", "imageTags": [5], "imagePushedAt": 0}]}, "at api[0].imageTags[0]"),
+        ({"api": [{"imageTags": ["v1"], "imagePushedAt": 0}]}, "at api[0].imageDigest"),
+        ({"api": {"imageDigest": "sha256:a"}}, "at api"),
+        ({"imageDetails": [{"imageDigest": "sha256:a", "imagePushedAt": 0}]}, "at [0].imageDetails[0].repositoryName"),
+        ({"imageDetails": [], "nextToken": "abc"}, "at [0].nextToken"),
+        ({"Not A Repo": []}, "Not A Repo"),
+        ([1, 2], "at [0]"),
+        ("[" * 100000 + "]" * 100000, "nested too deeply"),
+        ('{"api": [}', "not JSON"),
+    ],
+)  # fmt: skip
+def test_a_snapshot_of_another_shape_is_refused_naming_the_path_inside_it(tmp_path, data, where):
+    result = offline(tmp_path, data)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"retention: --images {tmp_path}/snapshot.json: ")
+    assert where in result.stderr, result.stderr
+
+
+def test_a_non_utf8_in_use_file_and_absurd_times_are_one_line_errors(tmp_path):
+    in_use = tmp_path / "in-use.txt"
+    in_use.write_bytes(b"api:v1\n\xff\xfe\n")
+    result = offline(tmp_path, {"api": []}, "--in-use", str(in_use))
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"retention: --in-use {in_use}: not UTF-8 text (byte 7)\n",
+    )
+    for moment in ("0001-01-01", "99999", "nan"):
+        at = retention(OFFLINE, project(tmp_path), "--images", "x", "--at", moment)
+        assert at.returncode == 2 and "Traceback" not in at.stderr, at.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"- a\n- b\n", "the top level must be a mapping, not list"),
+        (b"config:\n  - a\n", "config must be a mapping of key: value, not list"),
+        (b"config:\n  ecr:owner: \xff\n", "is not UTF-8"),
+        (b"config: [\n", "is not valid YAML"),
+    ],
+)
+def test_a_malformed_stack_file_is_one_line(tmp_path, content, message):
+    directory = project(tmp_path)
+    (directory / "Pulumi.test.yaml").write_bytes(content)
+    result = retention(OFFLINE, directory, "--images", "x")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_closed_pipe_ends_quietly_with_the_verdict(tmp_path):
+    rows = {"api": [detail(f"sha256:{i:064x}", [f"v{i}"], i) for i in range(3000)]}
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(rows))
+    command = (
+        f"{sys.executable} -m tools.retention --stack test --project-dir {project(tmp_path)} "
+        f'--images {path} --at {NOW.isoformat()} --json | head -1; echo "${{PIPESTATUS[0]}}"'
+    )
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, env=OFFLINE, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.splitlines() == ["{", "0"] and result.stderr == "", result.stderr
+
+
+def test_an_unwritable_job_summary_is_a_warning(tmp_path):
+    env = OFFLINE | {"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "summary.md")}
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps({"api": []}))
+    result = retention(env, project(tmp_path), "--images", str(path))
+    assert result.returncode == 0
+    assert (
+        result.stderr.startswith("warning: GITHUB_STEP_SUMMARY ") and "not written" in result.stderr
+    )
+
+
+# --- the stack's region ---------------------------------------------------------------------------
+
+
+def test_the_region_comes_from_the_stack_file(releases, tmp_path):
+    _, env, _ = releases
+    bare = {k: v for k, v in env.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    result = retention(bare, project(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["services"][0]["images"] == 5
+
+
+def test_an_environment_region_that_disagrees_with_the_stack_is_refused(releases, tmp_path):
+    _, env, _ = releases
+    other = env | {"AWS_REGION": "us-east-1"}
+    refused = retention(other, project(tmp_path))
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "retention: AWS_REGION=us-east-1 but Pulumi.test.yaml deploys to aws:region "
+        f"{REGION}: unset it, or pass --region us-east-1 to read that region's images on purpose\n"
+    )
+    explicit = retention(other, project(tmp_path), "--region", "us-east-1", "--json")
+    assert explicit.returncode == 0, explicit.stderr
+    assert json.loads(explicit.stdout)["services"][0]["status"] == "no repository yet"
+    assert f"not Pulumi.test.yaml's aws:region {REGION}" in explicit.stderr
+
+
+def test_a_service_without_a_repository_and_stray_references_are_reported(aws, tmp_path):
+    endpoint, env = aws
+    client(endpoint, "ecs").register_task_definition(
+        family="web", containerDefinitions=[{"name": "a", "image": f"{URI}:v0", "memory": 64}]
+    )
+    result = retention(env, project(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    (service,) = json.loads(result.stdout)["services"]
+    assert service["status"] == "no repository yet" and service["images"] == 0
+    assert service["unmatched"] == [{"reference": "api:v0", "usedBy": "ECS task definition web:1"}]
+    table = retention(env, project(tmp_path)).stdout
+    assert "no repository yet" in table

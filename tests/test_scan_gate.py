@@ -336,3 +336,85 @@ def test_referrers_are_read_from_ecrs_api_when_it_has_it():
     assert signatures(client, "fileflow", "sha256:img") == ("sha256:s1", "sha256:s2")
     assert client.calls[0]["filter"] == {"artifactTypes": [NOTARY]}
     assert client.calls[0]["subjectId"] == {"imageDigest": "sha256:img"}
+
+
+# --- what fails the gate ----------------------------------------------------------------------------
+
+
+def test_the_failing_findings_and_the_failed_condition_are_named(image):
+    env, _ = image
+    args = ["--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--fail-on", "high"]
+    result = gate(env, *args)
+    assert result.returncode == 1, result.stderr
+    assert (
+        "findings at or above HIGH (1):\n  CVE-9999-9999  HIGH      moto_fake 9.9.9"
+        in result.stdout
+    )
+    assert result.stdout.endswith(
+        "gate: fail on HIGH or worse -> FAIL\nfailed on severity: 1 HIGH at or above HIGH\n"
+    )
+    report = json.loads(gate(env, *args, "--json").stdout)
+    assert report["failingFindings"] == [
+        {"id": "CVE-9999-9999", "severity": "HIGH", "package": "moto_fake 9.9.9"}
+    ]
+    assert report["reasons"] == ["severity: 1 HIGH at or above HIGH"]
+
+
+def test_an_unsigned_image_fails_on_the_signature_not_the_severity(image):
+    env, _ = image
+    env = env | {"AWS_MAX_ATTEMPTS": "1"}  # moto answers ListImageReferrers with a 500
+    result = gate(
+        env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--require-signature"
+    )
+    assert result.returncode == 1, result.stderr
+    assert "gate: fail on CRITICAL or worse -> FAIL" in result.stdout
+    assert "failed on signature: no Notation signature beside the image (required)" in result.stdout
+    assert "failed on severity" not in result.stdout and "findings at or above" not in result.stdout
+
+
+def test_the_table_lists_twenty_failing_findings_and_json_all_of_them():
+    class Many(SlowScanner):
+        def describe_image_scan_findings(self, **kwargs):
+            page = int(kwargs.get("nextToken") or 0)
+            found = [
+                {"name": f"CVE-2026-{page * 15 + i:04d}", "severity": "CRITICAL",
+                 "attributes": [{"key": "package_name", "value": "openssl"}]}
+                for i in range(15)
+            ]  # fmt: skip
+            return {
+                "imageScanStatus": {"status": "COMPLETE"},
+                "imageScanFindings": {"findings": found, "findingSeverityCounts": {"CRITICAL": 30}},
+                **({"nextToken": "1"} if page == 0 else {}),
+            }
+
+    result = scan(Many(), "fileflow", {"imageTag": "v1"}, "CRITICAL", 60)
+    table = result.as_table()
+    assert "findings at or above CRITICAL (30):" in table
+    assert table.count("  CVE-2026-") == 20 and "  ... and 10 more (all of them in --json)" in table
+    assert len(json.loads(result.as_json())["failingFindings"]) == 30
+
+
+def test_enhanced_findings_name_the_vulnerability_and_packages():
+    from tools.scan_gate import findings_of
+
+    page = {"imageScanFindings": {"enhancedFindings": [{
+        "severity": "HIGH", "title": "CVE-2026-1 - libc",
+        "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2026-1", "vulnerablePackages": [
+            {"name": "glibc", "version": "2.36"}, {"name": "libc-bin", "version": "2.36"}]},
+    }]}}  # fmt: skip
+    (found,) = findings_of(page)
+    assert (found.id, found.severity, found.package) == (
+        "CVE-2026-1",
+        "HIGH",
+        "glibc 2.36, libc-bin 2.36",
+    )
+
+
+def test_fail_on_is_documented_with_its_default():
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.scan_gate", "--help"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "--fail-on SEVERITY" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "one of CRITICAL, HIGH, MEDIUM, LOW, any case (default CRITICAL)" in text

@@ -13,15 +13,20 @@ included). Production is the Environment tag (there is no stack here). Live-only
 - ecr-live-image-not-scanned: such an image has no completed scan (advisory);
 - ecr-live-key-rotation: the customer-managed KMS key a repository uses rotates automatically
   (mandatory); an AWS managed key is reported by ecr-repository-require-kms-cmk;
-- ecr-live-lifecycle-working: no more release images than the lifecycle policy keeps, no untagged
-  image older than its expiry plus a day (mandatory: lifecycle evaluation runs within 24 hours);
+- ecr-live-lifecycle-working: no image that a count rule made surplus more than a day ago, no
+  untagged image older than its expiry plus a day (mandatory: ECR applies lifecycle rules within
+  24 hours, so a burst of pushes is not a finding);
 - ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, for
   the quarterly review (info);
 - ecr-live-unmanaged: repositories without this program's `Component` tag (info);
 - ecr-live-unsigned: with --require-signature, the newest release image has no Notation signature
-  (mandatory).
+  (mandatory);
+- ecr-live-unreadable: a repository, the registry's settings, ECS's task definitions or a whole
+  region could not be read (the finding names the call and the error); everything else is still
+  audited (mandatory: what was not read was not checked).
 
-Exit status: 0 clean; 1 a mandatory rule or a live check failed; 2 usage or AWS error (one line).
+Exit status: 0 clean; 1 a mandatory rule or a live check failed (including ecr-live-unreadable);
+2 usage error, or nothing at all could be read (one line on stderr).
 Read-only: it calls only Describe/Get/List APIs.
 """
 
@@ -36,6 +41,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
 from policy.ecr_guardrails.config import PACK_SETTINGS, PolicyConfigError, exemptions
@@ -56,6 +63,8 @@ from tools.aws import (
     Aws,
     Calls,
     ToolError,
+    add_fail_on,
+    emit,
     error_code,
     is_release,
     markdown_table,
@@ -75,6 +84,8 @@ COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its
 REGISTRY = "(registry)"
 LEVELS = ("mandatory", "advisory", "info")
 WORKERS = 8
+GRACE = datetime.timedelta(hours=24)  # ECR applies lifecycle rules within 24 hours
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 
 
 @dataclass(frozen=True)
@@ -340,18 +351,30 @@ def lifecycle_problems(
             continue
         status, prefixes = selection.get("tagStatus"), selection.get("tagPrefixList") or []
         if status == "tagged" and selection.get("countType") == "imageCountMoreThan" and prefixes:
-            matching = [
-                i
-                for i in images
-                if any(t.startswith(tuple(prefixes)) for t in i.get("imageTags", []))
+            matching = sorted(
+                (
+                    i
+                    for i in images
+                    if any(t.startswith(tuple(prefixes)) for t in i.get("imageTags", []))
+                ),
+                key=pushed_at,
+                reverse=True,
+            )
+            # The image `count` places below another became surplus when that one was pushed;
+            # ECR has a day to expire it.
+            overdue = [
+                image
+                for newer, image in zip(matching, matching[count:], strict=False)
+                if pushed_at(newer) < now - GRACE
             ]
-            if len(matching) > count:
+            if overdue:
                 problems.append(
                     f"{len(matching)} images tagged {'/'.join(p + '*' for p in prefixes)} but rule "
-                    f"{rule.get('rulePriority')} keeps {count}: the lifecycle policy is not working"
+                    f"{rule.get('rulePriority')} keeps {count}, {len(overdue)} of them surplus "
+                    "for over a day: the lifecycle policy is not working"
                 )
         if status == "untagged" and selection.get("countType") == "sinceImagePushed":
-            limit = now - datetime.timedelta(days=count + 1)
+            limit = now - datetime.timedelta(days=count) - GRACE
             stale = [i for i in images if not i.get("imageTags") and pushed_at(i) < limit]
             if stale:
                 problems.append(
@@ -397,7 +420,12 @@ def audit_repository(
     tags = registry.tags(repository["repositoryArn"])
     findings: list[Finding] = []
     key_arn = (repository.get("encryptionConfiguration") or {}).get("kmsKey")
-    manager, rotation = registry.key(key_arn) if key_arn else ("", None)
+    manager, rotation = "", None
+    if key_arn:
+        try:  # a key in another account, or one the audit role may not describe
+            manager, rotation = registry.key(key_arn)
+        except AWS_ERRORS as error:
+            findings.append(unreadable(name, region, error, f"KMS key {key_arn} not checked"))
     props = repository_props(repository, tags, managed=manager == "AWS")
 
     for policy, (rule, production_matters) in REPOSITORY_RULES.items():
@@ -494,13 +522,62 @@ def audit_repository(
     return findings
 
 
-def audit_region(aws: Aws, options: Options, report: Report) -> None:
-    registry = Registry(aws)
-    repositories = registry.repositories()
-    progress(f"{aws.region}: {len(repositories)} repositories")
-    in_use = [u for u in task_definitions(aws) if u.region in (None, aws.region)]
-    report.repositories += len(repositories)
+UNREADABLE = "ecr-live-unreadable"
+REGION_ITEM = "(region)"
 
+
+def unreadable(item: str, region: str, error: Exception, consequence: str) -> Finding:
+    """What could not be read: the call, the error, and what was therefore not checked."""
+    call = getattr(error, "operation_name", "")
+    code = error_code(error)
+    response = getattr(error, "response", None) or {}
+    cause = response.get("Error", {}).get("Message") or str(error)
+    message = (f"{call} failed: " if call else "") + (f"{code}: " if code else "") + cause
+    return Finding(item, UNREADABLE, "mandatory", f"{message}; {consequence}", region)
+
+
+def audit_region(aws: Aws, options: Options, report: Report) -> bool:
+    """Audits one region into `report`; False when not even its repositories could be listed."""
+    registry = Registry(aws)
+    try:
+        repositories = registry.repositories()
+    except AWS_ERRORS as error:
+        report.findings.append(unreadable(REGION_ITEM, aws.region, error, "region not audited"))
+        return False
+    progress(f"{aws.region}: {len(repositories)} repositories")
+    try:
+        in_use = [u for u in task_definitions(aws) if u.region in (None, aws.region)]
+    except AWS_ERRORS as error:
+        consequence = "the images ECS task definitions use were not checked"
+        report.findings.append(unreadable("(ecs)", aws.region, error, consequence))
+        in_use = []
+    report.repositories += len(repositories)
+    try:
+        report.findings += registry_findings(registry, options)
+    except AWS_ERRORS as error:
+        consequence = "the registry policy and scanning configuration were not checked"
+        report.findings.append(unreadable(REGISTRY, aws.region, error, consequence))
+
+    def one(repository: Mapping[str, Any]) -> list[Finding]:
+        try:
+            return audit_repository(registry, repository, in_use, options)
+        except AWS_ERRORS as error:
+            name = repository["repositoryName"]
+            return [unreadable(name, aws.region, error, "repository not audited")]
+
+    done = 0
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for found in pool.map(one, repositories):
+            report.findings += found
+            done += 1
+            if done % 50 == 0:
+                progress(f"{aws.region}: {done}/{len(repositories)} repositories audited")
+    return True
+
+
+def registry_findings(registry: Registry, options: Options) -> list[Finding]:
+    """The registry policy and the registry scanning configuration, judged by the pack's rules."""
+    region = registry.aws.region
     registry_findings: list[Finding] = []
     text = registry.registry_policy()
     if text is not None:
@@ -509,26 +586,15 @@ def audit_region(aws: Aws, options: Options, report: Report) -> None:
             problems = grant_problems(parsed, options.config.of(LEAST_PRIVILEGE))
         except (PolicyConfigError, MalformedPropertyError) as error:
             problems = [str(error)]
-        registry_findings += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, aws.region)
+        registry_findings += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
     scanning = scanning_props(registry.scanning_configuration())
     problems = registry_scanning(
         scanning, Context(config=options.config.of(REGISTRY_SCANNING_POLICY))
     )
     registry_findings += judged(
-        REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, aws.region
+        REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, region
     )
-    report.findings += registry_findings
-
-    done = 0
-    with ThreadPoolExecutor(WORKERS) as pool:
-        futures = [
-            pool.submit(audit_repository, registry, r, in_use, options) for r in repositories
-        ]
-        for future in futures:
-            report.findings += future.result()
-            done += 1
-            if done % 50 == 0:
-                progress(f"{aws.region}: {done}/{len(repositories)} repositories audited")
+    return registry_findings
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -551,12 +617,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="policy config JSON, as given to "
         "`pulumi preview --policy-pack-config` (levels, allowlists, exemptions)",
     )
-    parser.add_argument(
-        "--fail-on",
-        choices=SEVERITIES,
-        default="HIGH",
-        help="lowest scan-finding severity that fails (HIGH)",
-    )
+    add_fail_on(parser, "HIGH", "lowest scan-finding severity that fails")
     parser.add_argument(
         "--require-signature",
         action="store_true",
@@ -570,8 +631,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def audit(region_names: Sequence[str], options: Options, calls: Calls | None = None) -> Report:
     report = Report(regions=list(region_names), calls=calls or Calls())
-    for region in region_names:
-        audit_region(Aws(region, report.calls), options, report)
+    read = [audit_region(Aws(region, report.calls), options, report) for region in region_names]
+    if not any(read):
+        (first, *_) = report.findings
+        raise ToolError(f"nothing could be read: {first.region}: {first.message}")
     order = {level: i for i, level in enumerate(LEVELS)}
     report.findings.sort(key=lambda f: (order[f.level], f.region, f.repository, f.check))
     return report
@@ -588,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.require_signature,
         )
         report = audit(regions(args.region), options)
-        print(
+        emit(
             report.as_json()
             if args.json
             else report.as_markdown()

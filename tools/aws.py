@@ -2,8 +2,9 @@
 
 - Region: `--region`, else AWS_REGION, else AWS_DEFAULT_REGION (boto3 itself reads only the last;
   GitHub's AWS action sets both, other runners often only AWS_REGION).
-- Errors: a usage or AWS problem is a ToolError; `run` prints it as one line on stderr and returns
-  2, never a traceback.
+- Errors: a usage or AWS problem is a ToolError; `run` is every tool's one top-level handler: any
+  failure becomes one line on stderr and exit 2 (never a traceback), a closed stdout (`| head -1`)
+  ends quietly, and an unwritable job summary is a warning.
 - Every client counts its API calls by operation (`Calls`), so benchmarks and tests can check that
   the calls per repository stay constant apart from pagination.
 """
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import math
 import os
@@ -20,15 +22,22 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from components.lifecycle import RELEASE_TAG_PREFIX
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+"""The scan severities a threshold can name, worst first."""
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 
 
 class ToolError(Exception):
-    """A usage or AWS problem: exit 2 with this one-line message."""
+    """A usage or AWS problem: exit 2 (or `exit`) with this one-line message."""
+
+    def __init__(self, message: str, exit: int | None = None) -> None:
+        super().__init__(message)
+        self.exit = exit
 
 
 def error_code(error: Exception) -> str:
@@ -56,6 +65,25 @@ class Calls:
         return sum(self.counts.values())
 
 
+def check_endpoints(environ: Mapping[str, str] = os.environ) -> None:
+    """AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) must be http(s) URLs with a valid port:
+    botocore would otherwise fail deep inside the first call."""
+    for name, value in sorted(environ.items()):
+        if name != "AWS_ENDPOINT_URL" and not name.startswith("AWS_ENDPOINT_URL_"):
+            continue
+        problem = ""
+        try:
+            url = urlsplit(value)
+            url.port  # noqa: B018 - raises ValueError for a port outside 0-65535
+        except ValueError as error:
+            problem = str(error)
+        else:
+            if url.scheme not in ("http", "https") or not url.hostname:
+                problem = "expected http(s)://host[:port]"
+        if problem:
+            raise ToolError(f"{name}={value!r} is not a usable endpoint URL: {problem}")
+
+
 class Aws:
     """boto3 clients for one region, made once and shared by threads (clients are thread-safe)."""
 
@@ -63,12 +91,16 @@ class Aws:
         import boto3
         from botocore.config import Config
 
+        check_endpoints()
         self.region = region
         self.calls = calls or Calls()
         self._session = boto3.session.Session(region_name=region)
         # Standard retries back off on throttling, which a 1,000-repository audit will meet;
         # AWS_MAX_ATTEMPTS still wins, as it does for the AWS CLI.
-        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", "8") or 8)
+        text = os.environ.get("AWS_MAX_ATTEMPTS", "8") or "8"
+        if not text.isdigit() or not 1 <= int(text) <= 100:
+            raise ToolError(f"AWS_MAX_ATTEMPTS={text!r}: expected a whole number from 1 to 100")
+        attempts = int(text)
         self._config = Config(
             retries={"max_attempts": attempts, "mode": "standard"}, max_pool_connections=32
         )
@@ -78,7 +110,10 @@ class Aws:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                client = self._session.client(service, config=self._config)
+                try:
+                    client = self._session.client(service, config=self._config)
+                except ValueError as error:  # botocore's "Invalid endpoint: ..."
+                    raise ToolError(f"cannot create the {service} client: {error}") from None
                 client.meta.events.register("before-call", self.calls.record)
                 self._clients[service] = client
             return self._clients[service]
@@ -117,16 +152,60 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def add_fail_on(parser: argparse.ArgumentParser, default: str, meaning: str) -> None:
+    """`--fail-on`: a severity threshold, case-insensitive, its default shown in --help."""
+    parser.add_argument(
+        "--fail-on",
+        type=str.upper,
+        choices=SEVERITIES,
+        default=default,
+        metavar="SEVERITY",
+        help=f"{meaning}: one of {', '.join(SEVERITIES)}, any case (default {default})",
+    )
+
+
+def at_or_above(threshold: str) -> tuple[str, ...]:
+    """The severities that count at `threshold`: it and everything worse."""
+    return SEVERITIES[: SEVERITIES.index(threshold) + 1]
+
+
 def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    # Progress is a courtesy: a closed stderr must not stop the work.
+    with contextlib.suppress(OSError, ValueError):
+        print(message, file=sys.stderr, flush=True)
+
+
+def emit(text: str) -> None:
+    """Prints the tool's result on stdout; a reader that went away (`| head -1`) is not an error:
+    the rest of the output is dropped and the tool still ends with its verdict's exit code."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    # Python's advice for SIGPIPE: point stdout at devnull so the flush at exit cannot fail again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 def write_step_summary(markdown: str) -> None:
-    """Appends to the GitHub job summary when running in Actions."""
+    """Appends to the GitHub job summary when running in Actions; a summary that cannot be written
+    is a warning, never a reason to lose the verdict."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if path:
+    if not path:
+        return
+    try:
         with open(path, "a", encoding="utf-8") as summary:
             summary.write(markdown.rstrip("\n") + "\n")
+    except OSError as error:
+        progress(f"warning: GITHUB_STEP_SUMMARY {path}: {error.strerror or error}: not written")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -148,22 +227,33 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def run(tool: str, body: Callable[[], int]) -> int:
-    """Runs a tool's body: ToolError and AWS errors become one line on stderr and exit 2."""
+def run(tool: str, body: Callable[[], int], error_exit: int = EXIT_ERROR) -> int:
+    """Every tool's top-level handler: runs its body and maps every failure to one line on stderr
+    and `error_exit` (a tool that changes things uses ToolError's own `exit` after a change). A
+    closed stdout ends quietly."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    code = error_exit
     try:
         return body()
     except ToolError as error:
-        message = str(error)
+        message, code = str(error), error.exit if error.exit is not None else error_exit
     except ClientError as error:
         message = f"AWS error {error_code(error)}: {error}"
     except BotoCoreError as error:
         message = f"AWS error: {error}"
+    except BrokenPipeError:
+        _drop_stdout()
+        return code
     except KeyboardInterrupt:
         message = "interrupted"
-    print(f"{tool}: {one_line(message)}", file=sys.stderr)
-    return EXIT_ERROR
+    except RecursionError:
+        message = "input nested too deeply"
+    except Exception as error:  # the promise is one line, never a traceback
+        message = f"unexpected error ({type(error).__name__}): {error}"
+    with contextlib.suppress(OSError, ValueError):
+        print(f"{tool}: {one_line(message)}", file=sys.stderr, flush=True)
+    return code
 
 
 # --- image details --------------------------------------------------------------------------------

@@ -7,6 +7,12 @@ expects to exist (the KMS key and the SSM parameter holding its ARN), then `pulu
 
 The emulator's address comes from Pulumi.local.yaml (`aws:endpoints`), so the two cannot drift.
 Everything the local stack writes (emulator log and pid, the Pulumi file backend) lives in .local/.
+`up` only uses an emulator it started itself (recorded in .local/moto.pid): when something else
+already answers on the port, it refuses rather than seed and deploy into it (`--reuse` does so on
+purpose); `down` stops only what `up` started and says what else it found.
+
+Exit status: 0 done; 1 the emulator runs and is seeded but the Pulumi CLI is missing (or
+`pulumi up`'s own status); 2 an error, with one line on stderr.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from tools.aws import ToolError, run
+
 ROOT = Path(__file__).resolve().parent.parent
 # ECR_LOCAL_DIR moves it (the tests use a temporary directory).
 STATE = Path(os.environ.get("ECR_LOCAL_DIR", ROOT / ".local"))
@@ -39,8 +47,13 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 
 def stack_endpoint() -> tuple[str, str]:
     """(endpoint URL, region) the local stack sends its AWS calls to."""
-    config = yaml.safe_load(STACK_FILE.read_text())["config"]
-    return config["aws:endpoints"][0]["ecr"], config["aws:region"]
+    try:
+        config = yaml.safe_load(STACK_FILE.read_text(encoding="utf-8"))["config"]
+        return str(config["aws:endpoints"][0]["ecr"]), str(config["aws:region"])
+    except (OSError, ValueError, yaml.YAMLError, LookupError, TypeError) as error:
+        raise ToolError(
+            f"{STACK_FILE.name}: needs config aws:region and aws:endpoints[0].ecr ({error})"
+        ) from None
 
 
 def _url(port: int) -> str:
@@ -51,16 +64,49 @@ def _healthy(endpoint: str) -> bool:
     try:
         with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
             return True
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
-def start_emulator(port: int, timeout: float = 30.0) -> str:
-    """Starts moto's server on 127.0.0.1:`port` in the background (once); returns its URL."""
+def started() -> tuple[int, int] | None:
+    """(pid, port) of the emulator `up` started, when it still runs; a stale record is removed."""
+    try:
+        pid_text, _, port_text = PID_FILE.read_text().partition(" ")
+        pid, port = int(pid_text), int(port_text or 0)
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        alive = not cmdline.exists() or b"moto.server" in cmdline.read_bytes()
+    except (ProcessLookupError, PermissionError, OSError):
+        alive = False
+    if not alive:
+        PID_FILE.unlink(missing_ok=True)
+        return None
+    return pid, port
+
+
+def start_emulator(port: int, reuse: bool = False, timeout: float = 30.0) -> str:
+    """Starts moto's server on 127.0.0.1:`port` in the background (once); returns its URL. An
+    emulator this command did not start is used only with `reuse`."""
     endpoint = _url(port)
-    if _healthy(endpoint):
+    ours = started()
+    if ours and ours[1] == port and _healthy(endpoint):
         return endpoint
-    STATE.mkdir(exist_ok=True)
+    if ours:
+        raise ToolError(
+            f"the emulator started earlier (pid {ours[0]}) listens on port {ours[1]}, not {port}: "
+            "run `make local-down` first"
+        )
+    if _healthy(endpoint):
+        if reuse:
+            return endpoint
+        raise ToolError(
+            f"an emulator this command did not start already answers on {endpoint}: stop it, "
+            "choose another --port, or pass --reuse to seed and deploy into it"
+        )
+    STATE.mkdir(parents=True, exist_ok=True)
     with LOG_FILE.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -68,21 +114,25 @@ def start_emulator(port: int, timeout: float = 30.0) -> str:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives this command, stopped by `down`
         )
-    PID_FILE.write_text(str(process.pid))
+    PID_FILE.write_text(f"{process.pid} {port}")
     deadline = time.monotonic() + timeout
     while not _healthy(endpoint):
         if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"local: the emulator did not start on {endpoint}; see {LOG_FILE}")
+            stop_emulator()
+            raise ToolError(
+                f"the emulator did not start on {endpoint} (is the port taken?); see {LOG_FILE}"
+            )
         time.sleep(0.2)
     return endpoint
 
 
 def stop_emulator() -> bool:
-    """Stops the emulator started by `start_emulator`; False when none was running."""
-    if not PID_FILE.exists():
+    """Stops the emulator started by `start_emulator`; False when none of ours was running."""
+    ours = started()
+    PID_FILE.unlink(missing_ok=True)
+    if ours is None:
         return False
-    pid = int(PID_FILE.read_text())
-    PID_FILE.unlink()
+    pid = ours[0]
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -138,8 +188,8 @@ def pulumi_environment() -> dict[str, str]:
     )
 
 
-def up(port: int) -> int:
-    endpoint = start_emulator(port)
+def up(port: int, reuse: bool = False) -> int:
+    endpoint = start_emulator(port, reuse)
     _, region = stack_endpoint()
     arn = seed(endpoint, region)
     print(f"local: emulator at {endpoint}, {KMS_PARAMETER} = {arn}")
@@ -159,30 +209,56 @@ def up(port: int) -> int:
     return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 
-def down() -> int:
+def down(port: int) -> int:
     stopped = stop_emulator()
     shutil.rmtree(BACKEND, ignore_errors=True)
-    print("local: emulator stopped, local state removed" if stopped else "local: nothing running")
+    if stopped:
+        print("local: emulator stopped, local state removed")
+    elif _healthy(_url(port)):
+        print(
+            f"local: no emulator started by `make local-up` is running; something else answers "
+            f"on {_url(port)} and was left alone; local state removed"
+        )
+    else:
+        print("local: nothing running; local state removed")
     return 0
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (1-65535)")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__)
-    parser.add_argument("command", choices=("up", "down", "seed"))
-    default_port = urlparse(stack_endpoint()[0]).port
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=default_port,
-        help=f"emulator port (default {default_port}, from Pulumi.local.yaml)",
-    )
-    args = parser.parse_args(argv)
-    if args.command == "up":
-        return up(args.port)
-    if args.command == "down":
-        return down()
-    print(seed(_url(args.port), stack_endpoint()[1]))
-    return 0
+    def body() -> int:
+        parser = argparse.ArgumentParser(
+            prog="python -m tools.local",
+            description=__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parser.add_argument("command", choices=("up", "down", "seed"))
+        default_port = urlparse(stack_endpoint()[0]).port
+        parser.add_argument(
+            "--port",
+            type=_port,
+            default=default_port,
+            help=f"emulator port (default {default_port}, from Pulumi.local.yaml)",
+        )
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="up: seed and deploy into an emulator this command did not start",
+        )
+        args = parser.parse_args(argv)
+        if args.command == "up":
+            return up(args.port, args.reuse)
+        if args.command == "down":
+            return down(args.port)
+        print(seed(_url(args.port), stack_endpoint()[1]))
+        return 0
+
+    return run("local", body)
 
 
 if __name__ == "__main__":

@@ -5,16 +5,25 @@ any of them is still in use.
 
 The stack file is read through the same settings code as the program, and each service's lifecycle
 policy is built by the same function, so a pull request's change is judged before it is applied.
-Images come from ECR (DescribeImages), or from `--images FILE`: a JSON object mapping repository
-name to a list of `imageDetails` exactly as `aws ecr describe-images` prints them; then nothing is
-read from AWS, and in-use references come from `--in-use` alone. In use: images of ACTIVE ECS task
-definitions and running ECS tasks (all clusters, or `--ecs-cluster`), Lambda functions with package
-type Image, and `--in-use FILE` (one `repo:tag`, `repo@sha256:...` or image URI per line). Tags are
-resolved to digests. The verdict follows ECR's documented evaluation (components/lifecycle_eval.py);
-`--aws-preview` also runs AWS's own lifecycle policy preview and reports any disagreement.
+Images come from ECR (DescribeImages) in the stack's region (`aws:region`; an AWS_REGION or
+AWS_DEFAULT_REGION that disagrees is refused, `--region` overrides it explicitly), or from
+`--images FILE`: either a JSON object mapping repository name to a list of `imageDetails`, or what
+`aws ecr describe-images` prints (`{"imageDetails": [...]}`, or a JSON list of such outputs),
+grouped by `repositoryName`; then nothing is read from AWS, and in-use references come from
+`--in-use` alone. Any other file is refused, naming the path inside it. In use: images of ACTIVE ECS
+task definitions and running ECS tasks (all clusters, or `--ecs-cluster`), Lambda functions with
+package type Image, and `--in-use FILE` (one `repo:tag`, `repo@sha256:...` or image URI per line,
+UTF-8). Tags are resolved to digests. The verdict follows ECR's documented evaluation
+(components/lifecycle_eval.py); `--aws-preview` also runs AWS's own lifecycle policy preview and
+reports any disagreement.
 
-Exit status: 0 nothing in use or protected would go; 1 something would (named in the output);
-2 usage or AWS error, one line on stderr. Read-only, except that --aws-preview starts previews.
+Never an all-clear for what it did not see: a service the snapshot does not cover is "not judged"
+(exit 1); a service whose repository does not exist yet is reported as such (nothing to lose); an
+in-use reference that names no image of its repository is listed (it does not change the exit).
+
+Exit status: 0 nothing in use or protected would go; 1 something would (named in the output), or a
+service could not be judged; 2 usage or AWS error, one line on stderr. Read-only, except that
+--aws-preview starts previews.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import re
 import sys
 import time
@@ -32,13 +42,14 @@ from typing import Any
 
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
-from components.lifecycle_eval import Action, Image, evaluate, pattern_matches, timestamp
+from components.lifecycle_eval import Action, Image, evaluate, pattern_matches
 from components.settings import RepositorySettings, SettingsError
 from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,
     Aws,
     ToolError,
+    emit,
     error_code,
     markdown_table,
     one_line,
@@ -49,10 +60,14 @@ from tools.aws import (
     table,
     write_step_summary,
 )
-from tools.stack_file import ROOT, StackFileError, stack_settings
-from tools.usage import Use, from_account, from_file, users_by_digest
+from tools.inputs import images_snapshot, moment
+from tools.stack_file import ROOT, StackFileError, engine_config, stack_settings
+from tools.usage import Use, from_account, from_file, unmatched, users_by_digest
 
 _STACK = r"[A-Za-z0-9_.-]+"
+
+
+JUDGED, NO_REPOSITORY, NOT_IN_SNAPSHOT = "judged", "no repository yet", "not in the snapshot"
 
 
 @dataclass
@@ -64,15 +79,26 @@ class ServiceVerdict:
     archive: list[dict[str, Any]] = field(default_factory=list)
     blocked: list[dict[str, Any]] = field(default_factory=list)
     aws_preview: dict[str, Any] | None = None
+    status: str = JUDGED
+    """`judged`; `no repository yet` (ECR has none: nothing to lose); `not in the snapshot` (not
+    judged: the check fails rather than call it empty)."""
+    unmatched: list[dict[str, str]] = field(default_factory=list)
+    """In-use references to this repository that name no image in it."""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.blocked) or self.status == NOT_IN_SNAPSHOT
 
     def as_dict(self) -> dict[str, Any]:
         found = {
             "service": self.service,
             "repository": self.repository,
+            "status": self.status,
             "images": self.images,
             "expire": self.expire,
             "archive": self.archive,
             "blocked": self.blocked,
+            "unmatched": self.unmatched,
         }
         if self.aws_preview is not None:
             found["awsPreview"] = self.aws_preview
@@ -95,6 +121,7 @@ def judge(
     uses: Iterable[Use],
     now: datetime.datetime,
     registry: str | None = None,
+    region: str | None = None,
 ) -> ServiceVerdict:
     """The proposed policy's actions on one repository's images, and which of them hurt: an
     image in use, carrying a protected tag, or an artifact (a signature, an SBOM) of an image that
@@ -104,6 +131,10 @@ def judge(
     artifacts = [d for d in details if d.get("subjectManifestDigest")]
     protected = service.retention.protected_tags
     verdict = ServiceVerdict(service.name, service.name, len(images))
+    verdict.unmatched = [
+        {"reference": _reference(use), "usedBy": use.user}
+        for use in unmatched(uses, service.name, details, registry, region)
+    ]
     actions = evaluate(lifecycle_policy(service.retention), images, now).actions
     taken = {a.image.digest for a in actions}
     for artifact in artifacts:
@@ -120,6 +151,18 @@ def judge(
                 entry["usedBy"] = [*entry["usedBy"], "protected tag"]
             verdict.blocked.append(entry)
     return verdict
+
+
+def _reference(use: Use) -> str:
+    return (
+        use.repository
+        + (f":{use.tag}" if use.tag else "")
+        + (f"@{use.digest}" if use.digest else "")
+    )
+
+
+def not_in_snapshot(service: RepositorySettings) -> ServiceVerdict:
+    return ServiceVerdict(service.name, service.name, 0, status=NOT_IN_SNAPSHOT)
 
 
 # --- AWS's own preview ----------------------------------------------------------------------------
@@ -171,6 +214,7 @@ def _rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
             len(v.archive),
             v.images - len(v.expire) - len(v.archive),
             len(v.blocked),
+            v.status,
         ]
         for v in verdicts
     ]
@@ -191,8 +235,15 @@ def _blocked_rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
     ]
 
 
-HEADERS = ["service", "images", "expire", "archive", "kept", "blocked"]
+def _unmatched_rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
+    return [[v.service, u["reference"], u["usedBy"]] for v in verdicts for u in v.unmatched]
+
+
+HEADERS = ["service", "images", "expire", "archive", "kept", "blocked", "status"]
 BLOCKED = ["service", "tags", "digest", "pushed", "rule", "used by"]
+UNMATCHED = ["service", "reference", "used by"]
+NOT_JUDGED = "Not judged (the snapshot has no entry for them: nothing is known about their images)"
+NO_IMAGE = "In use, but naming no image of the repository (deleted already, or another region?)"
 
 
 def as_table(verdicts: Sequence[ServiceVerdict]) -> str:
@@ -200,6 +251,12 @@ def as_table(verdicts: Sequence[ServiceVerdict]) -> str:
     blocked = _blocked_rows(verdicts)
     if blocked:
         text += "\n\nIn use or protected, but a rule would take them:\n" + table(BLOCKED, blocked)
+    missing = [v.service for v in verdicts if v.status == NOT_IN_SNAPSHOT]
+    if missing:
+        text += f"\n\n{NOT_JUDGED}: {', '.join(missing)}"
+    stray = _unmatched_rows(verdicts)
+    if stray:
+        text += f"\n\n{NO_IMAGE}:\n" + table(UNMATCHED, stray)
     for v in verdicts:
         if v.aws_preview and not v.aws_preview["agrees"]:
             text += f"\n\n{v.service}: AWS's preview disagrees: {json.dumps(v.aws_preview)}"
@@ -208,10 +265,22 @@ def as_table(verdicts: Sequence[ServiceVerdict]) -> str:
 
 def as_markdown(stack: str, verdicts: Sequence[ServiceVerdict]) -> str:
     blocked = _blocked_rows(verdicts)
-    verdict = "❌ would take images in use" if blocked else "✅ nothing in use is affected"
+    missing = [v.service for v in verdicts if v.status == NOT_IN_SNAPSHOT]
+    verdict = (
+        "❌ would take images in use"
+        if blocked
+        else "❌ not every service was judged"
+        if missing
+        else "✅ nothing in use is affected"
+    )
     text = f"## Retention check ({stack}): {verdict}\n\n" + markdown_table(HEADERS, _rows(verdicts))
     if blocked:
         text += "\n\n" + markdown_table(BLOCKED, blocked)
+    if missing:
+        text += f"\n\n{NOT_JUDGED}: {', '.join(missing)}"
+    stray = _unmatched_rows(verdicts)
+    if stray:
+        text += f"\n\n{NO_IMAGE}:\n\n" + markdown_table(UNMATCHED, stray)
     return text
 
 
@@ -223,8 +292,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m tools.retention",
         description="Judge the lifecycle policies a stack file proposes against the images that "
         "exist: what would expire or be archived, and whether any of it is in use.",
-        epilog="Exit status: 0 nothing in use or protected would go, 1 something would, 2 usage or "
-        "AWS error.",
+        epilog="Exit status: 0 nothing in use or protected would go, 1 something would or a "
+        "service could not be judged (missing from the snapshot), 2 usage or AWS error (one line "
+        "on stderr).",
     )
     parser.add_argument("--stack", required=True, help="stack whose Pulumi.<stack>.yaml to read")
     parser.add_argument(
@@ -238,16 +308,24 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--images",
         metavar="FILE",
-        help="offline: {repository: [imageDetails]}, "
-        "as `aws ecr describe-images` prints them; reads nothing from AWS",
+        help="offline: {repository: [imageDetails]}, or the output of `aws ecr describe-images` "
+        "(one or a JSON list of several); reads nothing from AWS",
     )
-    parser.add_argument("--in-use", metavar="FILE", help="image references in use, one per line")
+    parser.add_argument(
+        "--in-use",
+        metavar="FILE",
+        help="image references in use, one per line (repo:tag, repo@sha256:..., or an image URI)",
+    )
     parser.add_argument(
         "--ecs-cluster",
         action="append",
         help="ECS cluster whose running tasks count (repeatable; default: every cluster)",
     )
-    parser.add_argument("--region", help="AWS region (default AWS_REGION, else AWS_DEFAULT_REGION)")
+    parser.add_argument(
+        "--region",
+        help="AWS region to read images from (default: the stack's aws:region; an AWS_REGION "
+        "that disagrees with it is refused unless this is given)",
+    )
     parser.add_argument(
         "--aws-preview",
         action="store_true",
@@ -257,7 +335,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--at",
         type=_moment,
         metavar="TIME",
-        help="evaluate as of this ISO 8601 time (default: now), e.g. to see what "
+        help="evaluate as of this ISO 8601 time, 1970-9998 (default: now), e.g. to see what "
         "the policy takes in a month",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -269,37 +347,43 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def repository_images(ecr: Any, repository: str) -> list[dict[str, Any]]:
-    """Every image of a repository (DescribeImages, paginated); none before it exists."""
+def repository_images(ecr: Any, repository: str) -> list[dict[str, Any]] | None:
+    """Every image of a repository (DescribeImages, paginated); None when it does not exist."""
     try:
         return list(paginate(ecr, "describe_images", "imageDetails", repositoryName=repository))
     except Exception as error:
         if error_code(error) != "RepositoryNotFoundException":
             raise
-        return []  # not created yet: nothing to lose
+        return None
 
 
 def _moment(text: str) -> datetime.datetime:
     try:
-        return timestamp(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+        return moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _snapshot(path: str) -> dict[str, list[dict[str, Any]]]:
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as error:
-        raise ToolError(f"--images {path}: {one_line(error)}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
-        raise ToolError(f"--images {path}: must be a JSON object of repository -> [imageDetails]")
-    for name, details in data.items():
-        for index, entry in enumerate(details):
-            try:
-                Image.from_details(entry)
-            except (KeyError, TypeError, ValueError) as error:
-                raise ToolError(f"--images {path}: {name}[{index}]: {one_line(error)}") from None
-    return data
+def region_to_read(flag: str | None, stack_region: str | None, stack: str) -> str:
+    """The stack's `aws:region`; an environment that disagrees is refused (it would silently read
+    another region's images), an explicit --region wins."""
+    if flag:
+        (region,) = regions([flag])
+        if stack_region and region != stack_region:
+            progress(f"note: reading {region}, not Pulumi.{stack}.yaml's aws:region {stack_region}")
+        return region
+    if not stack_region:
+        (region,) = regions(None)
+        return region
+    (region,) = regions([stack_region])
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = os.environ.get(name)
+        if value and value != region:
+            raise ToolError(
+                f"{name}={value} but Pulumi.{stack}.yaml deploys to aws:region {region}: unset it, "
+                f"or pass --region {value} to read that region's images on purpose"
+            )
+    return region
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,6 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         try:
             settings = stack_settings(args.stack, root=args.project_dir)
+            stack_region = engine_config(args.stack, root=args.project_dir).get("aws:region")
         except (SettingsError, StackFileError) as error:
             raise ToolError(f"Pulumi.{args.stack}.yaml: {one_line(error)}") from None
         services = [s for s in settings.services if not args.service or s.name in args.service]
@@ -318,29 +403,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         now = args.at or datetime.datetime.now(datetime.timezone.utc)
         verdicts = []
         if args.images:
-            snapshot = _snapshot(args.images)
+            snapshot = images_snapshot(args.images)
             for service in services:
-                verdicts.append(judge(service, snapshot.get(service.name, []), uses, now))
+                if service.name in snapshot:
+                    details = snapshot[service.name]
+                    registry = details[0].get("registryId") if details else None
+                    verdicts.append(judge(service, details, uses, now, registry, stack_region))
+                else:
+                    verdicts.append(not_in_snapshot(service))
         else:
-            (region,) = regions([args.region] if args.region else None)
+            region = region_to_read(args.region, stack_region, args.stack)
             aws = Aws(region)
             ecr = aws.client("ecr")
             progress(f"{region}: reading what ECS and Lambda run")
             uses += from_account(aws, args.ecs_cluster)
             for service in services:
                 progress(f"{region}: {service.name}")
-                details = repository_images(ecr, service.name)
-                registry = details[0].get("registryId") if details else None
-                verdict = judge(service, details, uses, now, registry)
-                if args.aws_preview and details:
+                found = repository_images(ecr, service.name)
+                registry = found[0].get("registryId") if found else None
+                verdict = judge(service, found or [], uses, now, registry, region)
+                if found is None:
+                    verdict.status = NO_REPOSITORY  # nothing to lose; references to it are listed
+                    verdicts.append(verdict)
+                    continue
+                if args.aws_preview and found:
                     text = to_json(lifecycle_policy(service.retention))
                     verdict.aws_preview = compare(verdict, aws_preview(ecr, service.name, text))
                 verdicts.append(verdict)
-        blocked = any(v.blocked for v in verdicts)
-        report = {"ok": not blocked, "services": [v.as_dict() for v in verdicts]}
-        print(json.dumps(report, indent=2) if args.json else as_table(verdicts))
+        failed = any(v.failed for v in verdicts)
+        report = {"ok": not failed, "services": [v.as_dict() for v in verdicts]}
+        emit(json.dumps(report, indent=2) if args.json else as_table(verdicts))
         write_step_summary(as_markdown(args.stack, verdicts))
-        return EXIT_FOUND if blocked else EXIT_OK
+        return EXIT_FOUND if failed else EXIT_OK
 
     return run("retention", body)
 

@@ -6,9 +6,12 @@ severity (the seed's "CI/CD에서 취약점 검증", as a tool).
 Uses boto3 with the standard AWS environment (credentials, AWS_REGION or AWS_DEFAULT_REGION, or
 --region, AWS_ENDPOINT_URL). Starts a scan when the image has none, waits for it (progress on
 stderr), prints the severity counts and the image's digest-pinned reference `<url>@sha256:...`, so a
-deploy job pins exactly what was scanned (the seed's "Digest 고정").
-Exit status: 0 nothing at or above --fail-on; 1 something is; 2 usage or lookup error (missing
-repository, image or scan, scanning unavailable, timeout), with a one-line message.
+deploy job pins exactly what was scanned (the seed's "Digest 고정"). When it fails, it says which
+condition failed (findings at or above --fail-on, a missing Notation signature) and lists the
+findings that fail it (id, severity, package): the first 20 in the table, all of them in --json.
+Exit status: 0 nothing at or above --fail-on; 1 something is (or, with --require-signature, the
+image is unsigned); 2 usage or lookup error (missing repository, image or scan, scanning
+unavailable, timeout), with a one-line message.
 """
 
 from __future__ import annotations
@@ -23,10 +26,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tools.aws import Aws, ToolError, positive_seconds, progress, regions, run, write_step_summary
+from tools.aws import (
+    Aws,
+    ToolError,
+    add_fail_on,
+    at_or_above,
+    emit,
+    positive_seconds,
+    progress,
+    regions,
+    run,
+    write_step_summary,
+)
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
-GATE_SEVERITIES = SEVERITIES[:4]
+SHOWN = 20  # failing findings listed in the table (all of them in --json)
 DONE = ("COMPLETE", "ACTIVE")  # ACTIVE: enhanced (Inspector) continuous scanning has results
 UNUSABLE = {
     "FAILED": "the scan failed",
@@ -44,6 +58,41 @@ class GateError(Exception):
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One scan finding: its id (CVE-...), severity and the package it is in."""
+
+    id: str
+    severity: str
+    package: str
+
+    @classmethod
+    def basic(cls, found: dict[str, Any]) -> Finding:
+        attributes = {a.get("key"): a.get("value") for a in found.get("attributes") or []}
+        package = " ".join(
+            str(attributes[k]) for k in ("package_name", "package_version") if attributes.get(k)
+        )
+        return cls(str(found.get("name", "")), str(found.get("severity", "")), package)
+
+    @classmethod
+    def enhanced(cls, found: dict[str, Any]) -> Finding:
+        details = found.get("packageVulnerabilityDetails") or {}
+        packages = ", ".join(
+            " ".join(str(p[k]) for k in ("name", "version") if p.get(k))
+            for p in details.get("vulnerablePackages") or []
+        )
+        ident = details.get("vulnerabilityId") or found.get("title") or found.get("findingArn")
+        return cls(str(ident or ""), str(found.get("severity", "")), packages)
+
+
+def findings_of(response: dict[str, Any]) -> list[Finding]:
+    """The findings of one DescribeImageScanFindings page (basic and enhanced scanning)."""
+    found = response.get("imageScanFindings", {})
+    return [Finding.basic(f) for f in found.get("findings") or []] + [
+        Finding.enhanced(f) for f in found.get("enhancedFindings") or []
+    ]
+
+
+@dataclass(frozen=True)
 class Result:
     repository: str
     image: dict[str, str]
@@ -55,12 +104,31 @@ class Result:
     """`<repository url>@<digest>`: what a deployment should pin."""
     signatures: tuple[str, ...] | None = None
     """Digests of the image's Notation signatures; None when not asked (--require-signature)."""
+    findings: tuple[Finding, ...] = ()
+    """Every finding of the scan (all pages)."""
+
+    @property
+    def failing(self) -> list[Finding]:
+        """The findings at or above --fail-on, worst first."""
+        blocking = at_or_above(self.fail_on)
+        found = [f for f in self.findings if f.severity in blocking]
+        return sorted(found, key=lambda f: (blocking.index(f.severity), f.id, f.package))
+
+    @property
+    def reasons(self) -> list[str]:
+        """Which conditions failed, as sentences (none: the gate passes)."""
+        reasons = []
+        blocking = {s: self.counts[s] for s in at_or_above(self.fail_on) if self.counts.get(s)}
+        if blocking:
+            shown = ", ".join(f"{n} {s}" for s, n in blocking.items())
+            reasons.append(f"severity: {shown} at or above {self.fail_on}")
+        if self.signatures is not None and not self.signatures:
+            reasons.append("signature: no Notation signature beside the image (required)")
+        return reasons
 
     @property
     def failed(self) -> bool:
-        blocking = SEVERITIES[: SEVERITIES.index(self.fail_on) + 1]
-        unsigned = self.signatures is not None and not self.signatures
-        return unsigned or any(self.counts.get(s, 0) > 0 for s in blocking)
+        return bool(self.reasons)
 
     def as_json(self) -> str:
         return json.dumps(
@@ -74,6 +142,8 @@ class Result:
                 "digest": self.digest,
                 "reference": self.reference,
                 "signatures": None if self.signatures is None else list(self.signatures),
+                "reasons": self.reasons,
+                "failingFindings": [dataclasses.asdict(f) for f in self.failing],
             },
             sort_keys=True,
         )
@@ -86,8 +156,16 @@ class Result:
         if self.signatures is not None:
             found = ", ".join(self.signatures) if self.signatures else "MISSING (required)"
             lines.append(f"Notation signature: {found}")
+        failing = self.failing
+        if failing:
+            lines.append(f"findings at or above {self.fail_on} ({len(failing)}):")
+            width = max(len(f.id) for f in failing[:SHOWN])
+            lines += [f"  {f.id:<{width}}  {f.severity:<8}  {f.package}" for f in failing[:SHOWN]]
+            if len(failing) > SHOWN:
+                lines.append(f"  ... and {len(failing) - SHOWN} more (all of them in --json)")
         verdict = "FAIL" if self.failed else "PASS"
         lines.append(f"gate: fail on {self.fail_on} or worse -> {verdict}")
+        lines += [f"failed on {reason}" for reason in self.reasons]
         return "\n".join(lines)
 
 
@@ -199,6 +277,14 @@ def scan(
         if status in DONE:
             counts = response.get("imageScanFindings", {}).get("findingSeverityCounts", {})
             digest = details["imageDetails"][0]["imageDigest"]
+            findings = findings_of(response)
+            token = response.get("nextToken")
+            while token:  # findings come 100 to a page by default
+                response = client.describe_image_scan_findings(
+                    repositoryName=repository, imageId=image, nextToken=token
+                )
+                findings += findings_of(response)
+                token = response.get("nextToken")
             return Result(
                 repository,
                 image,
@@ -207,6 +293,7 @@ def scan(
                 fail_on,
                 digest,
                 f"{url}@{digest}",
+                findings=tuple(findings),
             )
         if status in UNUSABLE:
             raise GateError(f"scan of {label} is {status}: {UNUSABLE[status]}")
@@ -231,7 +318,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--tag", help="image tag, e.g. v1.2.3")
     which.add_argument("--digest", help="image digest, sha256:<64 hex>")
-    parser.add_argument("--fail-on", choices=GATE_SEVERITIES, default="CRITICAL")
+    add_fail_on(parser, "CRITICAL", "lowest finding severity that fails the gate")
     parser.add_argument(
         "--timeout", type=positive_seconds, default=600.0, help="seconds to wait for the scan (600)"
     )
@@ -277,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.require_signature:
             found = signatures(client, args.repository, result.digest)
             result = dataclasses.replace(result, signatures=found)
-        print(result.as_json() if args.json else result.as_table())
+        emit(result.as_json() if args.json else result.as_table())
         write_step_summary(f"## ECR scan gate\n\n```\n{result.as_table()}\n```")
         return 1 if result.failed else 0
 

@@ -8,6 +8,7 @@ to run the program under mocks with the config the CLI would pass.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,7 +34,9 @@ def wire(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    return json.dumps(value)
+    if isinstance(value, datetime.date):  # YAML reads 2026-01-01 as a date; Pulumi as text
+        return value.isoformat()
+    return json.dumps(value, default=str)
 
 
 def engine_config(
@@ -41,20 +44,25 @@ def engine_config(
 ) -> dict[str, str]:
     """The config map for `stack`, as the CLI builds it; `overrides` are stack-file keys
     (`ecr:owner`), set or (with value None) removed, as `pulumi config set/rm` would."""
-    path = root / f"Pulumi.{stack}.yaml"
-    try:
-        project = yaml.safe_load((root / "Pulumi.yaml").read_text())
-        stack_file = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise StackFileError(f"cannot read {path.name}: {error}") from None
-    values: dict[str, Any] = dict(stack_file.get("config") or {})
+    project = _mapping(root / "Pulumi.yaml")
+    stack_file = _mapping(root / f"Pulumi.{stack}.yaml")
+    config = stack_file.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(
+            f"Pulumi.{stack}.yaml: config must be a mapping of key: value, not "
+            f"{type(config).__name__}"
+        )
+    values: dict[str, Any] = dict(config)
     for key, value in (overrides or {}).items():
         if value is None:
             values.pop(key, None)
         else:
             values[key] = value
-    namespace = project["name"]
-    for name, declared in (project.get("config") or {}).items():
+    namespace = project.get("name")
+    declarations = project.get("config") or {}
+    if not isinstance(namespace, str) or not isinstance(declarations, dict):
+        raise StackFileError("Pulumi.yaml: needs a name and a config mapping")
+    for name, declared in declarations.items():
         key = name if ":" in name else f"{namespace}:{name}"
         if key in values:
             if not isinstance(values[key], _CLI_TYPES[declared["type"]]):
@@ -64,6 +72,23 @@ def engine_config(
         else:
             raise StackFileError(f"Stack '{stack}' is missing configuration value '{key}'")
     return {key: wire(value) for key, value in values.items()}
+
+
+def _mapping(path: Path) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping (an empty file is an empty one), read as UTF-8."""
+    try:
+        found = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except OSError as error:
+        raise StackFileError(f"cannot read {path.name}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise StackFileError(f"{path.name} is not UTF-8 (byte {error.start})") from None
+    except (yaml.YAMLError, RecursionError) as error:
+        problem = " ".join(str(error).split()) if isinstance(error, yaml.YAMLError) else "too deep"
+        raise StackFileError(f"{path.name} is not valid YAML: {problem}") from None
+    if not isinstance(found, dict):
+        kind = type(found).__name__
+        raise StackFileError(f"{path.name}: the top level must be a mapping, not {kind}")
+    return found
 
 
 def stack_settings(stack: str, root: Path = ROOT) -> StackSettings:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.aws import Aws, ToolError, paginate, parse_image
+from tools.inputs import read_text
 
 WORKERS = 8
 
@@ -43,10 +44,7 @@ def _use(reference: str, user: str) -> Use | None:
 
 def from_file(path: str) -> list[Use]:
     """One reference per line (`repo:tag`, `repo@sha256:...` or a full URI); `#` comments."""
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as error:
-        raise ToolError(f"--in-use {path}: {error.strerror or error}") from None
+    lines = read_text(path, "--in-use").splitlines()
     found = []
     for number, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].strip()
@@ -55,7 +53,8 @@ def from_file(path: str) -> list[Use]:
         use = _use(text, f"{Path(path).name}:{number}")
         if use is None:
             raise ToolError(
-                f"--in-use {path}:{number}: {text!r} is not repo:tag, repo@sha256:... or an ECR URI"
+                f"--in-use {path}:{number}: {text[:80]!r} is not repo:tag, repo@sha256:... or an "
+                "ECR URI"
             )
         found.append(use)
     return found
@@ -147,3 +146,32 @@ def users_by_digest(
             if use.user not in users[digest]:
                 users[digest].append(use.user)
     return users
+
+
+def _here(use: Use, repository: str, registry: str | None, region: str | None) -> bool:
+    """The reference names this repository of this registry (account and region, when known)."""
+    return (
+        use.repository == repository
+        and (not registry or use.account in (None, registry))
+        and (not region or use.region in (None, region))
+    )
+
+
+def unmatched(
+    uses: Iterable[Use],
+    repository: str,
+    images: Iterable[Mapping[str, Any]],
+    registry: str | None,
+    region: str | None,
+) -> list[Use]:
+    """References to this repository that name no image in it: a tag no image carries now, or a
+    digest that is not there (already deleted, or the snapshot or region is not the one in use)."""
+    images = list(images)
+    digests = {i["imageDigest"] for i in images}
+    tags = {t for i in images for t in i.get("imageTags") or []}
+    return [
+        use
+        for use in uses
+        if _here(use, repository, registry, region)
+        and not (use.digest in digests if use.digest else use.tag in tags)
+    ]
