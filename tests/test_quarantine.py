@@ -9,8 +9,8 @@ import time
 import pytest
 
 from tests.aws_fixtures import ACCOUNT, client, kms_key, push, repository, scan_result
-from tests.engine import ROOT
 from tests.moto_server import REGION
+from tools.mock_engine import ROOT
 from tools.quarantine import last_release_problem, rollback_candidate
 
 URL = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fileflow"
