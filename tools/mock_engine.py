@@ -20,7 +20,10 @@ shows a result can say which values were made up.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import runpy
+import warnings
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -126,6 +129,8 @@ class ProgramRun:
     reads: list[Read] = field(default_factory=list)
     region: str = PLACEHOLDER_REGION
     """The region the stack's provider works in (its `aws:region`, else the answered region)."""
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    """What the program logged (`pulumi.log.warn`, ...): (severity, message), as the CLI shows."""
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -244,6 +249,36 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+class _Messages(logging.Handler):
+    """The program's log messages, kept for whoever shows the run (the CLI prints them)."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__(logging.DEBUG)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run.messages.append((record.levelname.lower(), record.getMessage()))
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """The event loop the mock runtime runs on (it uses the thread's loop, making one if none)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            return loop
+
+
+def _quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """When the program fails, the runtime's other pending futures fail with it, and asyncio would
+    print each one's traceback when it is collected: `run_program` raises the error instead."""
+    if "exception" not in context:
+        loop.default_exception_handler(context)
+
+
 def run_program(
     stack: str,
     overrides: Mapping[str, Any] | None = None,
@@ -268,10 +303,19 @@ def run_program(
     run.region = config.get("aws:region") or region or PLACEHOLDER_REGION
     mocks = RecordingMocks(run, parameters or {}, account_id, region)
     project = yaml.safe_load((root / "Pulumi.yaml").read_text())["name"]
+    logger = logging.getLogger(f"{__name__}.program")
+    logger.propagate = False
+    logger.handlers = [_Messages(run)]
+    _event_loop().set_exception_handler(_quiet)
     runtime_settings.ROOT.set(None)  # a fresh root stack resource per run
     set_all_config(config)
     pulumi.runtime.set_mocks(
-        mocks, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mocks)
+        mocks,
+        project=project,
+        stack=stack,
+        preview=False,
+        logger=logger,
+        monitor=RecordingMonitor(mocks),
     )
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]

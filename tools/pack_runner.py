@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -123,7 +123,8 @@ class RunningPack:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "__main__.py"],
+                # -u: the port line must arrive now, not when a block buffer fills.
+                [sys.executable, "-u", "__main__.py"],
                 cwd=policy_dir,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
@@ -185,6 +186,30 @@ class RunningPack:
     def info(self) -> Any:
         return self._call("GetAnalyzerInfo", empty_pb2.Empty(), 30)
 
+    def config_problems(self, config: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """What the CLI refuses in a policy config: a policy the pack does not have, or values
+        that break the policy's config schema (one line each, naming the policy and property)."""
+        import jsonschema
+        from google.protobuf import json_format
+
+        policies = {p.name: p for p in self.info().policies}
+        found = []
+        for name, values in config.items():
+            policy = policies.get(name)
+            if policy is None:
+                found.append(f"{name}: the pack has no such policy")
+                continue
+            schema = {
+                "type": "object",
+                "properties": json_format.MessageToDict(policy.configSchema.properties)
+                | {"enforcementLevel": {"enum": list(LEVELS)}},
+                "required": list(policy.configSchema.required),
+            }
+            for error in jsonschema.Draft7Validator(schema).iter_errors(dict(values)):
+                where = ".".join(str(p) for p in error.absolute_path)
+                found.append(f"{name}{'.' + where if where else ''}: {error.message}")
+        return found
+
     def configure(self, config: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """`{policy: {"enforcementLevel": "advisory", "prop": value}}`, as a config file has it."""
         # Like the CLI: every policy gets its default level unless the config names one.
@@ -208,7 +233,11 @@ class RunningPack:
             name=resource.name,
             options=pb.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent),
         )
-        return _diagnostics(self._call("Analyze", request, 30))
+        # The SDK leaves a resource's own URN out; the CLI knows which resource it asked about.
+        return [
+            d if d.urn else replace(d, urn=resource.urn)
+            for d in _diagnostics(self._call("Analyze", request, 30))
+        ]
 
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
         request = pb.AnalyzeStackRequest()
