@@ -509,7 +509,7 @@ def as_text(plan: Plan) -> str:
     out.append(f"Verdict: {verdict}.")
     if assumed:
         out.append(
-            f"Values marked {PLACEHOLDER} are made up: --assume or --answers gives real ones."
+            f"Values marked {PLACEHOLDER} are made up: --assume or --answers sets the real ones."
         )
     out.append(
         "Offline: no state, drift or replacements, and no provider checks beyond the API models; "
