@@ -184,6 +184,8 @@ class RecordingMocks(pulumi_mocks.Mocks):
             }
         elif type_ == "aws:iam/policy:Policy":
             outputs["arn"] = f"arn:aws:iam::{account}:policy/{inputs['name']}"
+        elif type_ == "aws:iam/role:Role":
+            outputs["arn"] = f"arn:aws:iam::{account}:role/{inputs.get('name', name)}"
         elif "arn" not in outputs and ":" in type_:
             outputs["arn"] = f"arn:aws:mock:{region}:{account}:{name}"
         return outputs

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -77,8 +78,6 @@ from tools.aws import (
     write_step_summary,
 )
 from tools.mock_engine import (
-    PLACEHOLDER_ACCOUNT_ID,
-    PLACEHOLDER_KEY_ID,
     ROOT,
     STACK_TYPE,
     ProgramRun,
@@ -207,17 +206,12 @@ class Plan:
 
     def placeholders(self) -> list[str]:
         """Values that were made up (placeholders), longest first, for labelling."""
-        values = {r.value for r in self.run.reads if r.placeholder}
-        if any(r.placeholder and r.subject == "accountId" for r in self.run.reads):
-            values.add(PLACEHOLDER_ACCOUNT_ID)
-        return sorted(values, key=len, reverse=True)
+        return sorted({r.value for r in self.run.reads if r.placeholder}, key=len, reverse=True)
 
     def label(self, text: str) -> str:
         """`text`, marked when it holds a placeholder (or a value derived from one)."""
-        found = [p for p in self.placeholders() if p in text] or (
-            [PLACEHOLDER_KEY_ID] if PLACEHOLDER_KEY_ID in text else []
-        )
-        return f"{text} {PLACEHOLDER}" if found else text
+        made_up = any(p in text for p in self.placeholders())
+        return f"{text} {PLACEHOLDER}" if made_up else text
 
     def resource_of(self, urn: str) -> Registration | None:
         return next((r for r in self.run.resources if r.urn == urn), None)
@@ -259,11 +253,9 @@ def make_plan(args: argparse.Namespace, answers: Answers) -> Plan:
         )
     except StackFileError as error:
         raise ToolError(str(error)) from None
+    except pulumi.RunError as error:  # the program's own message: a refused config, a bad key
+        raise ProgramRefusedError(str(error)) from None
     except Exception as error:
-        import pulumi
-
-        if isinstance(error, pulumi.RunError):
-            raise ProgramRefusedError(str(error)) from None
         raise ToolError(f"the program failed: {type(error).__name__}: {one_line(error)}") from None
     duplicates = run.duplicate_urns()
     if duplicates:
@@ -372,7 +364,7 @@ def highlights(resource: Registration) -> list[tuple[str, str]]:
             if key != "tagsAll" or value != resource.inputs.get("tags"):
                 lines.append((key, ", ".join(f"{k}={v}" for k, v in sorted(value.items()))))
         elif isinstance(value, str) and value[:1] in "{[" and _json_document(value) is not None:
-            document = _json_document(value)
+            document = json.loads(value)
             if isinstance(document, dict) and "Statement" in document:
                 lines += [(f"{key} grant", line) for line in grants(document)]
             elif isinstance(document, dict) and "rules" in document:
@@ -433,7 +425,7 @@ def as_text(plan: Plan) -> str:
         "no state (everything is a create)",
         "",
     ]
-    assumed = [r for r in plan.run.reads if r.placeholder]
+    made_up = [r for r in plan.run.reads if r.placeholder]
     if plan.run.reads:
         out.append("Reads from AWS, answered offline:")
         for read in plan.run.reads:
@@ -444,10 +436,13 @@ def as_text(plan: Plan) -> str:
     by_urn: dict[str, list[Diagnostic]] = defaultdict(list)
     for d in plan.diagnostics:
         by_urn[d.urn].append(d)
+    known = {r.urn for r in plan.run.resources}
+    stack_wide = [d for d in plan.diagnostics if d.urn not in known]
     table = []
     for prefix, r in rows:
-        if r is None:
-            table.append((STACK_TYPE, f"{plan.project}-{plan.stack}", "create", ""))
+        if r is None:  # the stack: its own diagnostics are those about none of its resources
+            notes = _counts(stack_wide) if stack_wide else ""
+            table.append((STACK_TYPE, f"{plan.project}-{plan.stack}", "create", notes))
             continue
         info = ["protect"] if r.protect else []
         info += [f"import {r.import_id}"] if r.import_id else []
@@ -507,7 +502,7 @@ def as_text(plan: Plan) -> str:
         f"{len(plan.problems)} conformance problem(s)"
     )
     out.append(f"Verdict: {verdict}.")
-    if assumed:
+    if made_up:
         out.append(
             f"Values marked {PLACEHOLDER} are made up: --assume or --answers sets the real ones."
         )
@@ -619,9 +614,9 @@ def as_markdown(plan: Plan) -> str:
     return "\n".join(out)
 
 
-def refused_markdown(stack: str, message: str) -> str:
+def refused_markdown(stack: str, message: str, what: str = "refused") -> str:
     lines = "\n".join(f"    {line}" for line in message.splitlines())
-    return f"### Offline plan of `{stack}`: refused\n\n{lines}\n"
+    return f"### Offline plan of `{stack}`: {what}\n\n{lines}\n"
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -710,6 +705,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except (ToolError, PackError) as error:
         print(f"plan: {one_line(error)}", file=sys.stderr)
+        write_step_summary(refused_markdown(args.stack, one_line(error), "could not run"))
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("plan: interrupted", file=sys.stderr)
