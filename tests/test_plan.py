@@ -520,3 +520,37 @@ def test_a_closed_pipe_ends_quietly():
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0
     assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
+# --- the engine's view: URNs as the engine forms them, and the duplicates it refuses ------------------
+
+
+def test_urns_are_formed_as_the_engine_forms_them():
+    run = run_program("dev")
+    component = run.one("ecr:index:EcrRepository", "fileflow")
+    repository = run.one("aws:ecr/repository:Repository", "fileflow")
+    assert component.urn == "urn:pulumi:dev::ecr::ecr:index:EcrRepository::fileflow"
+    assert component.parent == "urn:pulumi:dev::ecr::pulumi:pulumi:Stack::ecr-dev"
+    assert repository.urn == (
+        "urn:pulumi:dev::ecr::ecr:index:EcrRepository$aws:ecr/repository:Repository::fileflow"
+    )
+
+
+def test_two_resources_with_one_urn_stop_the_plan(capsys, monkeypatch, tmp_path):
+    program = tmp_path / "program.py"
+    program.write_text(
+        "import pulumi_aws as aws\n"
+        "aws.ecr.Repository('twice', name='a')\n"
+        "aws.ecr.Repository('twice', name='b')\n"
+    )
+
+    def twice(*args, **kwargs):
+        return run_program(*args, **kwargs, program=program)
+
+    monkeypatch.setattr(plan, "run_program", twice)
+    code, out, err = run_plan(capsys, "--stack", "dev")
+    assert code == 2 and out == ""
+    assert (
+        "the engine would refuse the update: duplicate resource URN "
+        "urn:pulumi:dev::ecr::aws:ecr/repository:Repository::twice" in err
+    )
