@@ -30,8 +30,8 @@ def project(tmp_path):
     """A project directory with this checkout's Pulumi.yaml and a stack file the test writes."""
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
 
-    def stack(name, config):
-        document = {"config": {"aws:region": "ap-northeast-2", **config}}
+    def stack(name, config, region="ap-northeast-2"):
+        document = {"config": {"aws:region": region, **config} if region else config}
         (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
         return str(tmp_path)
 
@@ -171,6 +171,25 @@ def test_a_config_the_pack_refuses_exits_1_naming_the_policy(capsys, project, su
     assert "| mandatory | ecr-repository-require-scan-on-push |" in text
 
 
+def test_the_clis_config_shorthands_all_and_a_bare_level(capsys, project, tmp_path):
+    directory = project(
+        "noscan",
+        {"ecr:environment": "dev", "ecr:services": {"fileflow": {"scanOnPush": False}}},
+    )
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"all": "advisory"}))
+    argv = ["--stack", "noscan", "--project-dir", directory, "--policy-pack-config", str(config)]
+    code, out, _ = run_plan(capsys, *argv)
+    assert code == 0
+    assert "- [advisory]  ecr-repository-require-scan-on-push" in out
+    config.write_text(
+        json.dumps({"all": "advisory", "ecr-repository-require-scan-on-push": "mandatory"})
+    )
+    code, out, _ = run_plan(capsys, *argv)
+    assert code == 1
+    assert "- [mandatory]  ecr-repository-require-scan-on-push" in out
+
+
 def test_the_org_config_flags_the_placeholder_key_until_the_real_one_is_assumed(capsys):
     org = "policy/config/org.example.json"
     code, out, _ = run_plan(capsys, "--stack", "prod", "--policy-pack-config", str(ROOT / org))
@@ -280,6 +299,20 @@ def test_answers_file_answers_the_reads_per_region(capsys, project, tmp_path):
     )
     assert code == 0
     assert other in out and west not in out
+
+
+def test_the_region_is_a_labelled_read_only_when_the_stack_sets_none(capsys, project):
+    config = {"ecr:environment": "dev", "ecr:services": {"fileflow": {}}}
+    directory = project("noregion", config, region=None)
+    code, out, _ = run_plan(capsys, "--stack", "noregion", "--project-dir", directory)
+    assert code == 0
+    assert "    region = ap-northeast-2  ([placeholder]" in out
+    code, out, _ = run_plan(
+        capsys, "--stack", "noregion", "--project-dir", directory, "--assume", "region=eu-west-1"
+    )
+    assert code == 0
+    assert "    region = eu-west-1  (assumed)" in out
+    assert "kmsKey: arn:aws:kms:eu-west-1:" in out and "ap-northeast-2" not in out
 
 
 # --- --json ---------------------------------------------------------------------------------------------

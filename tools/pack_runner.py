@@ -94,9 +94,10 @@ def _diagnostics(response: Any) -> list[Diagnostic]:
     ]
 
 
-def read_policy_config(path: Path) -> dict[str, dict[str, Any]]:
-    """A `--policy-pack-config` file: a JSON object of policy name -> object (its properties and an
-    optional `enforcementLevel`). PackError naming the file and the entry when it is not."""
+def read_policy_config(path: Path) -> dict[str, Any]:
+    """A `--policy-pack-config` file, in the CLI's format: a JSON object of policy name -> an object
+    (its properties and an optional `enforcementLevel`) or just a level; `all` sets the level of
+    every policy (a policy's own entry wins). PackError naming the file and entry when wrong."""
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as error:
@@ -104,8 +105,12 @@ def read_policy_config(path: Path) -> dict[str, dict[str, Any]]:
     if not isinstance(data, dict):
         raise PackError(f"policy config {path}: must be a JSON object of policy name -> settings")
     for policy, values in data.items():
+        if isinstance(values, str):
+            values = {"enforcementLevel": values}
         if not isinstance(values, dict):
-            raise PackError(f"policy config {path}: {policy} must be an object, not {values!r}")
+            raise PackError(
+                f"policy config {path}: {policy} must be an object or a level, not {values!r}"
+            )
         level = values.get("enforcementLevel")
         if level is not None and level not in LEVELS:
             raise PackError(
@@ -113,6 +118,21 @@ def read_policy_config(path: Path) -> dict[str, dict[str, Any]]:
                 f"must be one of {', '.join(LEVELS)}"
             )
     return data
+
+
+def expanded(config: Mapping[str, Any], policies: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """A policy config with its shorthands spelt out: `"policy": "advisory"` becomes
+    `{"enforcementLevel": "advisory"}`, and `all`'s level goes to every policy without one."""
+    found: dict[str, dict[str, Any]] = {}
+    every = config.get("all")
+    level = every if isinstance(every, str) else (every or {}).get("enforcementLevel")
+    if level is not None:
+        found = {name: {"enforcementLevel": level} for name in policies}
+    for name, values in config.items():
+        if name != "all":
+            values = {"enforcementLevel": values} if isinstance(values, str) else dict(values)
+            found[name] = found.get(name, {}) | values
+    return found
 
 
 class RunningPack:
@@ -186,7 +206,7 @@ class RunningPack:
     def info(self) -> Any:
         return self._call("GetAnalyzerInfo", empty_pb2.Empty(), 30)
 
-    def config_problems(self, config: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    def config_problems(self, config: Mapping[str, Any]) -> list[str]:
         """What the CLI refuses in a policy config: a policy the pack does not have, or values
         that break the policy's config schema (one line each, naming the policy and property)."""
         import jsonschema
@@ -194,7 +214,7 @@ class RunningPack:
 
         policies = {p.name: p for p in self.info().policies}
         found = []
-        for name, values in config.items():
+        for name, values in expanded(config, policies).items():
             policy = policies.get(name)
             if policy is None:
                 found.append(f"{name}: the pack has no such policy")
@@ -210,14 +230,15 @@ class RunningPack:
                 found.append(f"{name}{'.' + where if where else ''}: {error.message}")
         return found
 
-    def configure(self, config: Mapping[str, Mapping[str, Any]] | None = None) -> None:
-        """`{policy: {"enforcementLevel": "advisory", "prop": value}}`, as a config file has it."""
+    def configure(self, config: Mapping[str, Any] | None = None) -> None:
+        """`{policy: {"enforcementLevel": "advisory", "prop": value}}`, as a config file has it
+        (with the CLI's shorthands: `"policy": "advisory"`, `"all": "mandatory"`)."""
         # Like the CLI: every policy gets its default level unless the config names one.
         request = pb.ConfigureAnalyzerRequest()
-        for policy in self.info().policies:
+        policies = self.info().policies
+        for policy in policies:
             request.policyConfig[policy.name].enforcementLevel = policy.enforcementLevel
-        for policy, values in (config or {}).items():
-            values = dict(values)
+        for policy, values in expanded(config or {}, [p.name for p in policies]).items():
             level = values.pop("enforcementLevel", None)
             entry = request.policyConfig[policy]
             if level is not None:
