@@ -46,6 +46,7 @@ bench: setup
 	$(PY) bench/policy_pack.py
 	$(PY) bench/audit.py
 	$(PY) bench/retention.py
+	$(PY) bench/plan.py
 
 local-up: setup
 	$(PY) -m tools.local up

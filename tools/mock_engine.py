@@ -129,6 +129,8 @@ class ProgramRun:
     reads: list[Read] = field(default_factory=list)
     region: str = PLACEHOLDER_REGION
     """The region the stack's provider works in (its `aws:region`, else the answered region)."""
+    config: dict[str, str] = field(default_factory=dict)
+    """The config map the program ran with, as the CLI passes it."""
     messages: list[tuple[str, str]] = field(default_factory=list)
     """What the program logged (`pulumi.log.warn`, ...): (severity, message), as the CLI shows."""
 
@@ -311,6 +313,7 @@ def run_program(
     """
     run = ProgramRun() if run is None else run
     config = engine_config(stack, overrides, root=root)
+    run.config = config
     run.region = config.get("aws:region") or region or PLACEHOLDER_REGION
     mocks = RecordingMocks(run, parameters or {}, account_id, region)
     project = yaml.safe_load((root / "Pulumi.yaml").read_text())["name"]

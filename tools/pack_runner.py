@@ -246,6 +246,14 @@ class RunningPack:
             entry.properties.CopyFrom(_struct(values))
         self._call("Configure", request, 30)
 
+    def configure_stack(self, stack: str, project: str, config: Mapping[str, str]) -> None:
+        """What the CLI tells the pack about the stack of a preview (no tags: they live in the
+        backend, which an offline run has none of)."""
+        request = pb.AnalyzerStackConfigureRequest(
+            stack=stack, project=project, dry_run=True, config=dict(config)
+        )
+        self._call("ConfigureStack", request, 30)
+
     def analyze(self, resource: Resource) -> list[Diagnostic]:
         request = pb.AnalyzeRequest(
             type=resource.type,
