@@ -96,7 +96,8 @@ from tools.stack_file import StackFileError
 
 _STACK = r"[A-Za-z0-9_.-]+"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]"
-_SSM_NAME = r"[A-Za-z0-9_./-]{1,2048}"  # botocore ssm PSParameterName: its characters, max 2048
+# Length: botocore's ssm PSParameterName (1..2048); characters: the SSM user guide's naming rule.
+_SSM_NAME = r"[A-Za-z0-9_./-]{1,2048}"
 SECRET = "[secret]"
 PLACEHOLDER = "[placeholder]"
 
@@ -694,19 +695,29 @@ def _emit(text: str) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def _summary(markdown: str) -> None:
+    """The job summary; one that cannot be written is said on stderr, not a failed plan."""
+    try:
+        write_step_summary(markdown)
+    except OSError as error:
+        print(f"plan: cannot write $GITHUB_STEP_SUMMARY: {one_line(error)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     try:
         answers = read_answers(args.answers, args.assume)
         plan = make_plan(args, answers)
+        text = json.dumps(as_json(plan), indent=2) if args.json else as_text(plan)
+        summary = as_markdown(plan)
     except ProgramRefusedError as error:
         message = str(error).strip()
         print(f"plan: stack {args.stack}: {message}", file=sys.stderr)
-        write_step_summary(refused_markdown(args.stack, message))
+        _summary(refused_markdown(args.stack, message))
         return EXIT_ERROR
     except (ToolError, PackError) as error:
         print(f"plan: {one_line(error)}", file=sys.stderr)
-        write_step_summary(refused_markdown(args.stack, one_line(error), "could not run"))
+        _summary(refused_markdown(args.stack, one_line(error), "could not run"))
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("plan: interrupted", file=sys.stderr)
@@ -714,8 +725,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # never a traceback: one line, exit 2
         print(f"plan: {type(error).__name__}: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
-    _emit(json.dumps(as_json(plan), indent=2) if args.json else as_text(plan))
-    write_step_summary(as_markdown(plan))
+    _emit(text)
+    _summary(summary)
     return EXIT_OK if plan.ok else EXIT_FOUND
 
 
