@@ -16,6 +16,9 @@ from tools import conformance, pack_runner, plan
 from tools.mock_engine import PLACEHOLDER_KEY_ID, ROOT, run_program
 
 SHIPPED = ("dev", "staging", "prod", "local")
+PACK = (
+    "ecr-guardrails@v" + yaml.safe_load((ROOT / "policy/PulumiPolicy.yaml").read_text())["version"]
+)
 KEY_READ = "ssm:/shared/kms/ecs-secrets-key-arn"
 
 
@@ -70,7 +73,7 @@ def test_each_shipped_stack_plans_clean_with_its_resources_and_verdict(capsys, s
     assert f"Environment={'dev' if stack == 'local' else stack}" in out
     assert "value: [secret]" in out  # the URL parameter's value is secret by schema, as in the CLI
     assert "repositories.fileflow.repositoryUrl: " in out
-    assert "ecr-guardrails@v1.1.0" in out or "[ok] ecr-guardrails" in out
+    assert f"] {PACK} (local: policy)" in out
     assert "Verdict: clean." in out
     assert f"accountId = {ACCOUNT_ID}  ([placeholder]" in out
     assert "### Offline plan of `" + stack + "`: clean" in summary.read_text()
@@ -79,7 +82,7 @@ def test_each_shipped_stack_plans_clean_with_its_resources_and_verdict(capsys, s
 def test_prod_notes_the_missing_signing_profile_as_advisory_like_the_cli(capsys):
     code, out, _ = run_plan(capsys, "--stack", "prod")
     assert code == 0
-    assert "[warning] ecr-guardrails@v1.1.0 (local: policy)" in out
+    assert f"[warning] {PACK} (local: policy)" in out
     assert (
         "- [advisory]  ecr-stack-production-signing-profile  (pulumi:pulumi:Stack: ecr-prod)" in out
     )
@@ -160,7 +163,7 @@ def test_a_config_the_pack_refuses_exits_1_naming_the_policy(capsys, project, su
     )
     code, out, _ = run_plan(capsys, "--stack", "noscan", "--project-dir", directory)
     assert code == 1
-    assert "[error] ecr-guardrails@v1.1.0" in out
+    assert f"[error] {PACK}" in out
     assert (
         "- [mandatory]  ecr-repository-require-scan-on-push  "
         "(aws:ecr/repository:Repository: fileflow)" in out

@@ -468,18 +468,18 @@ def as_text(plan: Plan) -> str:
             out.append(f"        {label}: {plan.label(text)}")
 
     out += ["", "Policies:"]
+    pack = f"{plan.pack_name}@v{plan.pack_version}" if plan.pack_version else plan.pack_name
+    config = f", config {plan.pack_config}" if plan.pack_config else ""
+    mark = "error" if plan.mandatory else "warning" if plan.diagnostics else "ok"
+    out.append(f"    [{mark}] {pack} (local: {plan.pack_path}{config})")
     if plan.diagnostics:
-        mark = "error" if plan.mandatory else "warning"
-        pack = f"{plan.pack_name}@v{plan.pack_version}" if plan.pack_version else plan.pack_name
-        config = f", config {plan.pack_config}" if plan.pack_config else ""
-        out.append(f"    [{mark}] {pack} (local: {plan.pack_path}{config})")
         for d in _ordered(plan):
             out.append(f"        - [{d.level}]  {d.policy}  ({_where(plan, d.urn)})")
             if d.description and not d.message.startswith(d.description):
                 out.append(f"          {d.description}")
             out.append(f"          {plan.label(one_line(d.message))}")
     else:
-        out.append(f"    [ok] {plan.pack_name}: no diagnostics")
+        out.append("        no diagnostics")
 
     out += ["", "API-model conformance:"]
     if plan.problems:
