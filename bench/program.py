@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.engine import run_program
+from tools.mock_engine import run_program
 
 
 def main(counts: list[int]) -> None:

@@ -17,11 +17,11 @@ from tests.aws_fixtures import (
     repository,
     task_definition,
 )
-from tests.engine import ROOT
 from tests.moto_server import REGION
 from tests.policy_harness import resource_args, violations
 from tools import audit
 from tools.aws import Aws
+from tools.mock_engine import ROOT
 
 
 def run_audit(env, *args):

@@ -19,8 +19,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from components.settings import AWS_REGIONS, SettingsError, load_settings
-from tests.engine import KMS_KEY_ARN, REGION, ROOT, engine_config, run_program
+from tests.fakes import KMS_KEY_ARN, REGION
 from tools.conformance import CALLS, Component, Problem, problems
+from tools.mock_engine import ROOT, run_program
+from tools.stack_file import engine_config
 
 STACKS = sorted(p.name.split(".")[1] for p in Path(ROOT).glob("Pulumi.*.yaml"))
 EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "200"))

@@ -11,7 +11,7 @@ import pytest
 
 from policy.ecr_guardrails.config import SETTINGS_OF, settings_of
 from policy.ecr_guardrails.policies import POLICIES, check_config
-from tests.engine import ROOT
+from tools.mock_engine import ROOT
 
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 FAR = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()

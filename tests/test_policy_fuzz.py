@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.engine import KMS_KEY_ARN as KEY_ARN
-from tests.pack import Resource, RunningPack, compliant_repository
+from tests.fakes import OTHER_PROJECT_KEY_ARN as KEY_ARN
+from tests.fakes import compliant_repository
+from tools.pack_runner import Resource, RunningPack
 
 TYPES = [
     "aws:ecr/repository:Repository",

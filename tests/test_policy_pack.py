@@ -7,8 +7,9 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.ecr_guardrails.policies import POLICIES
-from tests.engine import run_program
-from tests.pack import Resource, RunningPack, compliant_repository
+from tests.fakes import compliant_repository
+from tools.mock_engine import run_program
+from tools.pack_runner import Resource, RunningPack
 
 REPO = "aws:ecr/repository:Repository"
 GOOD = compliant_repository("r1")
@@ -226,7 +227,7 @@ def test_each_break_is_flagged_by_its_policy_only(pack, program, name):
 
 
 def _config_file(name):
-    from tests.pack import POLICY_DIR
+    from tools.pack_runner import POLICY_DIR
 
     return json.loads((POLICY_DIR / "config" / name).read_text())
 

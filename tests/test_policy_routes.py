@@ -8,7 +8,8 @@ import json
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from tests.pack import Resource, RunningPack, compliant_repository
+from tests.fakes import compliant_repository
+from tools.pack_runner import Resource, RunningPack
 
 KEY = "arn:aws:kms:ap-northeast-2:123456789012:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"
 TAGS = dict(compliant_repository("x").props["tags"])

@@ -7,7 +7,9 @@ import pytest
 
 from components.access import PULL_ACTIONS, PUSH_ACTIONS
 from tests.ecr_rules import lifecycle_problems
-from tests.engine import ACCOUNT_ID, KMS_KEY_ARN, REGION, ProgramRun, engine_config, run_program
+from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN, REGION
+from tools.mock_engine import ProgramRun, run_program
+from tools.stack_file import engine_config
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from tests.engine import ACCOUNT_ID, KMS_KEY_ARN, run_program
+from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN
+from tools.mock_engine import run_program
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"

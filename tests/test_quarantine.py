@@ -18,9 +18,9 @@ from tests.aws_fixtures import (
     scan_result,
     task_definition,
 )
-from tests.engine import ROOT
 from tests.moto_server import REGION
 from tools.aws import ToolError
+from tools.mock_engine import ROOT
 from tools.quarantine import (
     EXIT_PARTIAL,
     ScanVerdict,

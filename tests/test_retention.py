@@ -15,8 +15,8 @@ import yaml
 from components.lifecycle import Retention
 from components.settings import RepositorySettings
 from tests.aws_fixtures import ACCOUNT, client, kms_key, push, repository
-from tests.engine import ROOT
 from tests.moto_server import REGION
+from tools.mock_engine import ROOT
 from tools.retention import aws_preview, compare, judge
 from tools.stack_file import stack_settings
 

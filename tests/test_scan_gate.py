@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from tests.aws_fixtures import client
-from tests.engine import ROOT
 from tests.moto_server import REGION
+from tools.mock_engine import ROOT
 from tools.scan_gate import GateError, scan
 
 MANIFEST = json.dumps(

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.aws_fixtures import kms_key, push, repository
-from tests.engine import ROOT
 from tests.moto_server import REGION, reset
 from tools import audit, local, quarantine, retention, scan_gate
+from tools.mock_engine import ROOT
 
 FUZZ = settings(
     max_examples=60,

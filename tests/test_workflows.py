@@ -61,6 +61,27 @@ def test_pull_requests_test_then_preview_every_stack_with_the_policy_pack():
     assert runs[-1] == ".venv/bin/python -m tools.retention --stack ${{ matrix.stack }}"
 
 
+def test_every_pull_request_gets_the_offline_plan_without_cloud_credentials():
+    workflow = load("pull-request.yml")
+    plan = workflow["jobs"]["plan"]
+    # Nothing that needs a secret or an environment: it runs for forks and bots too.
+    assert plan["permissions"] == {"contents": "read"}
+    assert "environment" not in plan and "needs" not in plan
+    text = yaml.safe_dump(plan)
+    assert "secrets." not in text and "configure-aws-credentials" not in text
+    runs = "\n".join(step.get("run", "") for step in plan["steps"])
+    assert '.venv/bin/python -m tools.plan --stack "$stack"' in runs
+    assert "git diff --name-only" in runs and "Pulumi.*.yaml" in runs
+    # The real preview still runs where the environment's role is available, and only there.
+    preview = workflow["jobs"]["preview"]
+    cloud = [s for s in preview["steps"] if s.get("id") == "cloud"]
+    assert cloud and "secrets.AWS_PREVIEW_ROLE_ARN" in cloud[0]["env"]["ROLE"]
+    gated = [
+        s for s in preview["steps"] if "aws" in s.get("uses", "") or "pulumi" in s.get("uses", "")
+    ]
+    assert all(s["if"] == "steps.cloud.outputs.available == 'true'" for s in gated)
+
+
 def test_deploys_go_dev_staging_prod_with_oidc_and_a_gated_prod():
     deploy = load("deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]

@@ -2,7 +2,7 @@
 accept deploys".
 
 `problems(resources)` takes every registered resource (anything with `.type`, `.name`, `.urn` and
-camelCase `.inputs`, as tests/engine.py records them) and returns what AWS or the provider would
+camelCase `.inputs`, as the mock engine records them) and returns what AWS or the provider would
 refuse:
 
 - each resource's inputs, turned into the request of the API call that creates it (`CALLS`: the

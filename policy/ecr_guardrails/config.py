@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 from pulumi_policy import PolicyConfigSchema
 
 PACK_SETTINGS = "ecr-pack-settings"
@@ -241,7 +241,7 @@ def exemption_problems(raw: Mapping[str, Any], today: datetime.date | None = Non
     settings = raw.get(PACK_SETTINGS)
     days = settings.get("maxExemptionDays") if isinstance(settings, Mapping) else None
     try:
-        horizon = Horizon(days if isinstance(days, int) else DEFAULTS["maxExemptionDays"], today)
+        horizon = Horizon(DEFAULTS["maxExemptionDays"] if days is None else days, today)
     except PolicyConfigError:
         return []  # reported by the schema check
     problems = []
@@ -342,10 +342,17 @@ class Production:
 class Horizon:
     """How far ahead an exemption may expire."""
 
-    def __init__(self, days: int, today: datetime.date | None = None) -> None:
-        if not isinstance(days, int) or not 1 <= days <= 1096:
+    def __init__(self, days: float, today: datetime.date | None = None) -> None:
+        # The CLI sends policy config as a protobuf Struct, whose numbers are all doubles: 365
+        # arrives as 365.0.
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, int | float)
+            or not float(days).is_integer()
+            or not 1 <= days <= 1096
+        ):
             raise PolicyConfigError(f"maxExemptionDays = {_json(days)}: must be 1..1096")
-        self.days = days
+        self.days = int(days)
         self.today = today or datetime.datetime.now(datetime.timezone.utc).date()
 
     def problem(self, entry: Any) -> str | None:
