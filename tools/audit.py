@@ -63,6 +63,7 @@ from tools.aws import (
     Calls,
     ToolError,
     add_fail_on,
+    at_or_above,
     emit,
     error_code,
     is_release,
@@ -78,7 +79,6 @@ from tools.aws import (
 from tools.scan_gate import signatures
 from tools.usage import Use, task_definitions, users_by_digest
 
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with
 REGISTRY = "(registry)"
 LEVELS = ("mandatory", "advisory", "info")
@@ -484,7 +484,7 @@ def audit_repository(
                 "Notation signature"
             )
             findings.append(Finding(name, "ecr-live-unsigned", "mandatory", message, region))
-    blocking = SEVERITIES[: SEVERITIES.index(options.fail_on) + 1]
+    blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
     in_use_here = images_to_check(name, images, in_use, repository.get("registryId"))
     for digest, why in in_use_here.items():
@@ -572,7 +572,7 @@ def audit_region(aws: Aws, options: Options, report: Report) -> bool:
 def registry_findings(registry: Registry, options: Options) -> list[Finding]:
     """The registry policy and the registry scanning configuration, judged by the pack's rules."""
     region = registry.aws.region
-    registry_findings: list[Finding] = []
+    found: list[Finding] = []
     text = registry.registry_policy()
     if text is not None:
         try:
@@ -580,15 +580,13 @@ def registry_findings(registry: Registry, options: Options) -> list[Finding]:
             problems = grant_problems(parsed, options.config.of(LEAST_PRIVILEGE))
         except (PolicyConfigError, MalformedPropertyError) as error:
             problems = [str(error)]
-        registry_findings += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
+        found += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
     scanning = scanning_props(registry.scanning_configuration())
     problems = registry_scanning(
         scanning, Context(config=options.config.of(REGISTRY_SCANNING_POLICY))
     )
-    registry_findings += judged(
-        REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, region
-    )
-    return registry_findings
+    found += judged(REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, region)
+    return found
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -47,6 +47,7 @@ from components.settings import RepositorySettings, SettingsError
 from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,
+    REGION_NAME,
     Aws,
     ToolError,
     emit,
@@ -375,7 +376,9 @@ def region_to_read(flag: str | None, stack_region: str | None, stack: str) -> st
     if not stack_region:
         (region,) = regions(None)
         return region
-    (region,) = regions([stack_region])
+    region = stack_region
+    if not REGION_NAME.fullmatch(region):
+        raise ToolError(f"Pulumi.{stack}.yaml: aws:region {region!r} is not an AWS region name")
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         value = os.environ.get(name)
         if value and value != region:
