@@ -595,8 +595,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Judge every ECR repository of an account with the policy pack's rules and "
         "the seed's periodic checks (image findings, key rotation, lifecycle, cross-account "
         "grants, unmanaged repositories). Read-only.",
-        epilog="Exit status: 0 clean, 1 a mandatory rule or live check failed, 2 usage or AWS "
-        "error. Uses the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+        epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
+        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error, or "
+        "nothing at all could be read (one line on stderr). Uses the standard AWS environment "
+        "(credentials, AWS_REGION, AWS_ENDPOINT_URL).",
     )
     parser.add_argument(
         "--region",
