@@ -281,3 +281,37 @@ def test_the_lifecycle_working_check_gives_ecr_its_24_hours():
     late = [image("v1", 100), image("v2", 30), image("v3", 26), image("v4", 1)]
     (problem,) = audit.lifecycle_problems(policy, late, now)  # v1 surplus since v3, 26 hours ago
     assert "4 images tagged v* but rule 1 keeps 2, 1 of them surplus for over a day" in problem
+
+
+def test_a_region_that_cannot_be_listed_is_a_finding_and_the_others_are_audited(aws, monkeypatch):
+    """DescribeRepositories denied in one region (moto enforces no IAM: injected at the client);
+    with every region denied, nothing was read: exit 2."""
+    from botocore.exceptions import ClientError
+
+    endpoint, env = aws
+    repository(endpoint, "fileflow", kms_key(endpoint))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    real = audit.Registry.repositories
+    denied_regions = {"us-east-1"}
+
+    def repositories(self):
+        if self.aws.region in denied_regions:
+            error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
+            raise ClientError(error, "DescribeRepositories")
+        return real(self)
+
+    monkeypatch.setattr(audit.Registry, "repositories", repositories)
+    now = audit.datetime.datetime.now(audit.datetime.timezone.utc)
+    options = audit.Options("HIGH", audit.PackConfig.load(None), now)
+    report = audit.audit([REGION, "us-east-1"], options)
+    (finding,) = [f for f in report.findings if f.check == "ecr-live-unreadable"]
+    assert (finding.region, finding.repository, finding.message) == (
+        "us-east-1",
+        "(region)",
+        "DescribeRepositories failed: AccessDeniedException: not allowed; region not audited",
+    )
+    assert report.repositories == 1
+    denied_regions.add(REGION)
+    with pytest.raises(audit.ToolError, match=r"^nothing could be read: ap-northeast-2: Describe"):
+        audit.audit([REGION, "us-east-1"], options)

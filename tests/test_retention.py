@@ -333,7 +333,8 @@ def test_a_service_the_snapshot_does_not_cover_is_not_judged_and_fails(tmp_path)
     result = offline(tmp_path, {"web": [detail("sha256:a", ["v1"], 1)]})
     assert result.returncode == 1, result.stderr
     assert "not in the snapshot" in result.stdout
-    assert "Not judged (the snapshot has no entry for them" in result.stdout
+    assert "Not judged (nothing is known about their images): api (" in result.stdout
+    assert "snapshot.json has no entry 'api')" in result.stdout
     as_json = json.loads(offline(tmp_path, {"web": []}, "--json").stdout)
     assert as_json["ok"] is False and as_json["services"][0]["status"] == "not in the snapshot"
     assert offline(tmp_path, {"api": []}).returncode == 0  # seen, and empty
@@ -472,3 +473,37 @@ def test_a_service_without_a_repository_and_stray_references_are_reported(aws, t
     assert service["unmatched"] == [{"reference": "api:v0", "usedBy": "ECS task definition web:1"}]
     table = retention(env, project(tmp_path)).stdout
     assert "no repository yet" in table
+
+
+def test_a_repository_that_cannot_be_read_is_not_judged_and_the_rest_is(
+    aws, tmp_path, monkeypatch, capsys
+):
+    """DescribeImages denied for one repository (moto enforces no IAM: injected at the client)."""
+    from botocore.exceptions import ClientError
+
+    from tools import retention as tool
+
+    endpoint, env = aws
+    repository(endpoint, "web", kms_key(endpoint))
+    push(endpoint, "web", "v1", "1", scan=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    real = tool.repository_images
+
+    def images(ecr, name):
+        if name == "api":
+            error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
+            raise ClientError(error, "DescribeImages")
+        return real(ecr, name)
+
+    monkeypatch.setattr(tool, "repository_images", images)
+    directory = project(tmp_path, services={"api": {}, "web": {}})
+    assert tool.main(["--stack", "test", "--project-dir", str(directory), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    api, web = report["services"]
+    assert (api["status"], api["problem"]) == (
+        "unreadable",
+        "DescribeImages failed: An error occurred (AccessDeniedException) when calling the "
+        "DescribeImages operation: not allowed",
+    )
+    assert (web["status"], web["images"]) == ("judged", 1) and report["ok"] is False

@@ -64,6 +64,7 @@ from tools.aws import (
     Calls,
     ToolError,
     add_fail_on,
+    at_or_above,
     emit,
     error_code,
     is_release,
@@ -79,7 +80,6 @@ from tools.aws import (
 from tools.scan_gate import signatures
 from tools.usage import Use, task_definitions, users_by_digest
 
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with
 REGISTRY = "(registry)"
 LEVELS = ("mandatory", "advisory", "info")
@@ -490,7 +490,7 @@ def audit_repository(
                 "Notation signature"
             )
             findings.append(Finding(name, "ecr-live-unsigned", "mandatory", message, region))
-    blocking = SEVERITIES[: SEVERITIES.index(options.fail_on) + 1]
+    blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
     in_use_here = images_to_check(name, images, in_use, repository.get("registryId"))
     for digest, why in in_use_here.items():
@@ -578,7 +578,7 @@ def audit_region(aws: Aws, options: Options, report: Report) -> bool:
 def registry_findings(registry: Registry, options: Options) -> list[Finding]:
     """The registry policy and the registry scanning configuration, judged by the pack's rules."""
     region = registry.aws.region
-    registry_findings: list[Finding] = []
+    found: list[Finding] = []
     text = registry.registry_policy()
     if text is not None:
         try:
@@ -586,15 +586,13 @@ def registry_findings(registry: Registry, options: Options) -> list[Finding]:
             problems = grant_problems(parsed, options.config.of(LEAST_PRIVILEGE))
         except (PolicyConfigError, MalformedPropertyError) as error:
             problems = [str(error)]
-        registry_findings += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
+        found += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
     scanning = scanning_props(registry.scanning_configuration())
     problems = registry_scanning(
         scanning, Context(config=options.config.of(REGISTRY_SCANNING_POLICY))
     )
-    registry_findings += judged(
-        REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, region
-    )
-    return registry_findings
+    found += judged(REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, region)
+    return found
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -603,8 +601,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Judge every ECR repository of an account with the policy pack's rules and "
         "the seed's periodic checks (image findings, key rotation, lifecycle, cross-account "
         "grants, unmanaged repositories). Read-only.",
-        epilog="Exit status: 0 clean, 1 a mandatory rule or live check failed, 2 usage or AWS "
-        "error. Uses the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+        epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
+        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error, or "
+        "nothing at all could be read (one line on stderr). Uses the standard AWS environment "
+        "(credentials, AWS_REGION, AWS_ENDPOINT_URL).",
     )
     parser.add_argument(
         "--region",

@@ -29,7 +29,7 @@ from components.lifecycle import RELEASE_TAG_PREFIX
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 """The scan severities a threshold can name, worst first."""
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
+REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 
 
 class ToolError(Exception):
@@ -130,7 +130,7 @@ def regions(given: Sequence[str] | None) -> list[str]:
     if not found:
         raise ToolError("no region: pass --region or set AWS_REGION")
     for region in found:
-        if not _REGION.fullmatch(region):
+        if not REGION_NAME.fullmatch(region):
             raise ToolError(f"--region {region!r} is not an AWS region name such as ap-northeast-2")
     return list(dict.fromkeys(found))
 
@@ -227,17 +227,17 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def run(tool: str, body: Callable[[], int], error_exit: int = EXIT_ERROR) -> int:
+def run(tool: str, body: Callable[[], int]) -> int:
     """Every tool's top-level handler: runs its body and maps every failure to one line on stderr
-    and `error_exit` (a tool that changes things uses ToolError's own `exit` after a change). A
-    closed stdout ends quietly."""
+    and exit 2 (a ToolError may name another documented code: quarantine's "changed, then
+    failed"). A closed stdout ends quietly."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    code = error_exit
+    code = EXIT_ERROR
     try:
         return body()
     except ToolError as error:
-        message, code = str(error), error.exit if error.exit is not None else error_exit
+        message, code = str(error), EXIT_ERROR if error.exit is None else error.exit
     except ClientError as error:
         message = f"AWS error {error_code(error)}: {error}"
     except BotoCoreError as error:

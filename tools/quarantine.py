@@ -191,12 +191,14 @@ class Step:
     """One change, in the order the real run makes it."""
 
     kind: str
-    """`keep` (add the quarantine tag), `untag`, `delete` (the image) or `notify`."""
+    """`announce` (a "starting" message, which proves the topic takes ours: before any change),
+    `keep` (add the quarantine tag), `untag`, `delete` (the image) or `notify`."""
     value: str
     """The tag, the digest or the topic."""
 
     def describe(self, repository: str) -> str:
         return {
+            "announce": f"announce the quarantine on {self.value}",
             "keep": f"tag the image {repository}:{self.value} so that it survives",
             "untag": f"remove the tag {repository}:{self.value}",
             "delete": f"delete the image {repository}@{self.value} with every tag",
@@ -211,9 +213,9 @@ def plan(
     keep_as: str,
     topic: str | None,
 ) -> list[Step]:
-    """The changes, in order: the quarantine tag first when no tag would be left (ECR deletes an
-    image with its last tag), then each tag; or the deletion; then the notification."""
-    steps = []
+    """The changes, in order: the announcement; the quarantine tag first when no tag would be left
+    (ECR deletes an image with its last tag), then each tag, or the deletion; the notification."""
+    steps = [Step("announce", topic)] if topic else []
     if delete:
         steps.append(Step("delete", str(target["imageDigest"])))
     else:
@@ -327,16 +329,6 @@ class Quarantine:
         counts = found.get("imageScanFindings", {}).get("findingSeverityCounts", {})
         return ScanVerdict(True, {s: int(counts[s]) for s in self.blocking if counts.get(s)})
 
-    def check_topic(self, topic: str, subject: str, message: str) -> None:
-        """The topic exists and takes our messages: the "starting" notice proves both."""
-        try:
-            self.publish(topic, subject, message)
-        except Exception as error:
-            raise ToolError(
-                f"--notify {topic}: cannot publish ({error_code(error) or one_line(error)}); "
-                "nothing changed"
-            ) from None
-
     def publish(self, topic: str, subject: str, message: str) -> None:
         self.aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=message)
 
@@ -442,9 +434,13 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def execute(
-    tool: Quarantine, steps: Sequence[Step], digest: str, subject: str, summary: Callable[[], str]
+    tool: Quarantine,
+    steps: Sequence[Step],
+    digest: str,
+    message: Callable[[Step], tuple[str, str]],
 ) -> None:
-    """Makes the changes in order; a failure after a change is exit 3 naming what changed."""
+    """Makes the changes in order (`message` gives a publishing step its subject and text); a
+    failure after a change is exit 3 naming what changed."""
     done: list[str] = []
     for step in steps:
         try:
@@ -455,7 +451,7 @@ def execute(
             elif step.kind == "delete":
                 tool.remove({"imageDigest": digest})
             else:
-                tool.publish(step.value, subject, summary())
+                tool.publish(step.value, *message(step))
         except (Exception, KeyboardInterrupt) as error:  # an interrupt must still say what changed
             cause = one_line(error) or "interrupted"
             failed = f"could not {step.describe(tool.repository)}: {cause}"
@@ -525,15 +521,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             rollback,
             why_not,
         )
+
+        def message(step: Step) -> tuple[str, str]:
+            if step.kind == "announce":
+                plan_text = dataclasses.replace(outcome, dry_run=True).as_text()
+                return f"ECR quarantine starting: {name}", f"Starting now:\n{plan_text}"
+            done = outcome.as_text() + "\n\n" + json.dumps(outcome.as_dict(), indent=2)
+            return f"ECR quarantine: {name}", done
+
         if not args.dry_run:
-            if args.notify:
-                notice = "Starting now:\n" + dataclasses.replace(outcome, dry_run=True).as_text()
-                tool.check_topic(args.notify, f"ECR quarantine starting: {name}", notice)
-
-            def summary() -> str:
-                return outcome.as_text() + "\n\n" + json.dumps(outcome.as_dict(), indent=2)
-
-            execute(tool, steps, digest, f"ECR quarantine: {name}", summary)
+            execute(tool, steps, digest, message)
         emit(json.dumps(outcome.as_dict(), indent=2) if args.json else outcome.as_text())
         write_step_summary(f"## ECR quarantine\n\n```\n{outcome.as_text()}\n```")
         return EXIT_OK if rollback else EXIT_FOUND

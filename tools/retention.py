@@ -17,9 +17,10 @@ UTF-8). Tags are resolved to digests. The verdict follows ECR's documented evalu
 (components/lifecycle_eval.py); `--aws-preview` also runs AWS's own lifecycle policy preview and
 reports any disagreement.
 
-Never an all-clear for what it did not see: a service the snapshot does not cover is "not judged"
-(exit 1); a service whose repository does not exist yet is reported as such (nothing to lose); an
-in-use reference that names no image of its repository is listed (it does not change the exit).
+Never an all-clear for what it did not see: a service the snapshot does not cover, or whose images
+cannot be read, is "not judged" (exit 1; the others are still judged); a service whose repository
+does not exist yet is reported as such (nothing to lose); an in-use reference that names no image
+of its repository is listed (it does not change the exit).
 
 Exit status: 0 nothing in use or protected would go; 1 something would (named in the output), or a
 service could not be judged; 2 usage or AWS error, one line on stderr. Read-only, except that
@@ -40,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
 from components.lifecycle_eval import Action, Image, evaluate, pattern_matches
@@ -47,6 +50,7 @@ from components.settings import RepositorySettings, SettingsError
 from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,
+    REGION_NAME,
     Aws,
     ToolError,
     emit,
@@ -68,6 +72,8 @@ _STACK = r"[A-Za-z0-9_.-]+"
 
 
 JUDGED, NO_REPOSITORY, NOT_IN_SNAPSHOT = "judged", "no repository yet", "not in the snapshot"
+UNREADABLE = "unreadable"
+NOT_JUDGED = (NOT_IN_SNAPSHOT, UNREADABLE)
 
 
 @dataclass
@@ -80,20 +86,23 @@ class ServiceVerdict:
     blocked: list[dict[str, Any]] = field(default_factory=list)
     aws_preview: dict[str, Any] | None = None
     status: str = JUDGED
-    """`judged`; `no repository yet` (ECR has none: nothing to lose); `not in the snapshot` (not
-    judged: the check fails rather than call it empty)."""
+    """`judged`; `no repository yet` (ECR has none: nothing to lose); `not in the snapshot` or
+    `unreadable` (not judged: the check fails rather than call it empty)."""
+    problem: str | None = None
+    """Why it was not judged."""
     unmatched: list[dict[str, str]] = field(default_factory=list)
     """In-use references to this repository that name no image in it."""
 
     @property
     def failed(self) -> bool:
-        return bool(self.blocked) or self.status == NOT_IN_SNAPSHOT
+        return bool(self.blocked) or self.status in NOT_JUDGED
 
     def as_dict(self) -> dict[str, Any]:
-        found = {
+        found: dict[str, Any] = {
             "service": self.service,
             "repository": self.repository,
             "status": self.status,
+            "problem": self.problem,
             "images": self.images,
             "expire": self.expire,
             "archive": self.archive,
@@ -161,8 +170,12 @@ def _reference(use: Use) -> str:
     )
 
 
-def not_in_snapshot(service: RepositorySettings) -> ServiceVerdict:
-    return ServiceVerdict(service.name, service.name, 0, status=NOT_IN_SNAPSHOT)
+def not_judged(service: RepositorySettings, status: str, problem: str) -> ServiceVerdict:
+    return ServiceVerdict(service.name, service.name, 0, status=status, problem=problem)
+
+
+def _not_judged(verdicts: Sequence[ServiceVerdict]) -> list[str]:
+    return [f"{v.service} ({v.problem})" for v in verdicts if v.status in NOT_JUDGED]
 
 
 # --- AWS's own preview ----------------------------------------------------------------------------
@@ -242,7 +255,7 @@ def _unmatched_rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
 HEADERS = ["service", "images", "expire", "archive", "kept", "blocked", "status"]
 BLOCKED = ["service", "tags", "digest", "pushed", "rule", "used by"]
 UNMATCHED = ["service", "reference", "used by"]
-NOT_JUDGED = "Not judged (the snapshot has no entry for them: nothing is known about their images)"
+UNSEEN = "Not judged (nothing is known about their images)"
 NO_IMAGE = "In use, but naming no image of the repository (deleted already, or another region?)"
 
 
@@ -251,9 +264,9 @@ def as_table(verdicts: Sequence[ServiceVerdict]) -> str:
     blocked = _blocked_rows(verdicts)
     if blocked:
         text += "\n\nIn use or protected, but a rule would take them:\n" + table(BLOCKED, blocked)
-    missing = [v.service for v in verdicts if v.status == NOT_IN_SNAPSHOT]
+    missing = _not_judged(verdicts)
     if missing:
-        text += f"\n\n{NOT_JUDGED}: {', '.join(missing)}"
+        text += f"\n\n{UNSEEN}: {'; '.join(missing)}"
     stray = _unmatched_rows(verdicts)
     if stray:
         text += f"\n\n{NO_IMAGE}:\n" + table(UNMATCHED, stray)
@@ -265,7 +278,7 @@ def as_table(verdicts: Sequence[ServiceVerdict]) -> str:
 
 def as_markdown(stack: str, verdicts: Sequence[ServiceVerdict]) -> str:
     blocked = _blocked_rows(verdicts)
-    missing = [v.service for v in verdicts if v.status == NOT_IN_SNAPSHOT]
+    missing = _not_judged(verdicts)
     verdict = (
         "❌ would take images in use"
         if blocked
@@ -277,7 +290,7 @@ def as_markdown(stack: str, verdicts: Sequence[ServiceVerdict]) -> str:
     if blocked:
         text += "\n\n" + markdown_table(BLOCKED, blocked)
     if missing:
-        text += f"\n\n{NOT_JUDGED}: {', '.join(missing)}"
+        text += f"\n\n{UNSEEN}: {'; '.join(missing)}"
     stray = _unmatched_rows(verdicts)
     if stray:
         text += f"\n\n{NO_IMAGE}:\n\n" + markdown_table(UNMATCHED, stray)
@@ -375,7 +388,9 @@ def region_to_read(flag: str | None, stack_region: str | None, stack: str) -> st
     if not stack_region:
         (region,) = regions(None)
         return region
-    (region,) = regions([stack_region])
+    region = stack_region
+    if not REGION_NAME.fullmatch(region):
+        raise ToolError(f"Pulumi.{stack}.yaml: aws:region {region!r} is not an AWS region name")
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         value = os.environ.get(name)
         if value and value != region:
@@ -410,7 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     registry = details[0].get("registryId") if details else None
                     verdicts.append(judge(service, details, uses, now, registry, stack_region))
                 else:
-                    verdicts.append(not_in_snapshot(service))
+                    problem = f"{args.images} has no entry {service.name!r}"
+                    verdicts.append(not_judged(service, NOT_IN_SNAPSHOT, problem))
         else:
             region = region_to_read(args.region, stack_region, args.stack)
             aws = Aws(region)
@@ -419,7 +435,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             uses += from_account(aws, args.ecs_cluster)
             for service in services:
                 progress(f"{region}: {service.name}")
-                found = repository_images(ecr, service.name)
+                try:
+                    found = repository_images(ecr, service.name)
+                except (ClientError, BotoCoreError) as error:
+                    # One repository that cannot be read is not judged; the others still are.
+                    problem = f"DescribeImages failed: {one_line(error)}"
+                    verdicts.append(not_judged(service, UNREADABLE, problem))
+                    continue
                 registry = found[0].get("registryId") if found else None
                 verdict = judge(service, found or [], uses, now, registry, region)
                 if found is None:

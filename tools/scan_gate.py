@@ -311,8 +311,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m tools.scan_gate",
         description="Fail when an ECR image scan has findings at or above a severity; print the "
         "digest-pinned reference of the image scanned.",
-        epilog="Exit status: 0 nothing at or above --fail-on, 1 something is, 2 usage or lookup "
-        "error (one line on stderr).",
+        epilog="Exit status: 0 nothing at or above --fail-on; 1 something is (the failing "
+        "findings and the failed condition are named), or the image is unsigned with "
+        "--require-signature; 2 usage or lookup error (one line on stderr).",
     )
     parser.add_argument("--repository", required=True, help="ECR repository name")
     which = parser.add_mutually_exclusive_group(required=True)
