@@ -17,7 +17,6 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from .model import (
-    AWS_LIFECYCLE,
     AWS_REPOSITORY,
     GRANT,
     IDENTITY,
@@ -40,8 +39,6 @@ from .rules_access import (
     grants_ecr_write,
     trust_problems,
 )
-
-LIFECYCLE_POLICY = AWS_LIFECYCLE
 
 
 def _known(read: Callable[[], Any]) -> tuple[bool, Any]:
