@@ -279,16 +279,17 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
     for item in (i for i in items if i.view.kind == PULL_THROUGH):
         known_region, region = item.region()
         known, prefix = item.read("ecrRepositoryPrefix")
-        if not (known and known_region and isinstance(prefix, str)):
+        if not (known and known_region):
             notes.append((item.resource, "its prefix or region is unknown during preview"))
             continue
+        prefix = prefix if isinstance(prefix, str) else None  # none: only ROOT can cover it
         judge(
             item,
             region,
             "PULL_THROUGH_CACHE",
             prefix,
             None,
-            f"Pull-through cache prefix {prefix} has no repository creation template "
+            f"Pull-through cache prefix {show(prefix)} has no repository creation template "
             f"(PULL_THROUGH_CACHE, this prefix or ROOT): cached repositories {defaults}.",
         )
     for item in (i for i in items if i.view.kind == REPLICATION):
