@@ -219,11 +219,16 @@ def config_problems(raw: Any, policies: Sequence[str]) -> list[str]:
     problems = []
     for policy in sorted(raw):
         values = raw[policy]
-        if policy not in policies:
+        if policy not in (*policies, "all"):  # the CLI's `all` sets every policy's level
             problems.append(f"{policy} is not a policy of this pack")
             continue
+        if isinstance(values, str):  # the CLI takes a bare level too: {"policy": "advisory"}
+            values = {"enforcementLevel": values}
         if not isinstance(values, Mapping):
-            problems.append(f"{policy} = {_json(values)}: must be an object")
+            problems.append(f"{policy} = {_json(values)}: must be an object or a level")
+            continue
+        if policy == "all" and set(values) - {"enforcementLevel"}:
+            problems.append("all takes only enforcementLevel")
             continue
         level = values.get("enforcementLevel", "mandatory")
         if level not in LEVELS:
@@ -231,7 +236,8 @@ def config_problems(raw: Any, policies: Sequence[str]) -> list[str]:
                 f"{policy}.enforcementLevel = {_json(level)}: must be one of {', '.join(LEVELS)}"
             )
         settings = {k: v for k, v in values.items() if k != "enforcementLevel"}
-        problems += policy_config_problems(policy, settings)
+        if policy != "all":
+            problems += policy_config_problems(policy, settings)
     problems += exemption_problems(raw)
     return problems
 

@@ -122,9 +122,11 @@ class PackSettings:
 
 
 # The pack-wide settings, from `ecr-pack-settings`'s config: that policy runs first in every
-# Analyze call and stores them here (the SDK gives a policy only its own config). The defaults
-# hold until then, when it is disabled, and when its config is refused (which it reports as its
-# violation): production is never silently empty.
+# Analyze call and stores them here (the SDK gives a policy only its own config; the SDK runs a
+# pack's policies in list order). The defaults hold until then, when it is disabled (the CLI
+# configures a pack once per run), and when its config is refused (which it reports as its
+# violation): production is never silently empty. Stack policies run after every Analyze call
+# of the run, so they see the same settings.
 _DEFAULT_SETTINGS = PackSettings(Production(), DEFAULTS["maxExemptionDays"])
 _SETTINGS = [_DEFAULT_SETTINGS]
 
