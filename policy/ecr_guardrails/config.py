@@ -86,8 +86,9 @@ ITEM_PATTERNS = {
     "allowedKmsKeys": r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$",
 }
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-# A repository glob with at least one character that is not a wildcard: `legacy/*`, never `*`.
-_NARROW = r"[^*?\[\]]"
+# A repository glob with a literal character outside wildcards and [...] classes: `legacy/*`,
+# never `*`, `?*` or `[a-z]*` (ECR names start with a letter or digit, so that is every one).
+_NARROW = r"^(?:[*?]|\[[^\]]*\])*[^*?\[\]]"
 EXEMPTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
