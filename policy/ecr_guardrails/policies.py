@@ -62,16 +62,13 @@ from .model import (
     TEMPLATE,
     TRUST,
     UNREADABLE,
-    Malformed,
     View,
     views,
 )
 from .props import MalformedPropertyError, document, mapping, tags_of
 from .rules_access import (
     broad_policy_note,
-    ecr_writes,
     grant_problems,
-    grants_ecr_write,
     iam_problems,
     managed_policy_problem,
     replication_problems,
@@ -95,6 +92,7 @@ from .rules_stack import (
     roles_with_open_trust,
     signing_missing,
     uncovered_creations,
+    view_writes,
 )
 
 __all__ = ["DEFAULTS", "POLICIES", "PREFIX", "check_config", "stack_name"]
@@ -343,16 +341,7 @@ def _broad(view: View, judging: Judging) -> list[str]:
 
 def _writes_of(found: Sequence[View]) -> list[str]:
     """The ECR writes a role's own inline and managed policies give it."""
-    writes: list[str] = []
-    for view in (v for v in found if not isinstance(v.props, Malformed)):
-        if view.kind == IDENTITY:
-            try:
-                writes += ecr_writes(document(view.props.get("document"), "policy"))
-            except MalformedPropertyError:
-                continue
-        elif view.kind == MANAGED and grants_ecr_write(view.props.get("arn")):
-            writes.append(f"managed policy {view.props.get('arn')}")
-    return writes
+    return [w for view in found for w in view_writes(view)]
 
 
 def _trust(view: View, judging: Judging) -> list[str]:

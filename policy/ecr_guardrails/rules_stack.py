@@ -340,22 +340,31 @@ _ROLE_REFERENCES = {
 }
 
 
-def _item_writes(item: Item, policies: Mapping[str, list[str]]) -> list[str]:
-    """The ECR writes one identity or managed-policy view gives."""
-    if item.view.kind == IDENTITY:
-        known, raw = item.read("document")
+def view_writes(view: View) -> list[str]:
+    """The ECR writes an identity-policy or managed-policy view gives (none when it is unknown
+    or malformed: other policies report those)."""
+    if isinstance(view.props, Malformed):
+        return []
+    if view.kind == IDENTITY:
+        known, raw = _known(lambda: view.props.get("document"))
         try:
             return ecr_writes(document(raw, "policy")) if known else []
         except MalformedPropertyError:
             return []
-    if item.view.kind == MANAGED:
-        known, arn = item.read("arn")
-        if known and grants_ecr_write(arn):
-            return [f"managed policy {arn}"]
-        # a policy of this stack attached by ARN (unknown during preview): by dependency
-        deps = item.resource.property_dependencies.get("policyArn", [])
-        return [w for d in deps for w in policies.get(d.urn, [])]
+    if view.kind == MANAGED:
+        known, arn = _known(lambda: view.props.get("arn"))
+        return [f"managed policy {arn}"] if known and grants_ecr_write(arn) else []
     return []
+
+
+def _item_writes(item: Item, policies: Mapping[str, list[str]]) -> list[str]:
+    """The ECR writes one view gives, a policy of this stack attached by ARN included (its ARN
+    is unknown during preview: matched by dependency)."""
+    writes = view_writes(item.view)
+    if not writes and item.view.kind == MANAGED:
+        deps = item.resource.property_dependencies.get("policyArn", [])
+        writes = [w for d in deps for w in policies.get(d.urn, [])]
+    return writes
 
 
 def roles_with_open_trust(
