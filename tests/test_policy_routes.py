@@ -441,6 +441,21 @@ def test_who_can_assume_a_role_with_ecr_write_is_judged(pack, make):
     assert "999999999999:root is not in allowedAccounts" in message and "ECR write" in message
 
 
+def test_a_role_trusting_an_organisation_needs_it_allowlisted(pack):
+    org = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "sts:AssumeRole",
+        "Condition": org,
+    }
+    role = aws_role(policy_doc(statement))
+    (message,) = mandatory(pack.analyze(role), IAM)
+    assert "organisation o-a1b2c3d4e5 can assume this role" in message
+    pack.configure(QUIET | {IAM: {"allowedOrganizations": ["o-a1b2c3d4e5"]}})
+    assert pack.analyze(role) == []
+
+
 def test_a_role_without_ecr_write_may_trust_anyone_as_far_as_this_pack_goes(pack):
     role = res("aws:iam/role:Role", {"assumeRolePolicy": trust({"AWS": "*"})})
     assert pack.analyze(role) == []

@@ -53,8 +53,9 @@ DESCRIPTIONS = {
     "allowedAccounts": "12-digit account ids that repository, registry, creation-template and "
     "ECR Public policies may name as principals, replication may send images to, and role trust "
     "policies may admit. Empty: any account, but never `*`.",
-    "allowedOrganizations": "AWS Organization ids (o-...) that may be granted access through an "
-    "aws:PrincipalOrgID condition on a `*` principal. Empty: no organisation grants.",
+    "allowedOrganizations": "AWS Organization ids (o-...) that may be granted access (or, for a "
+    "role with ECR writes, trusted) through an aws:PrincipalOrgID condition on a `*` principal. "
+    "Empty: no organisation grants.",
     "allowedKmsKeys": "ARNs of the customer-managed KMS keys repositories may use. Empty: any "
     "customer-managed key.",
     "exemptions": "Time-boxed exceptions: [{repository: glob over the repository name, narrower "
@@ -70,8 +71,8 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "ecr-repository-immutable-tags-in-production": ("allowedExclusionFilters",),
     "ecr-repository-required-tags": ("requiredTags", "allowedEnvironments"),
     "ecr-repository-policy-least-privilege": ("allowedAccounts", "allowedOrganizations"),
-    "ecr-iam-least-privilege": ("allowedAccounts",),
-    "ecr-stack-role-trust": ("allowedAccounts",),
+    "ecr-iam-least-privilege": ("allowedAccounts", "allowedOrganizations"),
+    "ecr-stack-role-trust": ("allowedAccounts", "allowedOrganizations"),
 }
 NO_EXEMPTIONS = (PACK_SETTINGS, "ecr-exemption-notes", "ecr-stack-exemption-notes")
 # Settings that moved: a config still naming them is told where they went.
