@@ -77,6 +77,14 @@ def test_bad_configs_name_the_key_and_what_is_allowed(raw, expected):
     assert problems and expected in problems[0], problems
 
 
+def test_the_clis_other_forms_are_accepted():
+    # The CLI takes a bare level for a policy, and `all` for every policy's level.
+    assert check_config({"all": "advisory", LEAST: "disabled"}) == []
+    assert check_config({"all": {"enforcementLevel": "mandatory"}}) == []
+    assert check_config({"all": {"allowedAccounts": []}}) == ["all takes only enforcementLevel"]
+    assert "must be one of" in check_config({LEAST: "loud"})[0]
+
+
 def test_the_horizon_comes_from_the_pack_settings():
     exemption = {"repository": "legacy/*", "stacks": ["*"], "reason": "r", "expires": FAR}
     raw = {LEAST: {"exemptions": [exemption]}, "ecr-pack-settings": {"maxExemptionDays": 500}}

@@ -292,6 +292,7 @@ def test_expired_stack_limited_and_malformed_exemptions():
         ({"repository": "x", "stacks": ["*"], "reason": "r", "expires": "2027-02-30"}, "date"),
         ({"repository": "*", "stacks": ["*"], "reason": "r", "expires": SOON}, "every repository"),
         ({"repository": "?*", "stacks": ["*"], "reason": "r", "expires": SOON}, "every repository"),
+        ({"repository": "[a-z]*", "stacks": ["*"], "reason": "r", "expires": SOON}, "every"),
         ({"repository": "x", "stacks": "prod", "reason": "r", "expires": SOON}, "wrong type"),
         ({"repository": "x", "stacks": [], "reason": "r", "expires": SOON}, "is empty"),
         ({"repository": "x", "stacks": ["*"], "reason": "r", "expires": "9999-12-31"}, "365 days"),

@@ -204,3 +204,42 @@ def test_a_repository_inside_a_template_is_judged_as_if_declared_directly(pack, 
         assert (
             "object at 0x" not in diagnostic.message and "could not judge" not in diagnostic.message
         )
+
+
+CFN_TYPES = [
+    "AWS::ECR::Repository", "AWS::ECR::RepositoryCreationTemplate", "AWS::ECR::RegistryPolicy",
+    "AWS::ECR::PublicRepository", "AWS::ECR::ReplicationConfiguration",
+    "AWS::ECR::PullThroughCacheRule", "AWS::ECR::RegistryScanningConfiguration", "AWS::IAM::Role",
+    "AWS::IAM::ManagedPolicy", "AWS::SSO::PermissionSet", "AWS::CloudFormation::Stack", "AWS::X::Y",
+]  # fmt: skip
+CFN_KEYS = [k[:1].upper() + k[1:] for k in (*PROPS, *NATIVE_KEYS)] + ["TemplateBody", "Ref"]
+_cfn_resource = st.fixed_dictionaries(
+    {"Type": st.sampled_from(CFN_TYPES)},
+    optional={"Properties": st.dictionaries(st.sampled_from(CFN_KEYS), _value, max_size=5)},
+)
+
+
+@hypothesis_settings(
+    max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+)
+@given(
+    st.dictionaries(st.text(min_size=1, max_size=4), _cfn_resource | _value, max_size=3),
+    st.sampled_from(["json", "yaml", "cloudcontrol"]),
+)
+def test_random_embedded_templates_never_break_the_pack(pack, resources, route):
+    pack.configure({})
+    if route == "cloudcontrol":
+        first = next(iter(resources.values()), {})
+        entry = first if isinstance(first, dict) else {}
+        type_ = "aws:cloudcontrol/resource:Resource"
+        props = {"typeName": entry.get("Type", "AWS::ECR::Repository"),
+                 "desiredState": json.dumps(entry.get("Properties", entry))}  # fmt: skip
+    else:
+        template = {"Resources": resources}
+        type_ = "aws:cloudformation/stack:Stack"
+        body = yaml.safe_dump(template) if route == "yaml" else json.dumps(template)
+        props = {"name": "s", "templateBody": body}
+    resource = Resource(type_, "s", props, f"urn:pulumi:prod::p::{type_}::s")
+    for diagnostic in pack.preview([resource]):
+        assert "object at 0x" not in diagnostic.message and "Proxy" not in diagnostic.message
+        assert "could not judge this resource" not in diagnostic.message, (route, resources)

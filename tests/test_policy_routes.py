@@ -121,6 +121,29 @@ GRANTS = {
             ),
         },
     ),
+    "cloudformation creation template": res(
+        "aws:cloudformation/stack:Stack",
+        {
+            "name": "s",
+            "templateBody": cfn(
+                (
+                    "AWS::ECR::RepositoryCreationTemplate",
+                    {
+                        "Prefix": "ROOT",
+                        "AppliedFor": ["REPLICATION"],
+                        "RepositoryPolicy": ANYONE_PUSH,
+                    },
+                )
+            ),
+        },
+    ),
+    "cloud control public repository": res(
+        "aws:cloudcontrol/resource:Resource",
+        {
+            "typeName": "AWS::ECR::PublicRepository",
+            "desiredState": json.dumps({"RepositoryPolicyText": json.loads(ANYONE_PUSH)}),
+        },
+    ),
     "ecr public policy": res(
         "aws:ecrpublic/repositoryPolicy:RepositoryPolicy",
         {"repositoryName": "pub", "policy": ANYONE_PUSH},
@@ -212,6 +235,23 @@ def test_replication_to_another_account_is_judged_against_the_allowlist(pack, ty
     (message,) = mandatory(pack.analyze(replication(type_, "999999999999")), LEAST)
     assert "Replication to account 999999999999" in message
     assert mandatory(pack.analyze(replication(type_, "123456789012")), LEAST) == []
+
+
+def test_replication_inside_a_template_is_judged_against_the_allowlist(pack):
+    pack.configure(QUIET | {LEAST: {"allowedAccounts": ["123456789012"]}})
+    rules = {"Rules": [{"Destinations": [{"Region": "eu-west-1", "RegistryId": "999999999999"}]}]}
+    stack = res(
+        "aws:cloudformation/stack:Stack",
+        {
+            "name": "s",
+            "templateBody": cfn(
+                ("AWS::ECR::ReplicationConfiguration", {"ReplicationConfiguration": rules})
+            ),
+        },
+    )
+    (message,) = mandatory(pack.analyze(stack), LEAST)
+    assert "template resource R0 (AWS::ECR::ReplicationConfiguration): Replication" in message
+    assert mandatory(pack.analyze_stack([stack]), COVERAGE)
 
 
 @pytest.mark.parametrize("native", [False, True])
@@ -375,7 +415,18 @@ def native_role(trust_policy):
     )
 
 
-@pytest.mark.parametrize("make", [aws_role, native_role])
+def cfn_role(trust_policy):
+    role = {
+        "AssumeRolePolicyDocument": json.loads(trust_policy),
+        "Policies": [{"PolicyName": "push", "PolicyDocument": json.loads(SCOPED_PUSH)}],
+    }
+    return res(
+        "aws:cloudformation/stack:Stack",
+        {"name": "s", "templateBody": cfn(("AWS::IAM::Role", role))},
+    )
+
+
+@pytest.mark.parametrize("make", [aws_role, native_role, cfn_role])
 def test_who_can_assume_a_role_with_ecr_write_is_judged(pack, make):
     audience = {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
     pinned = {"token.actions.githubusercontent.com:sub": "repo:org/app:ref:refs/heads/main"}
@@ -389,6 +440,21 @@ def test_who_can_assume_a_role_with_ecr_write_is_judged(pack, make):
     pack.configure(QUIET | {IAM: {"allowedAccounts": ["123456789012"]}})
     (message,) = mandatory(pack.analyze(make(other)), IAM)
     assert "999999999999:root is not in allowedAccounts" in message and "ECR write" in message
+
+
+def test_a_role_trusting_an_organisation_needs_it_allowlisted(pack):
+    org = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "sts:AssumeRole",
+        "Condition": org,
+    }
+    role = aws_role(policy_doc(statement))
+    (message,) = mandatory(pack.analyze(role), IAM)
+    assert "organisation o-a1b2c3d4e5 can assume this role" in message
+    pack.configure(QUIET | {IAM: {"allowedOrganizations": ["o-a1b2c3d4e5"]}})
+    assert pack.analyze(role) == []
 
 
 def test_a_role_without_ecr_write_may_trust_anyone_as_far_as_this_pack_goes(pack):

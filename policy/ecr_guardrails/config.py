@@ -53,8 +53,9 @@ DESCRIPTIONS = {
     "allowedAccounts": "12-digit account ids that repository, registry, creation-template and "
     "ECR Public policies may name as principals, replication may send images to, and role trust "
     "policies may admit. Empty: any account, but never `*`.",
-    "allowedOrganizations": "AWS Organization ids (o-...) that may be granted access through an "
-    "aws:PrincipalOrgID condition on a `*` principal. Empty: no organisation grants.",
+    "allowedOrganizations": "AWS Organization ids (o-...) that may be granted access (or, for a "
+    "role with ECR writes, trusted) through an aws:PrincipalOrgID condition on a `*` principal. "
+    "Empty: no organisation grants.",
     "allowedKmsKeys": "ARNs of the customer-managed KMS keys repositories may use. Empty: any "
     "customer-managed key.",
     "exemptions": "Time-boxed exceptions: [{repository: glob over the repository name, narrower "
@@ -70,8 +71,8 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "ecr-repository-immutable-tags-in-production": ("allowedExclusionFilters",),
     "ecr-repository-required-tags": ("requiredTags", "allowedEnvironments"),
     "ecr-repository-policy-least-privilege": ("allowedAccounts", "allowedOrganizations"),
-    "ecr-iam-least-privilege": ("allowedAccounts",),
-    "ecr-stack-role-trust": ("allowedAccounts",),
+    "ecr-iam-least-privilege": ("allowedAccounts", "allowedOrganizations"),
+    "ecr-stack-role-trust": ("allowedAccounts", "allowedOrganizations"),
 }
 NO_EXEMPTIONS = (PACK_SETTINGS, "ecr-exemption-notes", "ecr-stack-exemption-notes")
 # Settings that moved: a config still naming them is told where they went.
@@ -86,8 +87,9 @@ ITEM_PATTERNS = {
     "allowedKmsKeys": r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$",
 }
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-# A repository glob with at least one character that is not a wildcard: `legacy/*`, never `*`.
-_NARROW = r"[^*?\[\]]"
+# A repository glob with a literal character outside wildcards and [...] classes: `legacy/*`,
+# never `*`, `?*` or `[a-z]*` (ECR names start with a letter or digit, so that is every one).
+_NARROW = r"^(?:[*?]|\[[^\]]*\])*[^*?\[\]]"
 EXEMPTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -219,11 +221,16 @@ def config_problems(raw: Any, policies: Sequence[str]) -> list[str]:
     problems = []
     for policy in sorted(raw):
         values = raw[policy]
-        if policy not in policies:
+        if policy not in (*policies, "all"):  # the CLI's `all` sets every policy's level
             problems.append(f"{policy} is not a policy of this pack")
             continue
+        if isinstance(values, str):  # the CLI takes a bare level too: {"policy": "advisory"}
+            values = {"enforcementLevel": values}
         if not isinstance(values, Mapping):
-            problems.append(f"{policy} = {_json(values)}: must be an object")
+            problems.append(f"{policy} = {_json(values)}: must be an object or a level")
+            continue
+        if policy == "all" and set(values) - {"enforcementLevel"}:
+            problems.append("all takes only enforcementLevel")
             continue
         level = values.get("enforcementLevel", "mandatory")
         if level not in LEVELS:
@@ -231,7 +238,8 @@ def config_problems(raw: Any, policies: Sequence[str]) -> list[str]:
                 f"{policy}.enforcementLevel = {_json(level)}: must be one of {', '.join(LEVELS)}"
             )
         settings = {k: v for k, v in values.items() if k != "enforcementLevel"}
-        problems += policy_config_problems(policy, settings)
+        if policy != "all":
+            problems += policy_config_problems(policy, settings)
     problems += exemption_problems(raw)
     return problems
 

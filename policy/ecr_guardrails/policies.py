@@ -62,16 +62,13 @@ from .model import (
     TEMPLATE,
     TRUST,
     UNREADABLE,
-    Malformed,
     View,
     views,
 )
 from .props import MalformedPropertyError, document, mapping, tags_of
 from .rules_access import (
     broad_policy_note,
-    ecr_writes,
     grant_problems,
-    grants_ecr_write,
     iam_problems,
     managed_policy_problem,
     replication_problems,
@@ -95,6 +92,7 @@ from .rules_stack import (
     roles_with_open_trust,
     signing_missing,
     uncovered_creations,
+    view_writes,
 )
 
 __all__ = ["DEFAULTS", "POLICIES", "PREFIX", "check_config", "stack_name"]
@@ -122,9 +120,11 @@ class PackSettings:
 
 
 # The pack-wide settings, from `ecr-pack-settings`'s config: that policy runs first in every
-# Analyze call and stores them here (the SDK gives a policy only its own config). The defaults
-# hold until then, when it is disabled, and when its config is refused (which it reports as its
-# violation): production is never silently empty.
+# Analyze call and stores them here (the SDK gives a policy only its own config; the SDK runs a
+# pack's policies in list order). The defaults hold until then, when it is disabled (the CLI
+# configures a pack once per run), and when its config is refused (which it reports as its
+# violation): production is never silently empty. Stack policies run after every Analyze call
+# of the run, so they see the same settings.
 _DEFAULT_SETTINGS = PackSettings(Production(), DEFAULTS["maxExemptionDays"])
 _SETTINGS = [_DEFAULT_SETTINGS]
 
@@ -341,16 +341,7 @@ def _broad(view: View, judging: Judging) -> list[str]:
 
 def _writes_of(found: Sequence[View]) -> list[str]:
     """The ECR writes a role's own inline and managed policies give it."""
-    writes: list[str] = []
-    for view in (v for v in found if not isinstance(v.props, Malformed)):
-        if view.kind == IDENTITY:
-            try:
-                writes += ecr_writes(document(view.props.get("document"), "policy"))
-            except MalformedPropertyError:
-                continue
-        elif view.kind == MANAGED and grants_ecr_write(view.props.get("arn")):
-            writes.append(f"managed policy {view.props.get('arn')}")
-    return writes
+    return [w for view in found for w in view_writes(view)]
 
 
 def _trust(view: View, judging: Judging) -> list[str]:

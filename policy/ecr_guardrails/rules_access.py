@@ -392,9 +392,11 @@ _ASSUME = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWit
 
 
 def trust_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
-    """Why a role's trust policy lets too many in: anyone, any repository of an OIDC provider
-    (no `sub` condition), or an account outside `allowedAccounts`."""
+    """Why a role's trust policy lets too many in: anyone (or an organisation outside
+    `allowedOrganizations`), any repository of an OIDC provider (no `sub` condition), or an
+    account outside `allowedAccounts`."""
     accounts = set(config_list(config, "allowedAccounts"))
+    organizations = set(config_list(config, "allowedOrganizations"))
     problems = []
     for sid, statement in allow_statements(document):
         actions = _strings(statement.get("Action", []))
@@ -403,8 +405,15 @@ def trust_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
         ):
             continue
         for kind, principal in _principals(statement):
-            if is_anyone(principal) and not _org_ids(statement):
-                problems.append(f"{sid}: anyone ({_text(principal)}) can assume this role")
+            if is_anyone(principal):
+                orgs = _org_ids(statement)
+                if not orgs:
+                    problems.append(f"{sid}: anyone ({_text(principal)}) can assume this role")
+                elif not set(orgs) <= organizations:
+                    problems.append(
+                        f"{sid}: every account of organisation {', '.join(orgs)} can assume this "
+                        f"role, and it is not in allowedOrganizations {show(sorted(organizations))}"
+                    )
             elif kind == "Federated" and "oidc-provider/" in _text(principal):
                 subjects = [
                     v

@@ -17,7 +17,6 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from .model import (
-    AWS_LIFECYCLE,
     AWS_REPOSITORY,
     GRANT,
     IDENTITY,
@@ -40,8 +39,6 @@ from .rules_access import (
     grants_ecr_write,
     trust_problems,
 )
-
-LIFECYCLE_POLICY = AWS_LIFECYCLE
 
 
 def _known(read: Callable[[], Any]) -> tuple[bool, Any]:
@@ -282,16 +279,17 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
     for item in (i for i in items if i.view.kind == PULL_THROUGH):
         known_region, region = item.region()
         known, prefix = item.read("ecrRepositoryPrefix")
-        if not (known and known_region and isinstance(prefix, str)):
+        if not (known and known_region):
             notes.append((item.resource, "its prefix or region is unknown during preview"))
             continue
+        prefix = prefix if isinstance(prefix, str) else None  # none: only ROOT can cover it
         judge(
             item,
             region,
             "PULL_THROUGH_CACHE",
             prefix,
             None,
-            f"Pull-through cache prefix {prefix} has no repository creation template "
+            f"Pull-through cache prefix {show(prefix)} has no repository creation template "
             f"(PULL_THROUGH_CACHE, this prefix or ROOT): cached repositories {defaults}.",
         )
     for item in (i for i in items if i.view.kind == REPLICATION):
@@ -342,22 +340,31 @@ _ROLE_REFERENCES = {
 }
 
 
-def _item_writes(item: Item, policies: Mapping[str, list[str]]) -> list[str]:
-    """The ECR writes one identity or managed-policy view gives."""
-    if item.view.kind == IDENTITY:
-        known, raw = item.read("document")
+def view_writes(view: View) -> list[str]:
+    """The ECR writes an identity-policy or managed-policy view gives (none when it is unknown
+    or malformed: other policies report those)."""
+    if isinstance(view.props, Malformed):
+        return []
+    if view.kind == IDENTITY:
+        known, raw = _known(lambda: view.props.get("document"))
         try:
             return ecr_writes(document(raw, "policy")) if known else []
         except MalformedPropertyError:
             return []
-    if item.view.kind == MANAGED:
-        known, arn = item.read("arn")
-        if known and grants_ecr_write(arn):
-            return [f"managed policy {arn}"]
-        # a policy of this stack attached by ARN (unknown during preview): by dependency
-        deps = item.resource.property_dependencies.get("policyArn", [])
-        return [w for d in deps for w in policies.get(d.urn, [])]
+    if view.kind == MANAGED:
+        known, arn = _known(lambda: view.props.get("arn"))
+        return [f"managed policy {arn}"] if known and grants_ecr_write(arn) else []
     return []
+
+
+def _item_writes(item: Item, policies: Mapping[str, list[str]]) -> list[str]:
+    """The ECR writes one view gives, a policy of this stack attached by ARN included (its ARN
+    is unknown during preview: matched by dependency)."""
+    writes = view_writes(item.view)
+    if not writes and item.view.kind == MANAGED:
+        deps = item.resource.property_dependencies.get("policyArn", [])
+        writes = [w for d in deps for w in policies.get(d.urn, [])]
+    return writes
 
 
 def roles_with_open_trust(
