@@ -123,3 +123,14 @@ def test_the_audit_refuses_a_bad_policy_config_before_any_aws_call(tmp_path, con
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("audit: --policy-config ") and expected in result.stderr
     assert "AWS error" not in result.stderr
+
+
+def test_the_audit_reads_the_clis_shorthands_as_the_cli_does(tmp_path):
+    from tools.audit import PackConfig
+
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"all": "advisory", LEAST: "remediate", "ecr-pack-settings": {}}))
+    config = PackConfig.load(str(path))
+    assert config.levels[LEAST] == "mandatory"  # remediate enforces; the audit changes nothing
+    assert {config.levels[p.name] for p in POLICIES if p.name != LEAST} == {"advisory"}
+    assert config.of(LEAST) == {}

@@ -39,13 +39,12 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
-from policy.ecr_guardrails.config import PACK_SETTINGS, PolicyConfigError, exemptions
+from policy.ecr_guardrails.config import PACK_SETTINGS, PolicyConfigError, exemptions, expanded
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
@@ -77,6 +76,7 @@ from tools.aws import (
     table,
     write_step_summary,
 )
+from tools.inputs import read_json
 from tools.scan_gate import signatures
 from tools.usage import Use, task_definitions, users_by_digest
 
@@ -163,30 +163,20 @@ class PackConfig:
             p.name: p.enforcement_level.value if p.enforcement_level else "mandatory"
             for p in POLICIES
         }
-        raw: Any = {}
-        if path:
-            try:
-                raw = json.loads(Path(path).read_text())
-            except (OSError, ValueError) as error:
-                raise ToolError(f"--policy-config {path}: {error}") from None
-        if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-            raise ToolError(f"--policy-config {path}: must be a JSON object of policy -> object")
+        raw: Any = read_json(path, "--policy-config") if path else {}
         # The pack's own validation: a misspelled key or a bad value is refused, never ignored.
         problems = check_config(raw)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise ToolError(f"--policy-config {path}: {problems[0]}{more}")
-        unknown = sorted(set(raw) - set(defaults))
-        if unknown:
-            raise ToolError(f"--policy-config {path}: unknown policies {', '.join(unknown)}")
         levels = dict(defaults)
         properties: dict[str, dict[str, Any]] = {}
-        for name, values in raw.items():
+        for name, values in expanded(raw, defaults).items():
             values = dict(values)
             level = values.pop("enforcementLevel", levels[name])
-            if level not in ("advisory", "mandatory", "disabled"):
-                raise ToolError(f"--policy-config {path}: {name}.enforcementLevel {level!r}")
-            levels[name], properties[name] = level, values
+            # remediate enforces as mandatory does; the audit changes nothing.
+            levels[name] = "mandatory" if level == "remediate" else level
+            properties[name] = values
         return cls(levels, properties)
 
     def of(self, policy: str) -> Mapping[str, Any]:

@@ -29,6 +29,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from policy.ecr_guardrails.config import expanded
 from tools.mock_engine import Registration
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
@@ -118,21 +119,6 @@ def read_policy_config(path: Path) -> dict[str, Any]:
                 f"must be one of {', '.join(LEVELS)}"
             )
     return data
-
-
-def expanded(config: Mapping[str, Any], policies: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """A policy config with its shorthands spelt out: `"policy": "advisory"` becomes
-    `{"enforcementLevel": "advisory"}`, and `all`'s level goes to every policy without one."""
-    found: dict[str, dict[str, Any]] = {}
-    every = config.get("all")
-    level = every if isinstance(every, str) else (every or {}).get("enforcementLevel")
-    if level is not None:
-        found = {name: {"enforcementLevel": level} for name in policies}
-    for name, values in config.items():
-        if name != "all":
-            values = {"enforcementLevel": values} if isinstance(values, str) else dict(values)
-            found[name] = found.get(name, {}) | values
-    return found
 
 
 class RunningPack:

@@ -15,7 +15,7 @@ import datetime
 import fnmatch
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,6 +242,22 @@ def config_problems(raw: Any, policies: Sequence[str]) -> list[str]:
             problems += policy_config_problems(policy, settings)
     problems += exemption_problems(raw)
     return problems
+
+
+def expanded(config: Mapping[str, Any], policies: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """A policy config with its shorthands spelt out: `"policy": "advisory"` becomes
+    `{"enforcementLevel": "advisory"}`, and `all`'s level goes to every policy of `policies`
+    that names none."""
+    found: dict[str, dict[str, Any]] = {}
+    every = config.get("all")
+    level = every if isinstance(every, str) else (every or {}).get("enforcementLevel")
+    if level is not None:
+        found = {name: {"enforcementLevel": level} for name in policies}
+    for name, values in config.items():
+        if name != "all":
+            values = {"enforcementLevel": values} if isinstance(values, str) else dict(values)
+            found[name] = found.get(name, {}) | values
+    return found
 
 
 def exemption_problems(raw: Mapping[str, Any], today: datetime.date | None = None) -> list[str]:
