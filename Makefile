@@ -38,6 +38,7 @@ bench: setup
 	$(PY) bench/program.py
 	$(PY) bench/policy_pack.py
 	$(PY) bench/audit.py
+	$(PY) bench/audit_org.py
 	$(PY) bench/retention.py
 
 local-up: setup

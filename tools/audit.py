@@ -39,6 +39,7 @@ from typing import Any
 
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
 from policy.ecr_guardrails.config import PolicyConfigError, exemptions
+from policy.ecr_guardrails.controls import controls_of, remediation
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
@@ -83,6 +84,15 @@ class Finding:
     level: str
     message: str
     region: str = ""
+    account: str = ""  # set in multi-account runs
+
+
+def annotated(finding: Finding, managed: bool) -> dict[str, Any]:
+    """A finding for `--json`: its fields, the controls its check covers and its remediation."""
+    return asdict(finding) | {
+        "controls": controls_of(finding.check).requirements(),
+        "remediation": remediation(finding.check, managed),
+    }
 
 
 @dataclass
@@ -91,34 +101,101 @@ class Report:
     repositories: int = 0
     regions: list[str] = field(default_factory=list)
     calls: Calls = field(default_factory=Calls)
+    accounts: dict[str, str] = field(default_factory=dict)
+    """Multi-account runs: account id -> name; output is then grouped by account and region."""
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    """Multi-account runs: each (account, region) audited, with its repository count."""
 
     @property
     def failed(self) -> bool:
         return any(f.level == "mandatory" for f in self.findings)
 
+    def _counts(self, findings: Iterable[Finding]) -> dict[str, int]:
+        findings = list(findings)
+        return {level: sum(f.level == level for f in findings) for level in LEVELS}
+
     def summary(self) -> dict[str, Any]:
-        counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
-        return {
+        found = {
             "regions": self.regions,
             "repositories": self.repositories,
-            "findings": counts,
+            "findings": self._counts(self.findings),
             "failed": self.failed,
             "apiCalls": dict(sorted(self.calls.counts.items())),
         }
+        if self.accounts:
+            found["accounts"] = [{"id": a, "name": n} for a, n in sorted(self.accounts.items())]
+            found["targets"] = [
+                t | {"findings": self._counts(self._of(t["account"], t["region"]))}
+                for t in self.targets
+            ]
+        return found
+
+    def unmanaged(self) -> set[tuple[str, str, str]]:
+        """(account, region, repository) of repositories without the program's Component tag."""
+        return {
+            (f.account, f.region, f.repository)
+            for f in self.findings
+            if f.check == "ecr-live-unmanaged"
+        }
+
+    def managed(self) -> Callable[[Finding], bool]:
+        """Whether a finding's repository carries the program's Component tag (the registry and
+        the account- and region-level findings, named in parentheses, are not repositories)."""
+        unmanaged = self.unmanaged()
+        return lambda f: (
+            not f.repository.startswith("(")
+            and (f.account, f.region, f.repository) not in unmanaged
+        )
 
     def as_json(self) -> str:
-        findings = [asdict(f) for f in self.findings]
+        managed = self.managed()
+        findings = [annotated(f, managed(f)) for f in self.findings]
         return json.dumps({"findings": findings, "summary": self.summary()}, indent=2)
 
     def rows(self) -> list[list[str]]:
         return [[f.region, f.repository, f.check, f.level, f.message] for f in self.findings]
 
-    def as_table(self) -> str:
-        counts = self.summary()["findings"]
-        head = (
-            f"{self.repositories} repositories in {', '.join(self.regions)}: "
+    def _of(self, account: str, region: str) -> list[Finding]:
+        return [f for f in self.findings if (f.account, f.region) == (account, region)]
+
+    def _groups(self) -> list[tuple[str, list[Finding]]]:
+        """Multi-account runs: (heading, findings) per account and region, in order."""
+        keys = {(t["account"], t["region"]) for t in self.targets}
+        keys |= {(f.account, f.region) for f in self.findings}
+        groups = []
+        for account, region in sorted(keys):
+            found = self._of(account, region)
+            counts = self._counts(found)
+            name = self.accounts.get(account, "")
+            heading = (
+                f"{account}{f' ({name})' if name else ''} {region or '(account)'}: "
+                f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, "
+                f"{counts['info']} info"
+            )
+            groups.append((heading, found))
+        return groups
+
+    def _head(self) -> str:
+        counts = self._counts(self.findings)
+        where = (
+            f"{len(self.accounts)} accounts, {len(self.targets)} account-regions"
+            if self.accounts
+            else ", ".join(self.regions)
+        )
+        return (
+            f"{self.repositories} repositories in {where}: "
             f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['info']} info"
         )
+
+    def as_table(self) -> str:
+        head = self._head()
+        if self.accounts:
+            parts = [head]
+            for heading, found in self._groups():
+                parts.append("\n" + heading)
+                if found:
+                    parts.append(table(GROUPED, [_row(f) for f in found]))
+            return "\n".join(parts)
         if not self.findings:
             return head + "\nno findings"
         return (
@@ -127,12 +204,24 @@ class Report:
 
     def as_markdown(self) -> str:
         verdict = "❌ failed" if self.failed else "✅ passed"
-        lines = [f"## ECR audit: {verdict}", "", self.as_table().splitlines()[0], ""]
-        if self.findings:
+        lines = [f"## ECR audit: {verdict}", "", self._head(), ""]
+        if self.accounts:
+            for heading, found in self._groups():
+                lines += [f"### {heading}", ""]
+                if found:
+                    lines += [markdown_table(GROUPED, [_row(f) for f in found]), ""]
+        elif self.findings:
             lines.append(
                 markdown_table(["region", "repository", "check", "level", "message"], self.rows())
             )
         return "\n".join(lines)
+
+
+GROUPED = ["repository", "check", "level", "message"]
+
+
+def _row(finding: Finding) -> list[str]:
+    return [finding.repository, finding.check, finding.level, finding.message]
 
 
 # --- policy config --------------------------------------------------------------------------------
@@ -559,6 +648,22 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON for machines")
     output.add_argument("--markdown", action="store_true", help="print Markdown")
+    from tools import audit_org
+
+    audit_org.add_arguments(parser)
+    hub = parser.add_argument_group("AWS Security Hub")
+    hub.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="import the findings into Security Hub (BatchImportFindings) and archive the ones "
+        "this tool made that are gone",
+    )
+    hub.add_argument(
+        "--security-hub-account",
+        metavar="ID",
+        help="import into this account's Security Hub (the run's own, or entered with "
+        "--role-name) instead of each audited account's; implies --security-hub",
+    )
     return parser.parse_args(argv)
 
 
@@ -581,7 +686,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             datetime.datetime.now(datetime.timezone.utc),
             args.require_signature,
         )
-        report = audit(regions(args.region), options)
+        from tools import audit_org
+
+        plan = audit_org.plan_of(args)
+        hub = audit_org.hub_of(args, plan)  # checks the Security Hub flags before any audit
+        if plan is None:
+            report, outcome = audit(regions(args.region), options), None
+        else:
+            report, outcome = audit_org.audit_plan(plan, options)
         print(
             report.as_json()
             if args.json
@@ -590,6 +702,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else report.as_table()
         )
         write_step_summary(report.as_markdown())
+        if hub is not None:
+            progress(audit_org.export(hub, report, outcome).describe())
         return EXIT_FOUND if report.failed else EXIT_OK
 
     return run("audit", body)
