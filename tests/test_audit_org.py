@@ -114,6 +114,31 @@ def test_one_run_audits_every_account_and_region_and_isolates_one_it_cannot_ente
     assert "[" in err and "account-regions]" in err  # progress on stderr
 
 
+def test_a_region_that_cannot_be_read_is_a_finding_and_the_rest_is_audited(
+    org, monkeypatch, capsys
+):
+    original = BaseClient._make_api_call
+
+    def call(self, operation, params):
+        if operation == "DescribeRepositories" and self.meta.region_name == OTHER:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation
+            )
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    code, out, _ = run(
+        capsys, "--organization", "--role-name", ROLE, "--regions", REGIONS, "--json"
+    )
+    report = json.loads(out)
+    unreadable = {(f["account"], f["region"]) for f in report["findings"]
+                  if (f["check"], f["level"]) == ("ecr-live-unreadable", "mandatory")}  # fmt: skip
+    assert unreadable == {(a, OTHER) for a in org.values()}
+    assert {(t["account"], t["region"]) for t in report["summary"]["targets"]} == {
+        (a, REGION) for a in org.values()}  # fmt: skip
+    assert code == 1
+
+
 def test_the_table_is_grouped_by_account_and_region(org, capsys):
     code, out, _ = run(capsys, "--organization", "--role-name", ROLE, "--regions", REGIONS)
     assert code == 1
@@ -325,9 +350,13 @@ def test_credentials_are_refreshed_with_another_assume_role_only_when_they_expir
     ("args", "message"),
     [
         (["--accounts", "FILE", "--role-name", ROLE], "line 2: id '12345': String should match"),
-        (["--accounts", "FILE", "--role-name", ROLE, "--region", REGION], "--region and --regions"),
+        (
+            ["--accounts", "FILE", "--role-name", ROLE, "--region", REGION],
+            "--region cannot be combined with --accounts",
+        ),
         (["--organization"], "--role-name is required"),
         (["--role-name", ROLE], "--role-name needs --accounts or --organization"),
+        (["--regions", REGION, "--external-id", "abc"], "--external-id needs --accounts or"),
         (["--organization", "--role-name", "bad role"], "--role-name 'bad role'"),
         (["--regions", "mars"], "--regions 'mars' is not an AWS region name"),
         (["--regions", REGION, "--max-workers", "0"], "--max-workers 0: expected 1 to 64"),

@@ -1,6 +1,11 @@
 """Live audit of the registry with the policy pack's own rules, plus the seed's periodic checks.
 
     python -m tools.audit [--region R ...] [--policy-config FILE] [--fail-on HIGH] [--json]
+    python -m tools.audit --organization --role-name ROLE --regions all-enabled [--security-hub]
+
+Many accounts and regions: tools/audit_org.py (targets: tools/targets.py); the Security Hub export:
+tools/security_hub.py; the controls and remediation each finding carries in --json:
+policy/ecr_guardrails/controls.py.
 
 Every repository in each region, whether or not a stack manages it, is read from AWS
 (DescribeRepositories, its lifecycle policy, repository policy and tags), converted to the
@@ -101,47 +106,29 @@ class Report:
     repositories: int = 0
     regions: list[str] = field(default_factory=list)
     calls: Calls = field(default_factory=Calls)
-    accounts: dict[str, str] = field(default_factory=dict)
-    """Multi-account runs: account id -> name; output is then grouped by account and region."""
-    targets: list[dict[str, Any]] = field(default_factory=list)
-    """Multi-account runs: each (account, region) audited, with its repository count."""
 
     @property
     def failed(self) -> bool:
         return any(f.level == "mandatory" for f in self.findings)
 
-    def _counts(self, findings: Iterable[Finding]) -> dict[str, int]:
-        findings = list(findings)
-        return {level: sum(f.level == level for f in findings) for level in LEVELS}
-
     def summary(self) -> dict[str, Any]:
-        found = {
+        counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
+        return {
             "regions": self.regions,
             "repositories": self.repositories,
-            "findings": self._counts(self.findings),
+            "findings": counts,
             "failed": self.failed,
             "apiCalls": dict(sorted(self.calls.counts.items())),
-        }
-        if self.accounts:
-            found["accounts"] = [{"id": a, "name": n} for a, n in sorted(self.accounts.items())]
-            found["targets"] = [
-                t | {"findings": self._counts(self._of(t["account"], t["region"]))}
-                for t in self.targets
-            ]
-        return found
-
-    def unmanaged(self) -> set[tuple[str, str, str]]:
-        """(account, region, repository) of repositories without the program's Component tag."""
-        return {
-            (f.account, f.region, f.repository)
-            for f in self.findings
-            if f.check == "ecr-live-unmanaged"
         }
 
     def managed(self) -> Callable[[Finding], bool]:
         """Whether a finding's repository carries the program's Component tag (the registry and
         the account- and region-level findings, named in parentheses, are not repositories)."""
-        unmanaged = self.unmanaged()
+        unmanaged = {
+            (f.account, f.region, f.repository)
+            for f in self.findings
+            if f.check == "ecr-live-unmanaged"
+        }
         return lambda f: (
             not f.repository.startswith("(")
             and (f.account, f.region, f.repository) not in unmanaged
@@ -155,47 +142,12 @@ class Report:
     def rows(self) -> list[list[str]]:
         return [[f.region, f.repository, f.check, f.level, f.message] for f in self.findings]
 
-    def _of(self, account: str, region: str) -> list[Finding]:
-        return [f for f in self.findings if (f.account, f.region) == (account, region)]
-
-    def _groups(self) -> list[tuple[str, list[Finding]]]:
-        """Multi-account runs: (heading, findings) per account and region, in order."""
-        keys = {(t["account"], t["region"]) for t in self.targets}
-        keys |= {(f.account, f.region) for f in self.findings}
-        groups = []
-        for account, region in sorted(keys):
-            found = self._of(account, region)
-            counts = self._counts(found)
-            name = self.accounts.get(account, "")
-            heading = (
-                f"{account}{f' ({name})' if name else ''} {region or '(account)'}: "
-                f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, "
-                f"{counts['info']} info"
-            )
-            groups.append((heading, found))
-        return groups
-
-    def _head(self) -> str:
-        counts = self._counts(self.findings)
-        where = (
-            f"{len(self.accounts)} accounts, {len(self.targets)} account-regions"
-            if self.accounts
-            else ", ".join(self.regions)
-        )
-        return (
-            f"{self.repositories} repositories in {where}: "
+    def as_table(self) -> str:
+        counts = self.summary()["findings"]
+        head = (
+            f"{self.repositories} repositories in {', '.join(self.regions)}: "
             f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['info']} info"
         )
-
-    def as_table(self) -> str:
-        head = self._head()
-        if self.accounts:
-            parts = [head]
-            for heading, found in self._groups():
-                parts.append("\n" + heading)
-                if found:
-                    parts.append(table(GROUPED, [_row(f) for f in found]))
-            return "\n".join(parts)
         if not self.findings:
             return head + "\nno findings"
         return (
@@ -204,24 +156,12 @@ class Report:
 
     def as_markdown(self) -> str:
         verdict = "❌ failed" if self.failed else "✅ passed"
-        lines = [f"## ECR audit: {verdict}", "", self._head(), ""]
-        if self.accounts:
-            for heading, found in self._groups():
-                lines += [f"### {heading}", ""]
-                if found:
-                    lines += [markdown_table(GROUPED, [_row(f) for f in found]), ""]
-        elif self.findings:
+        lines = [f"## ECR audit: {verdict}", "", self.as_table().splitlines()[0], ""]
+        if self.findings:
             lines.append(
                 markdown_table(["region", "repository", "check", "level", "message"], self.rows())
             )
         return "\n".join(lines)
-
-
-GROUPED = ["repository", "check", "level", "message"]
-
-
-def _row(finding: Finding) -> list[str]:
-    return [finding.repository, finding.check, finding.level, finding.message]
 
 
 # --- policy config --------------------------------------------------------------------------------

@@ -12,14 +12,15 @@ import argparse
 import dataclasses
 import datetime
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
 
 from tools import security_hub
 from tools.audit import LEVELS, Finding, Options, Report, audit_region
-from tools.aws import Aws, Calls, ToolError, regions
+from tools.aws import Aws, Calls, ToolError, markdown_table, regions, table
 from tools.security_hub import Exported
 from tools.targets import (
     EXTERNAL_ID,
@@ -44,6 +45,82 @@ from tools.targets import (
 FAILURE_LEVEL = {NOT_ENABLED: "info"}
 ACCOUNT = "(account)"
 MAX_WORKERS = 64
+
+
+@dataclass
+class OrgReport(Report):
+    """A multi-account report: grouped by account and region in every output."""
+
+    accounts: dict[str, str] = field(default_factory=dict)
+    """Account id -> name, for every account of the plan (entered or not)."""
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    """Each (account, region) audited, with its repository count."""
+
+    def _counts(self, findings: Iterable[Finding]) -> dict[str, int]:
+        findings = list(findings)
+        return {level: sum(f.level == level for f in findings) for level in LEVELS}
+
+    def _of(self, account: str, region: str) -> list[Finding]:
+        return [f for f in self.findings if (f.account, f.region) == (account, region)]
+
+    def summary(self) -> dict[str, Any]:
+        return super().summary() | {
+            "accounts": [{"id": a, "name": n} for a, n in sorted(self.accounts.items())],
+            "targets": [
+                t | {"findings": self._counts(self._of(t["account"], t["region"]))}
+                for t in self.targets
+            ],
+        }
+
+    def groups(self) -> list[tuple[str, list[Finding]]]:
+        """(heading, findings) per account and region, in order; account-wide findings (an
+        account not entered) under the region `(account)`."""
+        keys = {(t["account"], t["region"]) for t in self.targets}
+        keys |= {(f.account, f.region) for f in self.findings}
+        groups = []
+        for account, region in sorted(keys):
+            found = self._of(account, region)
+            counts = self._counts(found)
+            name = self.accounts.get(account, "")
+            heading = (
+                f"{account}{f' ({name})' if name else ''} {region or ACCOUNT}: "
+                f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, "
+                f"{counts['info']} info"
+            )
+            groups.append((heading, found))
+        return groups
+
+    def head(self) -> str:
+        counts = self._counts(self.findings)
+        return (
+            f"{self.repositories} repositories in {len(self.accounts)} accounts, "
+            f"{len(self.targets)} account-regions: {counts['mandatory']} mandatory, "
+            f"{counts['advisory']} advisory, {counts['info']} info"
+        )
+
+    def as_table(self) -> str:
+        parts = [self.head()]
+        for heading, found in self.groups():
+            parts.append("\n" + heading)
+            if found:
+                parts.append(table(GROUPED, [_row(f) for f in found]))
+        return "\n".join(parts)
+
+    def as_markdown(self) -> str:
+        verdict = "❌ failed" if self.failed else "✅ passed"
+        lines = [f"## ECR audit: {verdict}", "", self.head(), ""]
+        for heading, found in self.groups():
+            lines += [f"### {heading}", ""]
+            if found:
+                lines += [markdown_table(GROUPED, [_row(f) for f in found]), ""]
+        return "\n".join(lines)
+
+
+GROUPED = ["repository", "check", "level", "message"]
+
+
+def _row(finding: Finding) -> list[str]:
+    return [finding.repository, finding.check, finding.level, finding.message]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -101,7 +178,10 @@ def plan_of(args: argparse.Namespace) -> Plan | None:
                 raise ToolError(f"--{flag.replace('_', '-')} needs --accounts or --organization")
         return None
     if args.region:
-        raise ToolError("--region and --regions cannot be combined: list them all in --regions")
+        raise ToolError(
+            "--region cannot be combined with --accounts, --organization or --regions: "
+            "list the regions in --regions"
+        )
     if not 1 <= args.max_workers <= MAX_WORKERS:
         raise ToolError(f"--max-workers {args.max_workers}: expected 1 to {MAX_WORKERS}")
     if args.external_id and not EXTERNAL_ID.fullmatch(args.external_id):
@@ -113,8 +193,9 @@ def plan_of(args: argparse.Namespace) -> Plan | None:
         )
     if (args.accounts or args.organization) and not args.role_name:
         raise ToolError("--role-name is required with --accounts and --organization")
-    if not (args.accounts or args.organization) and args.role_name:
-        raise ToolError("--role-name needs --accounts or --organization")
+    if not (args.accounts or args.organization) and (args.role_name or args.external_id):
+        flag = "--role-name" if args.role_name else "--external-id"
+        raise ToolError(f"{flag} needs --accounts or --organization")
     home = regions(None)[0]  # where STS, Organizations and DescribeRegions are called
     wanted = parse_regions(args.regions) if args.regions else [home]
     calls = Calls()
@@ -134,7 +215,7 @@ def own_account(region: str) -> str:
 
 def audit_plan(
     plan: Plan, options: Options, calls: Calls | None = None
-) -> tuple[Report, Outcome[Report]]:
+) -> tuple[OrgReport, Outcome[Report]]:
     """Audits every (account, region) of the plan; the report is grouped by account and region."""
     calls = calls or Calls()
     loader = botocore.session.get_session().get_component("data_loader")
@@ -148,7 +229,7 @@ def audit_plan(
         return part
 
     outcome = run_plan(plan, work, calls)
-    report = Report(
+    report = OrgReport(
         regions=sorted({r for _, r, _ in outcome.done}),
         calls=calls,
         accounts={a.id: a.name for a in plan.accounts},
@@ -210,7 +291,7 @@ def hub_of(args: argparse.Namespace, plan: Plan | None) -> Hub | None:
     own = None
     if plan is None or account is not None:
         own = own_account(home)
-    if plan is None and account not in (None, own):
+    if (plan is None or plan.role_name is None) and account not in (None, own):
         raise ToolError(
             f"--security-hub-account {account}: not the credentials' own account ({own}); "
             "enter it with --accounts/--organization and --role-name"
@@ -232,22 +313,21 @@ def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exporte
     else:
         audited = [(e.account.id, region) for e, region, _ in outcome.done]
         credentials = credentials_of(outcome)
-    if hub.account is not None and hub.account not in credentials:
-        if hub.account == hub.own:
+    if hub.account is not None:
+        if hub.account == hub.own:  # the run's own credentials, even for an audited account
             credentials[hub.account] = None
-        else:
-            assert hub.role_name is not None
-            plan = Plan([Account(id=hub.account)], hub.role_name, [hub.home], hub.home,
-                        hub.external_id)  # fmt: skip
+        elif hub.account not in credentials:
+            assert hub.role_name is not None  # hub_of refuses another account without a role
             arn = role_arn(hub.account, hub.role_name, partition_of(hub.home))
             sts = Aws(hub.home, report.calls).client("sts")
-            credentials[hub.account] = assumed_credentials(sts, arn, plan.external_id)
+            credentials[hub.account] = assumed_credentials(sts, arn, hub.external_id)
     clients: dict[tuple[str, str], Aws] = {}
+    loader = botocore.session.get_session().get_component("data_loader")
 
     def destination(account: str, region: str) -> tuple[str, Aws]:
         target = hub.account or account
         if (target, region) not in clients:
-            session = session_with(credentials[target], region)  # KeyError: not entered
+            session = session_with(credentials[target], region, loader)  # KeyError: not entered
             clients[target, region] = Aws(region, report.calls, session, adaptive=True)
         return target, clients[target, region]
 
