@@ -139,6 +139,29 @@ def test_a_region_that_cannot_be_read_is_a_finding_and_the_rest_is_audited(
     assert code == 1
 
 
+def test_an_account_whose_enabled_regions_cannot_be_listed_is_a_finding(org, monkeypatch, capsys):
+    original = BaseClient._make_api_call
+
+    def call(self, operation, params):
+        if operation == "DescribeRegions":
+            raise ClientError(
+                {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, operation
+            )
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    code, out, err = run(
+        capsys, "--organization", "--role-name", ROLE, "--regions", "all-enabled", "--json"
+    )
+    # Nothing could be audited: one line, exit 2, naming the cause.
+    assert code == 2 and "audit: nothing could be audited: cannot list its enabled regions" in err
+    assert "UnauthorizedOperation" in err.splitlines()[-1]
+    # With a list, the regions are tried instead (here: all of them readable).
+    code, out, _ = run(capsys, "--organization", "--role-name", ROLE, "--regions", REGION, "--json")
+    assert {(t["account"], t["region"]) for t in json.loads(out)["summary"]["targets"]} == {
+        (a, REGION) for a in org.values()}  # fmt: skip
+
+
 def test_the_table_is_grouped_by_account_and_region(org, capsys):
     code, out, _ = run(capsys, "--organization", "--role-name", ROLE, "--regions", REGIONS)
     assert code == 1

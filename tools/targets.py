@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,6 +217,10 @@ class Outcome(Generic[T]):
     entered: dict[str, Entered] = field(default_factory=dict)
 
 
+class RegionsUnknownError(ToolError):
+    """The account was entered, but `all-enabled` could not be resolved in it."""
+
+
 def _describe(error: Exception) -> str:
     code = error_code(error)
     return one_line(f"{code}: {error}" if code and code not in str(error) else error)
@@ -237,7 +241,12 @@ def enter(plan: Plan, account: Account, calls: Calls, loader: Any = None) -> Ent
         credentials = assumed_credentials(sts.client("sts"), arn, plan.external_id)
     entered = Entered(account, credentials)
     if plan.regions is None:
-        entered.regions = enabled_regions(entered, plan.home_region, calls, loader)
+        try:
+            entered.regions = enabled_regions(entered, plan.home_region, calls, loader)
+        except _isolated() as error:
+            raise RegionsUnknownError(
+                f"cannot list its enabled regions: {_describe(error)}"
+            ) from None
         return entered
     try:
         enabled = set(enabled_regions(entered, plan.home_region, calls, loader))
@@ -282,11 +291,13 @@ def run_plan(
             account = entering[future]
             try:
                 entered = future.result()
+            except RegionsUnknownError as error:
+                outcome.failures.append(Failure(account, "", UNREADABLE, str(error)))
+                progress(f"[{done}/{total} accounts] {account.id}: {error}")
+                continue
             except _isolated() as error:
-                target = f"role {plan.role_name}" if plan.role_name else "its regions"
-                outcome.failures.append(
-                    Failure(account, "", NOT_ENTERED, f"cannot enter {target}: {_describe(error)}")
-                )
+                message = f"cannot assume role {plan.role_name}: {_describe(error)}"
+                outcome.failures.append(Failure(account, "", NOT_ENTERED, message))
                 progress(f"[{done}/{total} accounts] {account.id}: not entered")
                 continue
             outcome.entered[account.id] = entered
@@ -307,7 +318,3 @@ def run_plan(
                 outcome.failures.append(Failure(entered.account, region, UNREADABLE, message))
             progress(f"[{done}/{len(audits)} account-regions] {entered.account.id} {region}: done")
     return outcome
-
-
-def sorted_accounts(accounts: Iterable[Account]) -> list[Account]:
-    return sorted(accounts, key=lambda a: a.id)
