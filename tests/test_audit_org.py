@@ -305,6 +305,40 @@ def test_one_aggregation_account_receives_every_accounts_findings(org, env, refu
     assert len(stored) == len({(f["account"], f["repository"], f["check"]) for f in findings})
 
 
+def test_a_hub_that_refuses_is_one_line_exit_2_and_the_others_still_get_theirs(
+    org, env, monkeypatch, capsys
+):
+    original = BaseClient._make_api_call
+
+    def call(self, operation, params):
+        key = self._request_signer._credentials.get_frozen_credentials().access_key
+        if operation == "GetFindings" and key in refused:
+            raise ClientError({"Error": {"Code": "InvalidAccessException",
+                                         "Message": "Security Hub is not enabled"}}, operation)  # fmt: skip
+        return original(self, operation, params)
+
+    # The dev account's hub (identified by the access key the audit entered dev with) refuses.
+    refused = set()
+    real_assume = targets.assumed_credentials
+
+    def assumed(sts, arn, external_id, seconds=targets.SESSION_SECONDS):
+        credentials = real_assume(sts, arn, external_id, seconds)
+        if f":{org['dev']}:" in arn:
+            refused.add(credentials.get_frozen_credentials().access_key)
+        return credentials
+
+    monkeypatch.setattr(targets, "assumed_credentials", assumed)
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    code, out, err = run(capsys, "--organization", "--role-name", ROLE, "--regions", REGION,
+                         "--security-hub")  # fmt: skip
+    assert code == 2 and out  # the report was printed; the export failed
+    last = err.splitlines()[-1]
+    assert last.startswith("audit: Security Hub: 1 findings or hubs refused")
+    assert "InvalidAccessException" in last and "imported" in last
+    staging = member_client(env, org["staging"], "securityhub", REGION)
+    assert staging.get_findings(MaxResults=100)["Findings"]
+
+
 def test_the_import_goes_in_batches_of_100_and_reports_refusals():
     class Hub:
         def __init__(self):

@@ -233,8 +233,8 @@ def import_findings(securityhub: Any, findings: Sequence[Mapping[str, Any]]) -> 
 
 
 HubOf = Callable[[str, str], tuple[str, Aws]]
-"""(audited account, region) -> (the account whose hub receives its findings, a client maker
-for that account in that region)."""
+"""(audited account, region) -> (the account whose hub receives its findings, the clients of
+that account in that region); KeyError when that account was not entered."""
 
 
 def export(
@@ -252,7 +252,7 @@ def export(
 
     managed = report.managed()
     groups = grouped(report.findings, home)
-    audited = sorted(set(audited))
+    audited = set(audited)
     by_target: dict[tuple[str, str], list[Key]] = {}
     for key in groups:
         by_target.setdefault((key[0], key[1]), []).append(key)
@@ -265,23 +265,24 @@ def export(
             continue
         securityhub = aws.client("securityhub")
         product, prefix = product_arn(region, hub_account), target_prefix(account, region)
-        stored = (
-            stored_findings(securityhub, product, prefix) if (account, region) in audited else {}
-        )
-        current = [
-            asff(key, groups[key], hub_account, now, managed(groups[key][0]), stored.get(fid))
-            for key in by_target.get((account, region), [])
-            for fid in [finding_id(*key)]
-        ]
-        seen = {f["Id"] for f in current}
-        closing = [
-            archived(f, now)
-            for fid, f in sorted(stored.items())
-            if fid not in seen and f.get("RecordState", "ACTIVE") == "ACTIVE"
-        ]
         try:
+            # Only a target audited this run can tell which of its findings are gone.
+            stored = {}
+            if (account, region) in audited:
+                stored = stored_findings(securityhub, product, prefix)
+            current = [
+                asff(key, groups[key], hub_account, now, managed(groups[key][0]), stored.get(fid))
+                for key in by_target.get((account, region), [])
+                for fid in [finding_id(*key)]
+            ]
+            seen = {f["Id"] for f in current}
+            closing = [
+                archived(f, now)
+                for fid, f in sorted(stored.items())
+                if fid not in seen and f.get("RecordState", "ACTIVE") == "ACTIVE"
+            ]
             refused += import_findings(securityhub, current + closing)
-        except ClientError as error:
+        except ClientError as error:  # e.g. Security Hub not enabled there: the others still go
             refused.append(f"{hub_account} {region}: {error_code(error)}: {one_line(error)}")
             continue
         result.imported += len(current)
@@ -290,7 +291,7 @@ def export(
             result.hubs.append((hub_account, region))
     if refused:
         raise ToolError(
-            f"Security Hub refused {len(refused)} findings (first: {refused[0]}); "
+            f"Security Hub: {len(refused)} findings or hubs refused (first: {refused[0]}); "
             f"{result.describe()}"
         )
     return result
