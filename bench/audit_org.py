@@ -113,7 +113,6 @@ def main() -> None:
         options = audit.Options(
             "HIGH", audit.PackConfig.load(None), datetime.datetime.now(datetime.timezone.utc)
         )
-        hub = audit_org.Hub(None, regions[0], "EcrAudit", None, None)
         # Warm-up, not measured: moto creates each account's backends on first use and botocore
         # parses its service models once per process.
         warm = targets.Plan([targets.Account(id=a) for a in accounts.values()], "EcrAudit",
@@ -131,6 +130,7 @@ def main() -> None:
                 regions[0],
                 max_workers=workers,
             )
+            hub = audit_org.Hub(None, regions[0], "EcrAudit", None, None, workers)
             calls = Calls()
             began = time.perf_counter()
             report, outcome = audit_org.audit_plan(plan, options, calls)

@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import datetime
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -278,6 +279,7 @@ class Hub:
     role_name: str | None
     external_id: str | None
     own: str | None
+    workers: int = 4
 
 
 def hub_of(args: argparse.Namespace, plan: Plan | None) -> Hub | None:
@@ -296,7 +298,8 @@ def hub_of(args: argparse.Namespace, plan: Plan | None) -> Hub | None:
             f"--security-hub-account {account}: not the credentials' own account ({own}); "
             "enter it with --accounts/--organization and --role-name"
         )
-    return Hub(account, home, plan.role_name if plan else None, args.external_id, own)
+    workers = plan.max_workers if plan else 4
+    return Hub(account, home, plan.role_name if plan else None, args.external_id, own, workers)
 
 
 def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exported:
@@ -323,12 +326,14 @@ def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exporte
             credentials[hub.account] = assumed_credentials(sts, arn, hub.external_id)
     clients: dict[tuple[str, str], Aws] = {}
     loader = botocore.session.get_session().get_component("data_loader")
+    lock = threading.Lock()
 
     def destination(account: str, region: str) -> tuple[str, Aws]:
         target = hub.account or account
-        if (target, region) not in clients:
-            session = session_with(credentials[target], region, loader)  # KeyError: not entered
-            clients[target, region] = Aws(region, report.calls, session, adaptive=True)
-        return target, clients[target, region]
+        with lock:
+            if (target, region) not in clients:
+                session = session_with(credentials[target], region, loader)  # KeyError: not entered
+                clients[target, region] = Aws(region, report.calls, session, adaptive=True)
+            return target, clients[target, region]
 
-    return security_hub.export(report, audited, destination, hub.home, now)
+    return security_hub.export(report, audited, destination, hub.home, now, hub.workers)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,11 +244,13 @@ def export(
     hub_of: HubOf,
     home: str,
     now: datetime.datetime,
+    workers: int = 4,
 ) -> Exported:
     """Imports the report's findings of the `audited` (account, region) targets and archives the
-    ones of this tool those targets no longer have. Findings of targets not audited (an account
-    not entered) are imported only when their hub can be reached; nothing of theirs is archived.
-    Raises ToolError naming what was refused, after sending everything else."""
+    ones of this tool those targets no longer have, `workers` targets at a time. Findings of
+    targets not audited (an account not entered) are imported only when their hub can be reached;
+    nothing of theirs is archived. Raises ToolError naming what was refused, after sending
+    everything else."""
     from botocore.exceptions import ClientError
 
     managed = report.managed()
@@ -256,13 +259,10 @@ def export(
     by_target: dict[tuple[str, str], list[Key]] = {}
     for key in groups:
         by_target.setdefault((key[0], key[1]), []).append(key)
-    result, refused = Exported(), []
-    for account, region in sorted(set(by_target) | set(audited)):
-        try:
-            hub_account, aws = hub_of(account, region)
-        except KeyError:
-            progress(f"Security Hub: {account} {region} was not entered; its findings not sent")
-            continue
+
+    def send(account: str, region: str) -> tuple[str, int, int, list[str]]:
+        """(hub account, imported, archived, refusals) for one target."""
+        hub_account, aws = hub_of(account, region)
         securityhub = aws.client("securityhub")
         product, prefix = product_arn(region, hub_account), target_prefix(account, region)
         try:
@@ -281,14 +281,38 @@ def export(
                 for fid, f in sorted(stored.items())
                 if fid not in seen and f.get("RecordState", "ACTIVE") == "ACTIVE"
             ]
-            refused += import_findings(securityhub, current + closing)
+            return (
+                hub_account,
+                len(current),
+                len(closing),
+                import_findings(securityhub, current + closing),
+            )
         except ClientError as error:  # e.g. Security Hub not enabled there: the others still go
-            refused.append(f"{hub_account} {region}: {error_code(error)}: {one_line(error)}")
+            return (
+                hub_account,
+                0,
+                0,
+                [f"{hub_account} {region}: {error_code(error)}: {one_line(error)}"],
+            )
+
+    result, refused = Exported(), []
+    reachable = []
+    for account, region in sorted(set(by_target) | audited):
+        try:
+            hub_of(account, region)
+        except KeyError:
+            progress(f"Security Hub: {account} {region} was not entered; its findings not sent")
             continue
-        result.imported += len(current)
-        result.archived += len(closing)
-        if (hub_account, region) not in result.hubs:
-            result.hubs.append((hub_account, region))
+        reachable.append((account, region))
+    with ThreadPoolExecutor(workers) as pool:
+        for (_, region), (hub_account, imported, closed, problems) in zip(
+            reachable, pool.map(lambda target: send(*target), reachable), strict=True
+        ):
+            refused += problems
+            result.imported += imported
+            result.archived += closed
+            if not problems and (hub_account, region) not in result.hubs:
+                result.hubs.append((hub_account, region))
     if refused:
         raise ToolError(
             f"Security Hub: {len(refused)} findings or hubs refused (first: {refused[0]}); "
