@@ -339,6 +339,35 @@ def test_a_hub_that_refuses_is_one_line_exit_2_and_the_others_still_get_theirs(
     assert staging.get_findings(MaxResults=100)["Findings"]
 
 
+def test_what_a_run_could_not_read_keeps_its_findings_open(env):
+    """A repository (or a whole registry) that could not be read proves nothing fixed."""
+    from tools.aws import Aws
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def export(*findings):
+        report = audit.Report(findings=list(findings), regions=[REGION])
+        hub = (ACCOUNT, Aws(REGION))
+        return security_hub.export(report, [(ACCOUNT, REGION)], lambda a, r: hub, REGION, now)
+
+    def states():
+        found = client(env, "securityhub").get_findings(MaxResults=100)["Findings"]
+        return {security_hub.repository_of(f["Id"], security_hub.target_prefix(ACCOUNT, REGION)):
+                f["RecordState"] for f in found}  # fmt: skip
+
+    def finding(repository, check="ecr-repository-require-kms-cmk"):
+        return audit.Finding(repository, check, "mandatory", "m", REGION, ACCOUNT)
+
+    export(finding("team/a"), finding("b"))
+    assert states() == {"team/a": "ACTIVE", "b": "ACTIVE"}
+    export(finding("b", "ecr-live-unreadable"))  # b could not be read; team/a is fixed
+    assert states() == {"team/a": "ARCHIVED", "b": "ACTIVE"}
+    export(finding("(region)", "ecr-live-unreadable"))  # nothing listed: nothing archived
+    assert states()["b"] == "ACTIVE"
+    export()
+    assert states() == {"team/a": "ARCHIVED", "b": "ARCHIVED", "(region)": "ARCHIVED"}
+
+
 def test_the_import_goes_in_batches_of_100_and_reports_refusals():
     class Hub:
         def __init__(self):

@@ -13,7 +13,8 @@ product, `arn:<partition>:securityhub:<region>:<account>:product/<account>/defau
   INFORMATIONAL, PASSED); `Compliance.RelatedRequirements` and `Remediation` from
   `policy/ecr_guardrails/controls.py`.
 - A finding of this tool that a later run of the same (account, region) no longer sees is archived
-  (`RecordState: ARCHIVED`, `Compliance.Status: PASSED`): fixed problems close themselves. Only
+  (`RecordState: ARCHIVED`, `Compliance.Status: PASSED`): fixed problems close themselves. What
+  that run could not read (`ecr-live-unreadable`) keeps its findings open. Only
   findings with this tool's product ARN, `Id` prefix and an `ecr-` generator are read or archived;
   workflow status and notes, which belong to the people triaging, are never sent.
 - Findings go into the account and region they concern (the role then also needs
@@ -34,7 +35,7 @@ from typing import Any
 from policy.ecr_guardrails.controls import controls_of, remediation
 from tools.audit import LEVELS, Finding, Report
 from tools.aws import Aws, ToolError, error_code, one_line, paginate, progress
-from tools.targets import NOT_ENABLED, partition_of
+from tools.targets import NOT_ENABLED, UNREADABLE, partition_of
 
 ID_PREFIX = "ecr-guardrails-audit"
 SCHEMA_VERSION = "2018-10-08"
@@ -183,6 +184,11 @@ def archived(stored: Mapping[str, Any], now: datetime.datetime) -> dict[str, Any
     }
 
 
+def repository_of(finding_id: str, prefix: str) -> str:
+    """The repository of one of this tool's Ids (repository names may contain `/`, checks not)."""
+    return finding_id[len(prefix) :].rsplit("/", 1)[0]
+
+
 def ours(stored: Mapping[str, Any], product: str, prefix: str) -> bool:
     """Whether a finding Security Hub returned is this tool's, for this target. The query filters
     on the same fields; this guard keeps an unfiltered answer from touching anything else."""
@@ -259,6 +265,12 @@ def export(
     by_target: dict[tuple[str, str], list[Key]] = {}
     for key in groups:
         by_target.setdefault((key[0], key[1]), []).append(key)
+    # What could not be read this run proves nothing fixed: a repository that could not be read
+    # keeps its findings open, and a target whose registry or listing could not be read (an
+    # unreadable item in parentheses) has nothing archived.
+    unreadable = [k for k in groups if k[3] == UNREADABLE]
+    unsure_targets = {(k[0], k[1]) for k in unreadable if k[2].startswith("(")}
+    unsure_repositories = {k[:3] for k in unreadable}
 
     def send(account: str, region: str) -> tuple[str, int, int, list[str]]:
         """(hub account, imported, archived, refusals) for one target."""
@@ -268,7 +280,7 @@ def export(
         try:
             # Only a target audited this run can tell which of its findings are gone.
             stored = {}
-            if (account, region) in audited:
+            if (account, region) in audited and (account, region) not in unsure_targets:
                 stored = stored_findings(securityhub, product, prefix)
             current = [
                 asff(key, groups[key], hub_account, now, managed(groups[key][0]), stored.get(fid))
@@ -279,7 +291,9 @@ def export(
             closing = [
                 archived(f, now)
                 for fid, f in sorted(stored.items())
-                if fid not in seen and f.get("RecordState", "ACTIVE") == "ACTIVE"
+                if fid not in seen
+                and f.get("RecordState", "ACTIVE") == "ACTIVE"
+                and (account, region, repository_of(fid, prefix)) not in unsure_repositories
             ]
             return (
                 hub_account,
