@@ -147,6 +147,23 @@ CONTROLS: dict[str, Controls] = {
     "ecr-stack-production-signing-profile": Controls(
         stack_fix="`ecr:signing` in the production stack",
     ),
+    # Policies the pack gains in the same release (issue 20): listed so the merge is complete.
+    "ecr-pack-settings": Controls(
+        stack_fix="fix the `ecr-pack-settings` entry of the policy config the pack is enabled with",
+    ),
+    "ecr-stack-role-trust": Controls(
+        cis=(f"{CIS_EKS} 5.1.2",),
+        stack_fix="trust only named accounts and OIDC subjects in roles given ECR writes",
+        aws_fix="UpdateAssumeRolePolicy with named principals and a `sub` condition",
+    ),
+    "ecr-iam-broad-managed-policy": Controls(
+        cis=(f"{CIS_EKS} 5.1.2",),
+        stack_fix="attach a policy with writes on named repositories instead",
+        aws_fix="DetachRolePolicy of AdministratorAccess/PowerUserAccess; attach a narrow policy",
+    ),
+    "ecr-embedded-templates-judged": Controls(
+        stack_fix="give CloudFormation templates inline (templateBody), so the pack can read them",
+    ),
     # --- the live audit's own checks ---
     "ecr-live-image-findings": Controls(
         ("ECR.1",),
