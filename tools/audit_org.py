@@ -203,7 +203,8 @@ def plan_of(args: argparse.Namespace) -> Plan | None:
     if args.accounts:
         accounts = read_accounts(args.accounts)
     elif args.organization:
-        accounts = organization_accounts(Aws(home, calls).client("organizations"))
+        # Organizations throttles its list calls early: adaptive retries wait rather than fail.
+        accounts = organization_accounts(Aws(home, calls, adaptive=True).client("organizations"))
     else:
         accounts = [Account(id=own_account(home))]
     return Plan(accounts, args.role_name, wanted, home, args.external_id, args.max_workers)
@@ -322,7 +323,7 @@ def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exporte
         elif hub.account not in credentials:
             assert hub.role_name is not None  # hub_of refuses another account without a role
             arn = role_arn(hub.account, hub.role_name, partition_of(hub.home))
-            sts = Aws(hub.home, report.calls).client("sts")
+            sts = Aws(hub.home, report.calls, adaptive=True).client("sts")
             credentials[hub.account] = assumed_credentials(sts, arn, hub.external_id)
     clients: dict[tuple[str, str], Aws] = {}
     loader = botocore.session.get_session().get_component("data_loader")

@@ -232,13 +232,13 @@ def _isolated() -> tuple[type[Exception], ...]:
     return (ClientError, BotoCoreError, ToolError)
 
 
-def enter(plan: Plan, account: Account, calls: Calls, loader: Any = None) -> Entered:
-    """One AssumeRole into the account (none for the run's own), then its regions."""
+def enter(plan: Plan, account: Account, calls: Calls, sts: Any, loader: Any = None) -> Entered:
+    """One AssumeRole into the account (none for the run's own), then its regions. `sts` is the
+    run's own STS client, shared so that its adaptive rate limiting sees every AssumeRole."""
     credentials = None
     if plan.role_name:
-        sts = Aws(plan.home_region, calls, session_with(None, plan.home_region, loader))
         arn = role_arn(account.id, plan.role_name, partition_of(plan.home_region))
-        credentials = assumed_credentials(sts.client("sts"), arn, plan.external_id)
+        credentials = assumed_credentials(sts, arn, plan.external_id)
     entered = Entered(account, credentials)
     if plan.regions is None:
         try:
@@ -262,7 +262,8 @@ def enter(plan: Plan, account: Account, calls: Calls, loader: Any = None) -> Ent
 
 def enabled_regions(entered: Entered, home: str, calls: Calls, loader: Any = None) -> list[str]:
     """The account's enabled regions of the run's partition (AllRegions shows opt-in status)."""
-    ec2 = Aws(home, calls, session_with(entered.credentials, home, loader)).client("ec2")
+    session = session_with(entered.credentials, home, loader)
+    ec2 = Aws(home, calls, session, adaptive=True).client("ec2")
     partition = partition_of(home)
     return sorted(
         r["RegionName"]
@@ -285,7 +286,8 @@ def run_plan(
     outcome: Outcome[T] = Outcome()
     total = len(plan.accounts)
     with ThreadPoolExecutor(plan.max_workers) as pool:
-        entering = {pool.submit(enter, plan, a, calls, loader): a for a in plan.accounts}
+        sts = Aws(plan.home_region, calls, adaptive=True).client("sts")
+        entering = {pool.submit(enter, plan, a, calls, sts, loader): a for a in plan.accounts}
         audits: dict[Future[T], tuple[Entered, str]] = {}
         for done, future in enumerate(as_completed(entering), 1):
             account = entering[future]
