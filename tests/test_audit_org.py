@@ -476,6 +476,17 @@ def test_a_single_account_run_is_unchanged_apart_from_the_json_annotations(env, 
     assert out.splitlines()[1].split() == ["region", "repository", "check", "level", "message"]
 
 
+def test_regions_alone_audit_the_credentials_own_account_without_a_role(env, capsys):
+    for region in (REGION, OTHER):
+        member_repository(env, ACCOUNT, region, "svc")
+    code, out, err = run(capsys, "--regions", REGIONS, "--json")
+    summary = json.loads(out)["summary"]
+    assert code == 1, err
+    assert [(t["account"], t["region"]) for t in summary["targets"]] == [
+        (ACCOUNT, REGION), (ACCOUNT, OTHER)]  # fmt: skip
+    assert "sts:AssumeRole" not in summary["apiCalls"]
+
+
 def test_single_account_findings_go_to_the_accounts_own_security_hub(env, capsys):
     member_repository(env, ACCOUNT, REGION, "svc", scan_on_push=False)
     code, _, err = run(capsys, "--security-hub")
