@@ -45,6 +45,7 @@ bench: setup
 	$(PY) bench/program.py
 	$(PY) bench/policy_pack.py
 	$(PY) bench/audit.py
+	$(PY) bench/audit_org.py
 	$(PY) bench/retention.py
 	$(PY) bench/plan.py
 

@@ -112,12 +112,18 @@ def test_policy_pack_is_published_on_a_version_tag():
     assert "pulumi policy publish" in runs and "PulumiPolicy.yaml" in runs
 
 
-def test_the_audit_runs_weekly_for_every_environment_read_only():
+def test_the_audit_runs_weekly_over_the_organisation_into_security_hub():
     workflow = load("audit.yml")
     assert workflow["on"]["schedule"] == [{"cron": "0 0 * * 1"}]
     assert "workflow_dispatch" in workflow["on"]
-    job = workflow["jobs"]["audit"]
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    (job,) = workflow["jobs"].values()  # one job for every account: OIDC, then the member role
+    assert "strategy" not in job
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert any(
+        s.get("uses", "").startswith("aws-actions/configure-aws-credentials@") for s in job["steps"]
+    )
     runs = " ".join(s.get("run", "") for s in job["steps"])
-    assert "python -m tools.audit --policy-config" in runs
+    for flag in ("--organization", "--role-name", "--regions", "--policy-config", "--security-hub"):
+        assert flag in runs, flag
+    # The audit's exit status is the step's: a mandatory finding (exit 1) fails the job.
+    assert "|| true" not in runs and "continue-on-error" not in str(job)

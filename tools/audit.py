@@ -1,6 +1,11 @@
 """Live audit of the registry with the policy pack's own rules, plus the seed's periodic checks.
 
     python -m tools.audit [--region R ...] [--policy-config FILE] [--fail-on HIGH] [--json]
+    python -m tools.audit --organization --role-name ROLE --regions all-enabled [--security-hub]
+
+Many accounts and regions: tools/audit_org.py (targets: tools/targets.py); the Security Hub export:
+tools/security_hub.py; the controls and remediation each finding carries in --json:
+policy/ecr_guardrails/controls.py.
 
 Every repository in each region, whether or not a stack manages it, is read from AWS
 (DescribeRepositories, its lifecycle policy, repository policy and tags), converted to the
@@ -45,6 +50,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
 from policy.ecr_guardrails.config import PACK_SETTINGS, PolicyConfigError, exemptions, expanded
+from policy.ecr_guardrails.controls import controls_of, remediation
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
@@ -95,6 +101,15 @@ class Finding:
     level: str
     message: str
     region: str = ""
+    account: str = ""  # set in multi-account runs
+
+
+def annotated(finding: Finding, managed: bool) -> dict[str, Any]:
+    """A finding for `--json`: its fields, the controls its check covers and its remediation."""
+    return asdict(finding) | {
+        "controls": controls_of(finding.check).requirements(),
+        "remediation": remediation(finding.check, managed),
+    }
 
 
 @dataclass
@@ -118,8 +133,22 @@ class Report:
             "apiCalls": dict(sorted(self.calls.counts.items())),
         }
 
+    def managed(self) -> Callable[[Finding], bool]:
+        """Whether a finding's repository carries the program's Component tag (the registry and
+        the account- and region-level findings, named in parentheses, are not repositories)."""
+        unmanaged = {
+            (f.account, f.region, f.repository)
+            for f in self.findings
+            if f.check == "ecr-live-unmanaged"
+        }
+        return lambda f: (
+            not f.repository.startswith("(")
+            and (f.account, f.region, f.repository) not in unmanaged
+        )
+
     def as_json(self) -> str:
-        findings = [asdict(f) for f in self.findings]
+        managed = self.managed()
+        findings = [annotated(f, managed(f)) for f in self.findings]
         return json.dumps({"findings": findings, "summary": self.summary()}, indent=2)
 
     def rows(self) -> list[list[str]]:
@@ -616,6 +645,22 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON for machines")
     output.add_argument("--markdown", action="store_true", help="print Markdown")
+    from tools import audit_org
+
+    audit_org.add_arguments(parser)
+    hub = parser.add_argument_group("AWS Security Hub")
+    hub.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="import the findings into Security Hub (BatchImportFindings) and archive the ones "
+        "this tool made that are gone",
+    )
+    hub.add_argument(
+        "--security-hub-account",
+        metavar="ID",
+        help="import into this account's Security Hub (the run's own, or entered with "
+        "--role-name) instead of each audited account's; implies --security-hub",
+    )
     return parser.parse_args(argv)
 
 
@@ -640,7 +685,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             datetime.datetime.now(datetime.timezone.utc),
             args.require_signature,
         )
-        report = audit(regions(args.region), options)
+        from tools import audit_org
+
+        plan = audit_org.plan_of(args)
+        hub = audit_org.hub_of(args, plan)  # checks the Security Hub flags before any audit
+        if plan is None:
+            report, outcome = audit(regions(args.region), options), None
+        else:
+            report, outcome = audit_org.audit_plan(plan, options)
         emit(
             report.as_json()
             if args.json
@@ -649,6 +701,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else report.as_table()
         )
         write_step_summary(report.as_markdown())
+        if hub is not None:
+            progress(audit_org.export(hub, report, outcome).describe())
         return EXIT_FOUND if report.failed else EXIT_OK
 
     return run("audit", body)

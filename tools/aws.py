@@ -85,16 +85,24 @@ def check_endpoints(environ: Mapping[str, str] = os.environ) -> None:
 
 
 class Aws:
-    """boto3 clients for one region, made once and shared by threads (clients are thread-safe)."""
+    """boto3 clients for one region, made once and shared by threads (clients are thread-safe).
+    `session`: a boto3 session of that region with other credentials (an assumed role); `adaptive`:
+    client-side rate limiting on throttling, for runs that call many accounts at once."""
 
-    def __init__(self, region: str, calls: Calls | None = None) -> None:
+    def __init__(
+        self,
+        region: str,
+        calls: Calls | None = None,
+        session: Any = None,
+        adaptive: bool = False,
+    ) -> None:
         import boto3
         from botocore.config import Config
 
         check_endpoints()
         self.region = region
         self.calls = calls or Calls()
-        self._session = boto3.session.Session(region_name=region)
+        self._session = session or boto3.session.Session(region_name=region)
         # Standard retries back off on throttling, which a 1,000-repository audit will meet;
         # AWS_MAX_ATTEMPTS still wins, as it does for the AWS CLI.
         text = os.environ.get("AWS_MAX_ATTEMPTS", "8") or "8"
@@ -102,7 +110,8 @@ class Aws:
             raise ToolError(f"AWS_MAX_ATTEMPTS={text!r}: expected a whole number from 1 to 100")
         attempts = int(text)
         self._config = Config(
-            retries={"max_attempts": attempts, "mode": "standard"}, max_pool_connections=32
+            retries={"max_attempts": attempts, "mode": "adaptive" if adaptive else "standard"},
+            max_pool_connections=32,
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
