@@ -351,3 +351,40 @@ def test_edge_values_aws_accepts_deploy():
     tag values, 15-level SSM names, 64-character signing profiles: accepted and conforming."""
     assert _accepted("dev", EDGES)
     assert [str(p) for p in _run("dev", EDGES)] == []
+
+
+def test_quotas_across_resources_are_problems():
+    """51 cache rules in one registry; a role whose inline policies together exceed IAM's 10,240
+    characters; 11 managed policies attached to one role."""
+    cache = [
+        _resource(
+            "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+            name=f"c{i}",
+            ecrRepositoryPrefix=f"c{i:02d}",
+            upstreamRegistryUrl="quay.io",
+        )
+        for i in range(51)
+    ]
+    document = json.dumps({"Statement": [{"Resource": "x" * 6000}]})
+    inline = [
+        _resource("aws:iam/rolePolicy:RolePolicy", name=f"p{i}", role="r", policy=document)
+        for i in range(2)
+    ]
+    attached = [
+        _resource(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            name=f"a{i}",
+            role="r",
+            policyArn=f"arn:aws:iam::123456789012:policy/p{i}",
+        )
+        for i in range(11)
+    ]
+    rules = [p.rule for p in problems([*cache, *inline, *attached])]
+    assert any(
+        r.startswith("51 in one registry; pull-through cache rules per registry") for r in rules
+    )
+    assert any(
+        r.startswith("12,0") and "role policies (all of a role's together)" in r for r in rules
+    )
+    assert any(r.startswith("11 attached; managed policies attached to an IAM role") for r in rules)
+    assert len(rules) == 3, rules

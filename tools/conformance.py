@@ -32,7 +32,16 @@ import botocore.loaders
 import botocore.model
 import regex
 
-from components.settings.limits import TAG_VALUE, TAGS_PER_RESOURCE, Limit, member_limits
+from components.settings.limits import (
+    IAM_ATTACHED_POLICIES,
+    IAM_INLINE_ROLE_POLICY,
+    PULL_THROUGH_CACHE_RULES,
+    PULL_TIME_EXCLUSIONS,
+    TAG_VALUE,
+    TAGS_PER_RESOURCE,
+    Limit,
+    member_limits,
+)
 
 
 class Resource(Protocol):
@@ -562,6 +571,11 @@ def _tag_problems(label: str, prop: str, tags: Any) -> list[Problem]:
 # --- across resources ----------------------------------------------------------------------------
 
 TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+# How many of a resource type one registry (account and region) may hold.
+PER_REGISTRY = {
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": PULL_THROUGH_CACHE_RULES,
+    "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion": PULL_TIME_EXCLUSIONS,
+}
 
 
 def _cross_problems(resources: list[Resource]) -> list[Problem]:
@@ -572,6 +586,11 @@ def _cross_problems(resources: list[Resource]) -> list[Problem]:
             found.append(
                 Problem(urn, "", f"{count} resources share this URN; the engine refuses duplicates")
             )
+    for type_, limit in PER_REGISTRY.items():
+        count = sum(1 for r in resources if r.type == type_)
+        if limit.max is not None and count > limit.max:
+            found.append(Problem(type_, "", f"{count} in one registry; {limit.rule}"))
+    found += _role_problems(resources)
     namespaces: dict[tuple[str | None, str], list[str]] = {}
     for r in resources:
         if r.type == TEMPLATE and isinstance(r.inputs.get("prefix"), str):
@@ -586,6 +605,37 @@ def _cross_problems(resources: list[Resource]) -> list[Problem]:
                     f"{len(prefixes)} creation templates ({', '.join(prefixes)}) for one "
                     f"namespace in region {region or '(the provider region)'}; ECR keeps one "
                     "template per prefix, and a trailing / is the same prefix",
+                )
+            )
+    return found
+
+
+def _role_problems(resources: list[Resource]) -> list[Problem]:
+    """IAM counts a role's inline policies together, and limits the managed policies attached."""
+    found = []
+    inline: dict[str, int] = {}
+    attached: Counter[str] = Counter()
+    for r in resources:
+        role = str(r.inputs.get("role"))
+        if r.type == "aws:iam/rolePolicy:RolePolicy" and isinstance(r.inputs.get("policy"), str):
+            try:
+                document = json.loads(r.inputs["policy"])
+            except ValueError:
+                continue  # reported with the resource
+            inline[role] = inline.get(role, 0) + len(json.dumps(document, separators=(",", ":")))
+        elif r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            attached[role] += 1
+    for role, size in sorted(inline.items()):
+        if IAM_INLINE_ROLE_POLICY.max is not None and size > IAM_INLINE_ROLE_POLICY.max:
+            found.append(
+                Problem(f"role {role}", "policy", f"{size:,} characters inline; "
+                        f"{IAM_INLINE_ROLE_POLICY.rule}")
+            )  # fmt: skip
+    for role, count in sorted(attached.items()):
+        if IAM_ATTACHED_POLICIES.max is not None and count > IAM_ATTACHED_POLICIES.max:
+            found.append(
+                Problem(
+                    f"role {role}", "policyArn", f"{count} attached; {IAM_ATTACHED_POLICIES.rule}"
                 )
             )
     return found
