@@ -346,6 +346,20 @@ EDGES = {
 }
 
 
+def test_a_hundred_long_named_replicated_services_conform():
+    """Too slow for every generated config: the alert rules and the creation role's scope outgrow
+    one document each (split rules, managed policies)."""
+    services = {f"s{i:03d}{'x' * 115}": {} for i in range(100)}
+    config = {
+        "ecr:services": services,
+        "ecr:replicationRegions": ["us-west-2", "eu-west-1"],
+        "ecr:alerts": {"emails": ["a@example.com"]},
+        "ecr:createOnPushPrefixes": [f"p{i}{'q' * 200}/" for i in range(50)],
+    }
+    assert _accepted("dev", config)
+    assert [str(p) for p in _run("dev", config)] == []
+
+
 def test_edge_values_aws_accepts_deploy():
     """2-character and 256-character prefixes, 50 cache rules, 25 replication regions, Unicode
     tag values, 15-level SSM names, 64-character signing profiles: accepted and conforming."""

@@ -66,21 +66,34 @@ def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSet
     """
     decoded = {k: _decode(k, v) for k, v in raw.items()}
     field_problems: list[str] = []
+    failed: set[str] = set()
     try:
         config: StackConfig | None = StackConfig.model_validate(decoded)
     except ValidationError as error:
         field_problems = [_MESSAGES.problem(e) for e in error.errors()]
+        failed = {_failed_key(e["loc"]) for e in error.errors()} - {""}
         config = _valid_part(decoded, error)
     if config is None:
         raise SettingsError(field_problems)
     settings = _resolve(config)
-    problems = field_problems + _cross_field_problems(config, settings, region)
+    # A combination involving a key that failed on its own says nothing new: leave it out.
+    combined = [
+        problem
+        for problem in _cross_field_problems(config, settings, region)
+        if not any(re.search(rf"\b{re.escape(name)}\b", problem) for name in failed)
+    ]
+    problems = field_problems + combined
     if problems:
         raise SettingsError(problems)
     return settings
 
 
 _DROPPED = object()
+
+
+def _failed_key(loc: tuple[int | str, ...]) -> str:
+    """The innermost key named in an error location (`expireTaggedAfterDays`)."""
+    return next((str(p) for p in reversed(loc) if isinstance(p, str) and p != "[key]"), "")
 
 
 def _valid_part(decoded: dict[str, Any], error: ValidationError) -> StackConfig | None:
