@@ -61,8 +61,10 @@ def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSet
     """Validates the `ecr:` namespace (keys without the prefix, values as the engine passes them:
     strings, structured values JSON-encoded).
 
-    `region` is the stack's `aws:region`, which replication must not target. Raises SettingsError
-    listing every problem; returns fully resolved settings otherwise.
+    `region` is the region the provider deploys to (`provider_region`): replication must not
+    target it, pull-through secrets must be in it, SSM names are measured with it. Raises
+    SettingsError listing every problem (field and cross-field together); returns fully resolved
+    settings otherwise.
     """
     decoded = {k: _decode(k, v) for k, v in raw.items()}
     field_problems: list[str] = []
@@ -344,13 +346,14 @@ def _cross_field_problems(
             config.replication_regions,
             f"must not include the stack's own region {region}",
         )
-    # ECR replication: at most 100 repository filters per rule; we use one filter per service.
-    if config.replication_regions and len(config.services) > 100:
+    # One replication rule, one repository filter per service.
+    filters = limits.REPLICATION_FILTERS.max or 0
+    if config.replication_regions and len(config.services) > filters:
         add(
             "replicationRegions",
             config.replication_regions,
-            "replication covers at most 100 services per stack; this stack has "
-            f"{len(config.services)}",
+            f"replication covers at most {filters} services per stack ("
+            f"{limits.REPLICATION_FILTERS.rule}); this stack has {len(config.services)}",
         )
     if config.registry_scanning is not None:
         scan_type = config.registry_scanning.type
