@@ -402,3 +402,15 @@ def test_quotas_across_resources_are_problems():
     )
     assert any(r.startswith("11 attached; managed policies attached to an IAM role") for r in rules)
     assert len(rules) == 3, rules
+
+
+def test_nested_members_are_checked_against_the_model():
+    scanning = _resource(
+        "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+        scanType="FULL",
+        rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "A*"}]}],
+    )
+    found = {p.property: p.rule for p in problems([scanning])}
+    assert found["scanType"].startswith("must be one of BASIC, ENHANCED")
+    assert found["rules[0].repositoryFilters[0].filter"].startswith("must match ")
+    assert found["rules[0].repositoryFilters[0].filterType"].startswith("is required")

@@ -379,10 +379,8 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
         if not isinstance(value, list):
             bad("must be a list")
             return found
-        if "min" in meta and len(value) < meta["min"]:
-            bad(f"must have at least {meta['min']} item(s), has {len(value)}")
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"must have at most {meta['max']} item(s), has {len(value)}")
+        for broken in _bounds(meta, len(value), "items"):
+            bad(broken)
         for index, item in enumerate(value):
             found += _shape_problems(shape.member, item, f"{path}[{index}]", source)
         return found
@@ -390,8 +388,8 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
         if not isinstance(value, dict):
             bad("must be a map")
             return found
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"must have at most {meta['max']} entries, has {len(value)}")
+        for broken in _bounds(meta, len(value), "entries"):
+            bad(broken)
         for k, item in value.items():
             found += _shape_problems(shape.key, k, f"{path}.{k}", source)
             found += _shape_problems(shape.value, item, f"{path}.{k}", source)
@@ -400,10 +398,8 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
         if not isinstance(value, str):
             bad("must be a string")
             return found
-        if "min" in meta and len(value) < meta["min"]:
-            bad(f"must be at least {meta['min']} characters, is {len(value)}")
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"must be at most {meta['max']} characters, is {len(value)}")
+        for broken in _bounds(meta, len(value), "characters"):
+            bad(broken)
         if "pattern" in meta and not _pattern(meta["pattern"]).fullmatch(value):
             bad(f"must match {meta['pattern']}, is {json.dumps(value)[:80]}")
         if shape.enum and value not in shape.enum:
@@ -428,6 +424,16 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
             bad("must be a boolean")
         return found
     bad(f"has type {kind}, which this check does not know")
+    return found
+
+
+def _bounds(meta: Mapping[str, Any], size: int, unit: str) -> list[str]:
+    """A model's min/max on a length."""
+    found = []
+    if "min" in meta and size < meta["min"]:
+        found.append(f"must have at least {meta['min']} {unit}, has {size}")
+    if "max" in meta and size > meta["max"]:
+        found.append(f"must have at most {meta['max']} {unit}, has {size}")
     return found
 
 
