@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents import to_json
+from components.settings.limits import EVENT_PATTERN
 
 TYPE_TOKEN = "ecr:index:EcrAlerts"
 SEVERITY_ORDER = ("CRITICAL", "HIGH")
@@ -23,7 +24,7 @@ ACCESS_DENIED_PERIOD_SECONDS = 300
 
 
 # EventBridge: an event pattern is at most 2,048 characters by default (adjustable to 4,096).
-MAX_PATTERN = 2048
+MAX_PATTERN = EVENT_PATTERN.max or 0
 
 
 def _severities(min_severity: str) -> list[str]:

@@ -202,8 +202,8 @@ class EcrCreationTemplates(pulumi.ComponentResource):
         for index, group in enumerate(groups):
             scope = aws.iam.Policy(
                 f"{name}-scope-{index}",
-                description=f"ECR creates repositories from templates ({index + 1} of "
-                f"{len(groups)})",
+                # Constant: a policy's description is ForceNew.
+                description="Part of the repositories ECR may create from this stack's templates",
                 policy=pulumi.Output.from_input(args.account_id).apply(
                     functools.partial(_scope_json, group)
                 ),

@@ -2,9 +2,12 @@
 the README reference, the editor schema and Pulumi.yaml's declarations."""
 
 import json
+import shutil
+import subprocess
 
 import jsonschema
 import pytest
+import regex
 import yaml
 
 from components.settings import StackConfig
@@ -14,8 +17,45 @@ ROOT = config_docs.ROOT
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 
 
+def _pattern(validator, pattern, instance, schema):
+    """JSON Schema's `pattern` with Unicode classes (`\\p{L}`), as editors' ECMAScript regexes
+    read it (jsonschema's own uses Python's `re`, which has none)."""
+    if validator.is_type(instance, "string") and not regex.search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+
+
 def validator():
-    return jsonschema.Draft202012Validator(json.loads(config_docs.SCHEMA.read_text()))
+    return _Validator(json.loads(config_docs.SCHEMA.read_text()))
+
+
+def _patterns(schema):
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "pattern":
+                yield value
+            elif key == "patternProperties":
+                yield from value
+                yield from _patterns(list(value.values()))
+            else:
+                yield from _patterns(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _patterns(value)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_every_schema_pattern_compiles_as_the_editors_regex():
+    """yaml-language-server compiles patterns as ECMAScript regexes with the `u` flag, which
+    refuses escapes Python allows (`\\-` outside a class)."""
+    patterns = sorted(set(_patterns(json.loads(config_docs.SCHEMA.read_text()))))
+    script = "for (const p of JSON.parse(process.argv[1])) new RegExp(p, 'u');"
+    result = subprocess.run(
+        ["node", "-e", script, json.dumps(patterns)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_generated_files_are_current():
@@ -90,6 +130,8 @@ def test_every_stack_file_in_the_repository_is_valid(stack_file):
         ({"ecr:lifecyclePolicyMaxImageCount": 10001}, "10001 is greater than the maximum of 10000"),
         ({"ecr:services": {"FileFlow": {}}}, "'FileFlow' does not match any of the regexes"),
         ({"ecr:alerts": {"minSeverity": "LOW"}}, "is not valid under any"),
+        ({"ecr:costCenter": "R&D"}, "'R&D' does not match"),
+        ({"ecr:pullThroughCache": {"mcr": {"upstream": "mcr.microsoft.com"}}}, "does not match"),
     ],
 )
 def test_the_schema_rejects_typos_and_bad_values(config, complaint):
@@ -97,6 +139,12 @@ def test_the_schema_rejects_typos_and_bad_values(config, complaint):
                         "ecr:services": {"fileflow": {}}} | config}  # fmt: skip
     messages = [e.message for e in validator().iter_errors(stack)]
     assert any(complaint in m for m in messages), messages
+
+
+def test_the_schema_accepts_unicode_tag_values():
+    stack = {"config": {"ecr:environment": "dev", "ecr:services": {"fileflow": {}},
+                        "ecr:costCenter": "Ünïcødé 팀 R+D"}}  # fmt: skip
+    assert list(validator().iter_errors(stack)) == []
 
 
 def test_the_schema_lets_other_namespaces_through():

@@ -181,7 +181,9 @@ _secret = st.builds(
         f"arn:aws:secretsmanager:{region}:{account}:secret:ecr-pullthroughcache/{name}"
     ),
     st.sampled_from([REGION, REGION, "us-east-1"]),
-    st.sampled_from(["123456789012", "123456789012", "210987654321"]),
+    # The secret's account is checked at run time, when the account is known (another account
+    # stops the run: tests/test_program_extras.py); settings cannot refuse it.
+    st.just("123456789012"),
     st.sampled_from(["dh", "docker-hub-credentials", "x" * 600]),
 )
 _upstream = st.sampled_from(
@@ -348,8 +350,71 @@ EDGES = {
 }
 
 
+def test_a_hundred_long_named_replicated_services_conform():
+    """Too slow for every generated config: the alert rules and the creation role's scope outgrow
+    one document each (split rules, managed policies)."""
+    services = {f"s{i:03d}{'x' * 115}": {} for i in range(100)}
+    config = {
+        "ecr:services": services,
+        "ecr:replicationRegions": ["us-west-2", "eu-west-1"],
+        "ecr:alerts": {"emails": ["a@example.com"]},
+        "ecr:createOnPushPrefixes": [f"p{i}{'q' * 200}/" for i in range(50)],
+    }
+    assert _accepted("dev", config)
+    assert [str(p) for p in _run("dev", config)] == []
+
+
 def test_edge_values_aws_accepts_deploy():
     """2-character and 256-character prefixes, 50 cache rules, 25 replication regions, Unicode
     tag values, 15-level SSM names, 64-character signing profiles: accepted and conforming."""
     assert _accepted("dev", EDGES)
     assert [str(p) for p in _run("dev", EDGES)] == []
+
+
+def test_quotas_across_resources_are_problems():
+    """51 cache rules in one registry; a role whose inline policies together exceed IAM's 10,240
+    characters; 11 managed policies attached to one role."""
+    cache = [
+        _resource(
+            "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+            name=f"c{i}",
+            ecrRepositoryPrefix=f"c{i:02d}",
+            upstreamRegistryUrl="quay.io",
+        )
+        for i in range(51)
+    ]
+    document = json.dumps({"Statement": [{"Resource": "x" * 6000}]})
+    inline = [
+        _resource("aws:iam/rolePolicy:RolePolicy", name=f"p{i}", role="r", policy=document)
+        for i in range(2)
+    ]
+    attached = [
+        _resource(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            name=f"a{i}",
+            role="r",
+            policyArn=f"arn:aws:iam::123456789012:policy/p{i}",
+        )
+        for i in range(11)
+    ]
+    rules = [p.rule for p in problems([*cache, *inline, *attached])]
+    assert any(
+        r.startswith("51 in one registry; pull-through cache rules per registry") for r in rules
+    )
+    assert any(
+        r.startswith("12,0") and "role policies (all of a role's together)" in r for r in rules
+    )
+    assert any(r.startswith("11 attached; managed policies attached to an IAM role") for r in rules)
+    assert len(rules) == 3, rules
+
+
+def test_nested_members_are_checked_against_the_model():
+    scanning = _resource(
+        "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+        scanType="FULL",
+        rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "A*"}]}],
+    )
+    found = {p.property: p.rule for p in problems([scanning])}
+    assert found["scanType"].startswith("must be one of BASIC, ENHANCED")
+    assert found["rules[0].repositoryFilters[0].filter"].startswith("must match ")
+    assert found["rules[0].repositoryFilters[0].filterType"].startswith("is required")

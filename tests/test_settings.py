@@ -386,7 +386,8 @@ def test_replication_must_leave_the_stack_region():
 def test_replication_covers_at_most_100_services():
     many = json.dumps({f"svc-{i:03d}": {} for i in range(101)})
     (message,) = problems(services=many, replicationRegions='["us-east-1"]')
-    assert "replication covers at most 100 services per stack; this stack has 101" in message
+    assert "replication covers at most 100 services per stack (" in message
+    assert message.endswith("this stack has 101")
 
 
 # --- AWS and provider limits (issue: every accepted config is one AWS accepts) --------------------
@@ -888,3 +889,8 @@ def test_edge_values_aws_accepts_stay_accepted():
     assert len(s.pull_through_cache) == 50 and len(s.replication_regions) == 25
     assert s.url_parameter_name("fileflow").count("/") == SSM_MAX_LEVELS
     assert s.signing_profile_name == "p" * 64 and s.cost_center == "Ünïcødé 팀 R+D"
+
+
+def test_a_combination_with_a_key_that_failed_on_its_own_is_not_reported_again():
+    found = _problems_in(expireTaggedAfterDays="0", expireTaggedPatterns='["sha-*"]')
+    assert found == ["ecr:expireTaggedAfterDays = 0: must be an integer from 1 to 3650"]

@@ -32,7 +32,16 @@ import botocore.loaders
 import botocore.model
 import regex
 
-from components.settings.limits import TAG_VALUE, TAGS_PER_RESOURCE, Limit, member_limits
+from components.settings.limits import (
+    IAM_ATTACHED_POLICIES,
+    IAM_INLINE_ROLE_POLICY,
+    PULL_THROUGH_CACHE_RULES,
+    PULL_TIME_EXCLUSIONS,
+    TAG_VALUE,
+    TAGS_PER_RESOURCE,
+    Limit,
+    member_limits,
+)
 
 
 class Resource(Protocol):
@@ -370,10 +379,8 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
         if not isinstance(value, list):
             bad("must be a list")
             return found
-        if "min" in meta and len(value) < meta["min"]:
-            bad(f"must have at least {meta['min']} item(s), has {len(value)}")
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"must have at most {meta['max']} item(s), has {len(value)}")
+        for broken in _bounds(meta, len(value), "items"):
+            bad(broken)
         for index, item in enumerate(value):
             found += _shape_problems(shape.member, item, f"{path}[{index}]", source)
         return found
@@ -381,8 +388,8 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
         if not isinstance(value, dict):
             bad("must be a map")
             return found
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"must have at most {meta['max']} entries, has {len(value)}")
+        for broken in _bounds(meta, len(value), "entries"):
+            bad(broken)
         for k, item in value.items():
             found += _shape_problems(shape.key, k, f"{path}.{k}", source)
             found += _shape_problems(shape.value, item, f"{path}.{k}", source)
@@ -391,10 +398,8 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
         if not isinstance(value, str):
             bad("must be a string")
             return found
-        if "min" in meta and len(value) < meta["min"]:
-            bad(f"must be at least {meta['min']} characters, is {len(value)}")
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"must be at most {meta['max']} characters, is {len(value)}")
+        for broken in _bounds(meta, len(value), "characters"):
+            bad(broken)
         if "pattern" in meta and not _pattern(meta["pattern"]).fullmatch(value):
             bad(f"must match {meta['pattern']}, is {json.dumps(value)[:80]}")
         if shape.enum and value not in shape.enum:
@@ -419,6 +424,16 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
             bad("must be a boolean")
         return found
     bad(f"has type {kind}, which this check does not know")
+    return found
+
+
+def _bounds(meta: Mapping[str, Any], size: int, unit: str) -> list[str]:
+    """A model's min/max on a length."""
+    found = []
+    if "min" in meta and size < meta["min"]:
+        found.append(f"must have at least {meta['min']} {unit}, has {size}")
+    if "max" in meta and size > meta["max"]:
+        found.append(f"must have at most {meta['max']} {unit}, has {size}")
     return found
 
 
@@ -562,6 +577,11 @@ def _tag_problems(label: str, prop: str, tags: Any) -> list[Problem]:
 # --- across resources ----------------------------------------------------------------------------
 
 TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+# How many of a resource type one registry (account and region) may hold.
+PER_REGISTRY = {
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": PULL_THROUGH_CACHE_RULES,
+    "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion": PULL_TIME_EXCLUSIONS,
+}
 
 
 def _cross_problems(resources: list[Resource]) -> list[Problem]:
@@ -572,6 +592,11 @@ def _cross_problems(resources: list[Resource]) -> list[Problem]:
             found.append(
                 Problem(urn, "", f"{count} resources share this URN; the engine refuses duplicates")
             )
+    for type_, limit in PER_REGISTRY.items():
+        count = sum(1 for r in resources if r.type == type_)
+        if limit.max is not None and count > limit.max:
+            found.append(Problem(type_, "", f"{count} in one registry; {limit.rule}"))
+    found += _role_problems(resources)
     namespaces: dict[tuple[str | None, str], list[str]] = {}
     for r in resources:
         if r.type == TEMPLATE and isinstance(r.inputs.get("prefix"), str):
@@ -586,6 +611,37 @@ def _cross_problems(resources: list[Resource]) -> list[Problem]:
                     f"{len(prefixes)} creation templates ({', '.join(prefixes)}) for one "
                     f"namespace in region {region or '(the provider region)'}; ECR keeps one "
                     "template per prefix, and a trailing / is the same prefix",
+                )
+            )
+    return found
+
+
+def _role_problems(resources: list[Resource]) -> list[Problem]:
+    """IAM counts a role's inline policies together, and limits the managed policies attached."""
+    found = []
+    inline: dict[str, int] = {}
+    attached: Counter[str] = Counter()
+    for r in resources:
+        role = str(r.inputs.get("role"))
+        if r.type == "aws:iam/rolePolicy:RolePolicy" and isinstance(r.inputs.get("policy"), str):
+            try:
+                document = json.loads(r.inputs["policy"])
+            except ValueError:
+                continue  # reported with the resource
+            inline[role] = inline.get(role, 0) + len(json.dumps(document, separators=(",", ":")))
+        elif r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            attached[role] += 1
+    for role, size in sorted(inline.items()):
+        if IAM_INLINE_ROLE_POLICY.max is not None and size > IAM_INLINE_ROLE_POLICY.max:
+            found.append(
+                Problem(f"role {role}", "policy", f"{size:,} characters inline; "
+                        f"{IAM_INLINE_ROLE_POLICY.rule}")
+            )  # fmt: skip
+    for role, count in sorted(attached.items()):
+        if IAM_ATTACHED_POLICIES.max is not None and count > IAM_ATTACHED_POLICIES.max:
+            found.append(
+                Problem(
+                    f"role {role}", "policyArn", f"{count} attached; {IAM_ATTACHED_POLICIES.rule}"
                 )
             )
     return found

@@ -111,7 +111,6 @@ IAM_INLINE_ROLE_POLICY = Limit(
     "IAM User Guide, IAM and AWS STS quotas: role policy size 10,240 characters",
     max=10240,
     compact=True,
-    member="iam:PutRolePolicy.PolicyDocument",
 )
 IAM_ATTACHED_POLICIES = Limit(
     "managed policies attached to an IAM role",

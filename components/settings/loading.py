@@ -61,26 +61,41 @@ def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSet
     """Validates the `ecr:` namespace (keys without the prefix, values as the engine passes them:
     strings, structured values JSON-encoded).
 
-    `region` is the stack's `aws:region`, which replication must not target. Raises SettingsError
-    listing every problem; returns fully resolved settings otherwise.
+    `region` is the region the provider deploys to (`provider_region`): replication must not
+    target it, pull-through secrets must be in it, SSM names are measured with it. Raises
+    SettingsError listing every problem (field and cross-field together); returns fully resolved
+    settings otherwise.
     """
     decoded = {k: _decode(k, v) for k, v in raw.items()}
     field_problems: list[str] = []
+    failed: set[str] = set()
     try:
         config: StackConfig | None = StackConfig.model_validate(decoded)
     except ValidationError as error:
         field_problems = [_MESSAGES.problem(e) for e in error.errors()]
+        failed = {_failed_key(e["loc"]) for e in error.errors()} - {""}
         config = _valid_part(decoded, error)
     if config is None:
         raise SettingsError(field_problems)
     settings = _resolve(config)
-    problems = field_problems + _cross_field_problems(config, settings, region)
+    # A combination involving a key that failed on its own says nothing new: leave it out.
+    combined = [
+        problem
+        for problem in _cross_field_problems(config, settings, region)
+        if not any(re.search(rf"\b{re.escape(name)}\b", problem) for name in failed)
+    ]
+    problems = field_problems + combined
     if problems:
         raise SettingsError(problems)
     return settings
 
 
 _DROPPED = object()
+
+
+def _failed_key(loc: tuple[int | str, ...]) -> str:
+    """The innermost key named in an error location (`expireTaggedAfterDays`)."""
+    return next((str(p) for p in reversed(loc) if isinstance(p, str) and p != "[key]"), "")
 
 
 def _valid_part(decoded: dict[str, Any], error: ValidationError) -> StackConfig | None:
@@ -331,13 +346,14 @@ def _cross_field_problems(
             config.replication_regions,
             f"must not include the stack's own region {region}",
         )
-    # ECR replication: at most 100 repository filters per rule; we use one filter per service.
-    if config.replication_regions and len(config.services) > 100:
+    # One replication rule, one repository filter per service.
+    filters = limits.REPLICATION_FILTERS.max or 0
+    if config.replication_regions and len(config.services) > filters:
         add(
             "replicationRegions",
             config.replication_regions,
-            "replication covers at most 100 services per stack; this stack has "
-            f"{len(config.services)}",
+            f"replication covers at most {filters} services per stack ("
+            f"{limits.REPLICATION_FILTERS.rule}); this stack has {len(config.services)}",
         )
     if config.registry_scanning is not None:
         scan_type = config.registry_scanning.type

@@ -52,7 +52,7 @@ PULL_THROUGH_UPSTREAMS = {
     "registry-1.docker.io": True,
     "ghcr.io": True,
     "registry.gitlab.com": True,
-    "<registry>.azurecr.io": True,
+    "*.azurecr.io": True,
     "cgr.dev": True,
 }
 AZURE_REGISTRY = r"[a-z0-9]{5,50}\.azurecr\.io"
@@ -60,7 +60,8 @@ Upstream = Annotated[
     str,
     StringConstraints(
         pattern="^(?:"
-        + "|".join(re.escape(u) for u in PULL_THROUGH_UPSTREAMS if not u.startswith("<"))
+        # `\.` only: editors compile schema patterns as ECMAScript Unicode regexes (no `\-`).
+        + "|".join(u.replace(".", r"\.") for u in PULL_THROUGH_UPSTREAMS if "*" not in u)
         + f"|{AZURE_REGISTRY})$"
     ),
     Allowed(
