@@ -72,13 +72,13 @@ from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,
     ToolError,
+    emit,
     markdown_table,
     one_line,
     progress,
     write_step_summary,
 )
 from tools.mock_engine import (
-    ROOT,
     STACK_TYPE,
     ProgramRun,
     Registration,
@@ -92,9 +92,8 @@ from tools.pack_runner import (
     RunningPack,
     read_policy_config,
 )
-from tools.stack_file import StackFileError
+from tools.stack_file import StackFileError, add_stack_arguments
 
-_STACK = r"[A-Za-z0-9_.-]+"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]"
 # Length: botocore's ssm PSParameterName (1..2048); characters: the SSM user guide's naming rule.
 _SSM_NAME = r"[A-Za-z0-9_./-]{1,2048}"
@@ -650,15 +649,7 @@ Exit status: 0 clean (advisory diagnostics only), 1 a mandatory policy violation
 conformance problem, 2 the stack config is refused (the program's message), an input is wrong,
 or the plan could not run.""",
     )
-    parser.add_argument("--stack", required=True, help="stack whose Pulumi.<stack>.yaml to plan")
-    parser.add_argument(
-        "--project-dir",
-        type=Path,
-        default=ROOT,
-        metavar="DIR",
-        help="directory with Pulumi.yaml and the stack files (default: this checkout); the "
-        "program is always this checkout's __main__.py",
-    )
+    add_stack_arguments(parser, "plan", "; the program is always this checkout's __main__.py")
     parser.add_argument(
         "--policy-pack",
         default=str(POLICY_DIR),
@@ -681,26 +672,7 @@ or the plan could not run.""",
     parser.add_argument("--answers", metavar="FILE", help="answers to the reads, YAML or JSON")
     parser.add_argument("--json", action="store_true", help="print JSON for machines (see README)")
     args = parser.parse_args(argv)
-    if not re.fullmatch(_STACK, args.stack):
-        parser.error(f"argument --stack: {args.stack!r} is not a stack name")
     return args
-
-
-def _emit(text: str) -> None:
-    """Prints to stdout; a reader that went away (`| head`) ends the output quietly."""
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
-def _summary(markdown: str) -> None:
-    """The job summary; one that cannot be written is said on stderr, not a failed plan."""
-    try:
-        write_step_summary(markdown)
-    except OSError as error:
-        print(f"plan: cannot write $GITHUB_STEP_SUMMARY: {one_line(error)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -713,11 +685,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProgramRefusedError as error:
         message = str(error).strip()
         print(f"plan: stack {args.stack}: {message}", file=sys.stderr)
-        _summary(refused_markdown(args.stack, message))
+        write_step_summary(refused_markdown(args.stack, message))
         return EXIT_ERROR
     except (ToolError, PackError) as error:
         print(f"plan: {one_line(error)}", file=sys.stderr)
-        _summary(refused_markdown(args.stack, one_line(error), "could not run"))
+        write_step_summary(refused_markdown(args.stack, one_line(error), "could not run"))
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("plan: interrupted", file=sys.stderr)
@@ -725,8 +697,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # never a traceback: one line, exit 2
         print(f"plan: {type(error).__name__}: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
-    _emit(text)
-    _summary(summary)
+    emit(text)
+    write_step_summary(summary)
     return EXIT_OK if plan.ok else EXIT_FOUND
 
 

@@ -33,12 +33,10 @@ import argparse
 import datetime
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -65,11 +63,13 @@ from tools.aws import (
     write_step_summary,
 )
 from tools.inputs import images_snapshot, moment
-from tools.stack_file import ROOT, StackFileError, engine_config, stack_settings
+from tools.stack_file import (
+    StackFileError,
+    add_stack_arguments,
+    engine_config,
+    stack_settings,
+)
 from tools.usage import Use, from_account, from_file, unmatched, users_by_digest
-
-_STACK = r"[A-Za-z0-9_.-]+"
-
 
 JUDGED, NO_REPOSITORY, NOT_IN_SNAPSHOT = "judged", "no repository yet", "not in the snapshot"
 UNREADABLE = "unreadable"
@@ -309,14 +309,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "service could not be judged (missing from the snapshot), 2 usage or AWS error (one line "
         "on stderr).",
     )
-    parser.add_argument("--stack", required=True, help="stack whose Pulumi.<stack>.yaml to read")
-    parser.add_argument(
-        "--project-dir",
-        type=Path,
-        default=ROOT,
-        metavar="DIR",
-        help="directory with Pulumi.yaml and the stack files (this checkout)",
-    )
+    add_stack_arguments(parser, "read")
     parser.add_argument("--service", action="append", help="only this service (repeatable)")
     parser.add_argument(
         "--images",
@@ -353,8 +346,6 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     args = parser.parse_args(argv)
-    if not re.fullmatch(_STACK, args.stack):
-        parser.error(f"argument --stack: {args.stack!r} is not a stack name")
     if args.images and args.aws_preview:
         parser.error("--aws-preview needs ECR: it cannot be used with --images")
     return args

@@ -8,8 +8,10 @@ to run the program under mocks with the config the CLI would pass.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,30 @@ from components.settings import NAMESPACE, StackSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 _CLI_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser, purpose: str, note: str = "") -> None:
+    """`--stack` (a Pulumi stack name) and `--project-dir`, as every tool that reads a stack file
+    takes them."""
+    parser.add_argument(
+        "--stack",
+        required=True,
+        type=_stack_name,
+        help=f"stack whose Pulumi.<stack>.yaml to {purpose}",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help=f"directory with Pulumi.yaml and the stack files (default: this checkout){note}",
+    )
+
+
+def _stack_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a stack name")
+    return value
 
 
 class StackFileError(ValueError):
