@@ -158,6 +158,18 @@ def test_a_clean_registry_passes_and_writes_the_job_summary(aws, tmp_path):
     assert summary.read_text().startswith("## ECR audit: ✅ passed")
 
 
+def test_the_registrys_default_scanning_leaves_it_to_each_repository(aws):
+    # No registry scanning configuration (BASIC, no rules): each repository's own scanOnPush
+    # applies, so a compliant repository passes and an empty region has nothing to report.
+    endpoint, env = aws
+    repository(endpoint, "fileflow", kms_key(endpoint))
+    result = run_audit(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    empty = run_audit(env, "--region", "us-east-1")
+    assert empty.returncode == 0, empty.stdout + empty.stderr
+    assert "0 repositories in us-east-1" in empty.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "env_change", "message"),
     [

@@ -232,7 +232,11 @@ def test_registry_scanning_must_cover_every_repository():
     assert check(
         policy, SCANNING, {"scanType": "BASIC", "rules": [scanning_rule("SCAN_ON_PUSH", "team-*")]}
     )
-    assert check(policy, SCANNING, {"scanType": "BASIC"})
+    # BASIC without rules is ECR's default: the repositories' own scanOnPush applies
+    # ("With basic scanning, you configure your repositories to scan on push", AWS user guide).
+    assert check(policy, SCANNING, {"scanType": "BASIC"}) == []
+    assert check(policy, SCANNING, {"scanType": "BASIC", "rules": []}) == []
+    assert check(policy, SCANNING, {"scanType": "ENHANCED", "rules": []})
 
 
 def test_allowed_kms_keys():

@@ -189,8 +189,11 @@ def registry_scanning(props: Mapping[str, Any], context: Context) -> list[str]:
     """A registry scanning configuration replaces every repository's own scanOnPush: with
     ENHANCED, repositories no rule matches are not scanned at all; with BASIC they are scanned
     only when asked (MANUAL). So it must have a rule that matches every repository and scans on
-    push or continuously."""
+    push or continuously. BASIC without rules is the registry's default: no filter overrides
+    anything and each repository's own scanOnPush applies (judged per repository)."""
     rules = sequence(props.get("rules"), "rules")
+    if not rules and props.get("scanType", "BASIC") == "BASIC":
+        return []
     for index, rule in enumerate(rules):
         entry = mapping(rule, f"rules[{index}]")
         frequency = entry.get("scanFrequency")
