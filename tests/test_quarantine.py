@@ -208,12 +208,14 @@ def test_notify_announces_then_publishes_what_was_done(releases):
     assert f"roll back to: {URL}@{safe}" in bodies[1]["Message"]
 
 
-def test_a_topic_that_does_not_exist_changes_nothing(releases):
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_topic_that_does_not_exist_changes_nothing(releases, dry_run):
+    # The dry run checks the topic as the real run does: a rehearsal must not pass a bad topic.
     endpoint, env, safe, bad = releases
     missing = f"arn:aws:sns:{REGION}:{ACCOUNT}:nope"
-    result = quarantine(env, "--tag", "v1.1.0", "--notify", missing)
+    result = quarantine(env, "--tag", "v1.1.0", "--notify", missing, *dry_run)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"quarantine: could not announce the quarantine on {missing}: ")
+    assert result.stderr.startswith(f"quarantine: --notify {missing}: ")
     assert result.stderr.endswith("; nothing changed\n") and result.stderr.count("\n") == 1
     assert "NotFound" in result.stderr
     assert tags_by_digest(endpoint) == {safe: ["v1.0.0"], bad: ["latest", "v1.1.0"]}

@@ -12,8 +12,9 @@ be left, ECR would delete the image with its last tag, so it is first given a
 `quarantined-<UTC time>-<T>` tag: nothing is lost, the evidence stays for forensics. Digest-pinned
 references still pull the image; `--delete --yes` deletes it with all its tags.
 
-Everything is checked before anything changes: the repository, the image, the topic (`--notify`
-publishes a "starting" message first, which proves it can publish), that the repository keeps a
+Everything is checked before anything changes: the repository, the image, the topic (it must
+exist and be readable, in the dry run too; the real run publishes a "starting" message first,
+which proves it can publish), that the repository keeps a
 release image (else `--force`), and for `--delete` that nothing uses the image: ECS task
 definitions and running tasks, Lambda functions and `--in-use FILE` (else `--force`).
 
@@ -329,6 +330,16 @@ class Quarantine:
         counts = found.get("imageScanFindings", {}).get("findingSeverityCounts", {})
         return ScanVerdict(True, {s: int(counts[s]) for s in self.blocking if counts.get(s)})
 
+    def check_topic(self, topic: str) -> None:
+        """The topic exists and this identity can read it (read-only, so the dry run checks it
+        too; the real run's announcement then proves it can publish)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.aws.client("sns").get_topic_attributes(TopicArn=topic)
+        except (ClientError, BotoCoreError) as error:
+            raise ToolError(f"--notify {topic}: {one_line(error)}; nothing changed") from None
+
     def publish(self, topic: str, subject: str, message: str) -> None:
         self.aws.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=message)
 
@@ -479,6 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = f"{args.repository}@{args.digest}"
         if target is None:
             raise ToolError(f"image {name} not found")
+        if args.notify:
+            tool.check_topic(args.notify)
         digest, tags = str(target["imageDigest"]), list(target.get("imageTags") or [])
         # The named tag first, then the others in a stable order (what the dry run lists).
         named = [args.tag] if args.tag else []
