@@ -75,7 +75,12 @@ def by_repository(findings):
 
 
 def test_every_rule_and_live_check_is_reported(registry):
-    _, env = registry
+    endpoint, env = registry
+    # Basic scan-on-push for team-* only: every other repository becomes manual.
+    client(endpoint, "ecr").put_registry_scanning_configuration(
+        scanType="BASIC",
+        rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "team-*", "filterType": "WILDCARD"}]}],
+    )  # fmt: skip
     result = run_audit(env, "--json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
@@ -139,7 +144,15 @@ def test_exemptions_and_levels_come_from_the_policy_config(registry, tmp_path):
     }))  # fmt: skip
     report = json.loads(run_audit(env, "--json", "--policy-config", str(config)).stdout)
     found = by_repository(report["findings"])
-    assert ("ecr-repository-require-kms-cmk", "info") in found["aes"]
+    # Waived: advisory, as the pack's exemption notes are, with the reason; not mandatory.
+    assert ("ecr-repository-require-kms-cmk", "advisory") in found["aes"]
+    assert ("ecr-repository-require-kms-cmk", "mandatory") not in found["aes"]
+    (waived,) = [
+        f
+        for f in report["findings"]
+        if f["repository"] == "aes" and f["check"] == "ecr-repository-require-kms-cmk"
+    ]
+    assert "waived by the exemption" in waived["message"] and "legacy" in waived["message"]
     assert ("ecr-repository-require-scan-on-push", "advisory") in found["scan-off"]
 
 
@@ -327,3 +340,15 @@ def test_a_region_that_cannot_be_listed_is_a_finding_and_the_others_are_audited(
     denied_regions.add(REGION)
     with pytest.raises(audit.ToolError, match=r"^nothing could be read: ap-northeast-2: Describe"):
         audit.audit([REGION, "us-east-1"], options)
+
+
+def test_the_newest_release_image_breaks_push_time_ties_by_version():
+    # ECR's push times can tie (moto stores whole seconds): the highest version is the newest.
+    at = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+    images = [
+        {"imageDigest": f"sha256:{n}", "imageTags": [tag], "imagePushedAt": at}
+        for n, tag in enumerate(["v1.10.0", "v1.2.0", "v1.9.3", "latest"])
+    ]
+    assert audit.images_to_check("svc", images, [], None) == {"sha256:0": "newest release image"}
+    later = {"imageDigest": "sha256:9", "imageTags": ["v1.0.1"], "imagePushedAt": at.replace(hour=1)}
+    assert audit.images_to_check("svc", [*images, later], [], None) == {"sha256:9": "newest release image"}

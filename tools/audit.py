@@ -72,8 +72,8 @@ from tools.aws import (
     at_or_above,
     emit,
     error_code,
-    is_release,
     markdown_table,
+    newest_release,
     paginate,
     progress,
     pushed_at,
@@ -227,8 +227,10 @@ def judged(
     for exemption in entries:
         if exemption.covers(repository, None):
             if exemption.active(datetime.datetime.now(datetime.timezone.utc).date()):
+                # Advisory, as the pack's ecr-exemption-notes reports it; under the policy's own
+                # name, so each waived check keeps its identity (and its Security Hub finding).
                 note = f"waived by the {exemption.describe()}: {'; '.join(problems)}"
-                return [Finding(repository, policy, "info", note, region)]
+                return [Finding(repository, policy, "advisory", note, region)]
             problems = [f"{p} (the {exemption.describe()} has expired)" for p in problems]
             break
     return [Finding(repository, policy, level, p, region) for p in problems]
@@ -408,9 +410,8 @@ def images_to_check(
 ) -> dict[str, str]:
     """digest -> why it is checked: the newest release image, and images ECS uses."""
     chosen: dict[str, str] = {}
-    releases = [i for i in images if is_release(i)]
-    if releases:
-        newest = max(releases, key=pushed_at)
+    newest = newest_release(images)
+    if newest is not None:
         chosen[newest["imageDigest"]] = "newest release image"
     for digest, users in users_by_digest(in_use, name, images, registry).items():
         reason = "used by " + ", ".join(users)
@@ -499,16 +500,18 @@ def audit_repository(
         Finding(name, "ecr-live-lifecycle-working", "mandatory", p, region)
         for p in lifecycle_problems(lifecycle, images, options.now)
     ]
-    releases = [i for i in images if is_release(i)]
-    if options.require_signature and releases:
-        newest = max(releases, key=pushed_at)
-        if not signatures(registry.ecr, name, newest["imageDigest"]):
-            shown = ", ".join(newest.get("imageTags") or [])
-            message = (
-                f"{name}@{newest['imageDigest']} ({shown}, newest release image) has no "
-                "Notation signature"
-            )
-            findings.append(Finding(name, "ecr-live-unsigned", "mandatory", message, region))
+    newest = newest_release(images)
+    if (
+        options.require_signature
+        and newest is not None
+        and not signatures(registry.ecr, name, newest["imageDigest"])
+    ):
+        shown = ", ".join(newest.get("imageTags") or [])
+        message = (
+            f"{name}@{newest['imageDigest']} ({shown}, newest release image) has no "
+            "Notation signature"
+        )
+        findings.append(Finding(name, "ecr-live-unsigned", "mandatory", message, region))
     blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
     in_use_here = images_to_check(name, images, in_use, repository.get("registryId"))

@@ -281,6 +281,34 @@ def is_release(image: Mapping[str, Any]) -> bool:
     return any(t.startswith(RELEASE_TAG_PREFIX) for t in image.get("imageTags") or [])
 
 
+# A release tag's version: v1, v1.2, v1.2.3, with an optional -pre-release and +build (semver).
+_VERSION = re.compile(r"v(\d{1,9}(?:\.\d{1,9}){0,2})(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
+
+
+def version(tag: str) -> tuple[tuple[int, int, int], bool] | None:
+    """`v1.2.3` -> ((1, 2, 3), pre-release?); None for a tag that is not a version."""
+    match = _VERSION.fullmatch(tag)
+    if match is None:
+        return None
+    numbers = [int(n) for n in match[1].split(".")] + [0, 0]
+    return (numbers[0], numbers[1], numbers[2]), match[2] is not None
+
+
+def image_version(image: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """The highest release version among an image's tags (pre-releases count as their version)."""
+    found = [v for t in image.get("imageTags") or [] if (v := version(t))]
+    return max(v for v, _ in found) if found else None
+
+
+def newest_release(images: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The newest release image: the last pushed, and among images pushed at the same time (ECR
+    gives whole seconds in some views) the highest version."""
+    releases = [i for i in images if is_release(i)]
+    if not releases:
+        return None
+    return max(releases, key=lambda i: (pushed_at(i), image_version(i) or (0, 0, 0)))
+
+
 # --- image references -----------------------------------------------------------------------------
 
 _IMAGE = re.compile(

@@ -49,6 +49,7 @@ from tools.aws import (
     at_or_above,
     emit,
     error_code,
+    image_version,
     is_release,
     one_line,
     paginate,
@@ -56,6 +57,7 @@ from tools.aws import (
     pushed_at,
     regions,
     run,
+    version,
     write_step_summary,
 )
 from tools.usage import from_account, from_file, users_by_digest
@@ -67,27 +69,10 @@ _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
-# A release tag's version: v1, v1.2, v1.2.3, with an optional -pre-release and +build (semver).
-_VERSION = re.compile(r"v(\d{1,9}(?:\.\d{1,9}){0,2})(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 SHOWN = 5  # images named when explaining why there is no rollback candidate
 
 
 # --- pure decisions -------------------------------------------------------------------------------
-
-
-def version(tag: str) -> tuple[tuple[int, int, int], bool] | None:
-    """`v1.2.3` -> ((1, 2, 3), pre-release?); None for a tag that is not a version."""
-    match = _VERSION.fullmatch(tag)
-    if match is None:
-        return None
-    numbers = [int(n) for n in match[1].split(".")] + [0, 0]
-    return (numbers[0], numbers[1], numbers[2]), match[2] is not None
-
-
-def image_version(image: Mapping[str, Any]) -> tuple[int, int, int] | None:
-    """The highest release version among an image's tags (pre-releases count as their version)."""
-    found = [v for t in image.get("imageTags") or [] if (v := version(t))]
-    return max(v for v, _ in found) if found else None
 
 
 def _is_final_release(image: Mapping[str, Any]) -> bool:
