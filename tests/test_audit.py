@@ -350,5 +350,11 @@ def test_the_newest_release_image_breaks_push_time_ties_by_version():
         for n, tag in enumerate(["v1.10.0", "v1.2.0", "v1.9.3", "latest"])
     ]
     assert audit.images_to_check("svc", images, [], None) == {"sha256:0": "newest release image"}
-    later = {"imageDigest": "sha256:9", "imageTags": ["v1.0.1"], "imagePushedAt": at.replace(hour=1)}
-    assert audit.images_to_check("svc", [*images, later], [], None) == {"sha256:9": "newest release image"}
+    later = {
+        "imageDigest": "sha256:9",
+        "imageTags": ["v1.0.1"],
+        "imagePushedAt": at.replace(hour=1),
+    }
+    assert audit.images_to_check("svc", [*images, later], [], None) == {
+        "sha256:9": "newest release image"
+    }

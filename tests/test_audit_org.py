@@ -450,6 +450,7 @@ def test_credentials_are_refreshed_with_another_assume_role_only_when_they_expir
         (["--organization", "--role-name", "bad role"], "--role-name 'bad role'"),
         (["--regions", "mars"], "--regions 'mars' is not an AWS region name"),
         (["--regions", REGION, "--max-workers", "0"], "--max-workers 0: expected 1 to 64"),
+        (["--max-workers", "0"], "--max-workers 0: expected 1 to 64"),
         (["--security-hub-account", "12"], "--security-hub-account '12'"),
         (["--security-hub-account", "111111111111"], "not the credentials' own account"),
     ],

@@ -590,3 +590,13 @@ def test_two_resources_with_one_urn_stop_the_plan(capsys, monkeypatch, tmp_path)
         "the engine would refuse the update: duplicate resource URN "
         "urn:pulumi:dev::ecr::aws:ecr/repository:Repository::twice" in err
     )
+
+
+def test_an_answer_the_program_never_reads_is_a_warning(capsys):
+    code, _, err = run_plan(capsys, "--stack", "dev", "--assume", "ssm:/shared/kms/typo=x")
+    assert code == 0
+    assert "plan: warning: the answer for ssm:/shared/kms/typo was never read (a typo?)" in err
+    code, _, err = run_plan(
+        capsys, "--stack", "dev", "--assume", f"ssm:/shared/kms/ecs-secrets-key-arn={KMS_KEY_ARN}"
+    )
+    assert code == 0 and "warning" not in err

@@ -367,7 +367,9 @@ def test_an_unsigned_image_fails_on_the_signature_not_the_severity(image):
         env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--require-signature"
     )
     assert result.returncode == 1, result.stderr
-    assert "gate: fail on CRITICAL or worse -> FAIL" in result.stdout
+    assert (
+        "gate: fail on CRITICAL or worse, or without a Notation signature -> FAIL" in result.stdout
+    )
     assert "failed on signature: no Notation signature beside the image (required)" in result.stdout
     assert "failed on severity" not in result.stdout and "findings at or above" not in result.stdout
 

@@ -172,6 +172,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def plan_of(args: argparse.Namespace) -> Plan | None:
     """The multi-account plan of the arguments, or None for a single-account run as before."""
+    if not 1 <= args.max_workers <= MAX_WORKERS:
+        raise ToolError(f"--max-workers {args.max_workers}: expected 1 to {MAX_WORKERS}")
     multi = args.accounts or args.organization or args.regions
     if not multi:
         for flag in ("role_name", "external_id"):
@@ -183,8 +185,6 @@ def plan_of(args: argparse.Namespace) -> Plan | None:
             "--region cannot be combined with --accounts, --organization or --regions: "
             "list the regions in --regions"
         )
-    if not 1 <= args.max_workers <= MAX_WORKERS:
-        raise ToolError(f"--max-workers {args.max_workers}: expected 1 to {MAX_WORKERS}")
     if args.external_id and not EXTERNAL_ID.fullmatch(args.external_id):
         raise ToolError("--external-id: 2-1224 characters of letters, digits and +=,.@:/-_")
     if args.role_name and not ROLE_NAME.fullmatch(args.role_name):

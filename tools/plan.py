@@ -257,6 +257,9 @@ def make_plan(args: argparse.Namespace, answers: Answers) -> Plan:
         raise ProgramRefusedError(str(error)) from None
     except Exception as error:
         raise ToolError(f"the program failed: {type(error).__name__}: {one_line(error)}") from None
+    read = {r.subject for r in run.reads}
+    for name in sorted(set(answers.ssm) - read):
+        progress(f"plan: warning: the answer for ssm:{name} was never read (a typo?)")
     duplicates = run.duplicate_urns()
     if duplicates:
         raise ToolError(

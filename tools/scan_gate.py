@@ -164,7 +164,10 @@ class Result:
             if len(failing) > SHOWN:
                 lines.append(f"  ... and {len(failing) - SHOWN} more (all of them in --json)")
         verdict = "FAIL" if self.failed else "PASS"
-        lines.append(f"gate: fail on {self.fail_on} or worse -> {verdict}")
+        conditions = f"fail on {self.fail_on} or worse"
+        if self.signatures is not None:
+            conditions += ", or without a Notation signature"
+        lines.append(f"gate: {conditions} -> {verdict}")
         lines += [f"failed on {reason}" for reason in self.reasons]
         return "\n".join(lines)
 
