@@ -32,9 +32,10 @@ class EcrSigningConfigurationArgs:
 
 
 def signing_rules(
-    profile_arn: str, rules: Sequence[Sequence[str]]
+    profile_arn: pulumi.Input[str], rules: Sequence[Sequence[str]]
 ) -> list[aws_native.ecr.SigningConfigurationRuleArgs]:
-    """One signing rule per filter group, all with one profile."""
+    """One signing rule per filter group, all with one profile (the filters stay known during
+    preview, so the pack can judge what they cover before the profile exists)."""
     return [
         aws_native.ecr.SigningConfigurationRuleArgs(
             signing_profile_arn=profile_arn,
@@ -70,9 +71,7 @@ class EcrSigningConfiguration(pulumi.ComponentResource):
         )
         aws_native.ecr.SigningConfiguration(
             name,
-            rules=pulumi.Output.from_input(args.profile_arn).apply(
-                lambda arn: signing_rules(arn, args.rules)
-            ),
+            rules=signing_rules(args.profile_arn, args.rules),
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
         self.provider_region = pulumi.Output.from_input(args.region)
