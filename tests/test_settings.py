@@ -765,6 +765,10 @@ def test_managed_signing_is_the_default_and_names_its_rules():
     central = settings(signing=json.dumps({"profileArn": CENTRAL_PROFILE}))
     assert central.signing_profile_name is None and central.signing_rules == ()
     assert central.signing_profile_arn == CENTRAL_PROFILE
+    # ECR's managed signatures are untagged referrers too: no untagged expiry in any mode.
+    for signed in (s, central, settings(signing='{"mode": "notation"}')):
+        assert [r.retention.expire_untagged for r in signed.services] == [False]
+        assert signed.stack_retention.expire_untagged is False
 
 
 # --- issue 15: what AWS refuses is refused here, what AWS accepts stays accepted -------------------
