@@ -362,17 +362,6 @@ class ManagedSigning:
 PROFILE = "arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/ecr_prod"
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 def _status(state, **more):
     return [{"signingProfileArn": PROFILE, "status": state, **more}]
 
@@ -390,11 +379,11 @@ def test_managed_signing_complete_is_signed_with_the_profile_named():
 def test_managed_signing_in_progress_is_waited_for_within_the_bound():
     from tools.scan_gate import SIGNED, SIGNING, signing_status
 
-    clock = Clock()
+    clock = FakeClock()
     stub = ManagedSigning(_status("IN_PROGRESS"), _status("IN_PROGRESS"), _status("COMPLETE"))
     found = signing_status(stub, "fileflow", "sha256:img", 30, 5, clock=clock, sleep=clock.sleep)
     assert found.state == SIGNED and clock.now == 10 and len(stub.calls) == 3
-    clock = Clock()
+    clock = FakeClock()
     stuck = ManagedSigning(_status("IN_PROGRESS"))
     found = signing_status(stuck, "fileflow", "sha256:img", 12, 5, clock=clock, sleep=clock.sleep)
     assert found.state == SIGNING and clock.now == 12
