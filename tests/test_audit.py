@@ -200,6 +200,12 @@ def test_unsigned_newest_release_images_are_reported_when_signing_is_required(aw
     assert "ecr-live-unsigned" in checks()
     push_signature(client(endpoint, "ecr"), digest)
     assert "ecr-live-unsigned" not in checks()
+    # moto has no GetSigningConfiguration: what could not be read is a finding, never a pass.
+    report = json.loads(run_audit(env, "--json", "--require-signature").stdout)
+    (gap,) = [f for f in report["findings"] if f["check"] == "ecr-live-unreadable"]
+    assert gap["repository"] == "(registry)"
+    assert gap["message"].startswith("GetSigningConfiguration failed")
+    assert gap["message"].endswith("which repositories managed signing covers was not checked")
 
 
 def test_a_repository_that_cannot_be_read_is_a_finding_and_the_rest_is_audited(aws):
