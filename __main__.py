@@ -14,6 +14,7 @@ from components.keys import checked_key_arn
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
 from components.settings import SettingsError, load_settings, provider_region, stack_config
+from components.signing import EcrSigningConfiguration, EcrSigningConfigurationArgs
 from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
 region = pulumi.Config("aws").get("region")
@@ -46,8 +47,18 @@ signing_profile = (
     if settings.signing_profile_name
     else None
 )
-if signing_profile is not None:
-    pulumi.export("signingProfileArn", signing_profile.arn)
+# The profile pushes may sign with: this stack's, or the one another stack owns (central signing).
+signing_profile_arn = signing_profile.arn if signing_profile else settings.signing_profile_arn
+if signing_profile_arn is not None:
+    pulumi.export("signingProfileArn", signing_profile_arn)
+if signing_profile is not None and settings.signing_rules:
+    # Managed signing: ECR signs every push to these repositories itself.
+    EcrSigningConfiguration(
+        "ecr-signing",
+        EcrSigningConfigurationArgs(
+            profile_arn=signing_profile.arn, rules=settings.signing_rules, region=region_name
+        ),
+    )
 
 repositories = {
     service.name: EcrRepository(
@@ -60,7 +71,7 @@ repositories = {
             tags=settings.tags(service.name),
             protect=settings.is_production,
             allow_force_delete=not settings.is_production,
-            signing_profile_arn=signing_profile.arn if signing_profile else None,
+            signing_profile_arn=signing_profile_arn,
         ),
     )
     for service in settings.services

@@ -225,6 +225,12 @@ def test_unsigned_newest_release_images_are_reported_when_signing_is_required(aw
     assert "ecr-live-unsigned" in checks()
     push_signature(client(endpoint, "ecr"), digest)
     assert "ecr-live-unsigned" not in checks()
+    # moto has no GetSigningConfiguration: what could not be read is a finding, never a pass.
+    report = json.loads(run_audit(env, "--json", "--require-signature").stdout)
+    (gap,) = [f for f in report["findings"] if f["check"] == "ecr-live-unreadable"]
+    assert gap["repository"] == "(registry)"
+    assert gap["message"].startswith("GetSigningConfiguration failed")
+    assert gap["message"].endswith("which repositories managed signing covers was not checked")
 
 
 def test_a_repository_that_cannot_be_read_is_a_finding_and_the_rest_is_audited(aws):
@@ -358,3 +364,98 @@ def test_the_newest_release_image_breaks_push_time_ties_by_version():
     assert audit.images_to_check("svc", [*images, later], [], None) == {
         "sha256:9": "newest release image"
     }
+
+
+# --- ECR managed signing -----------------------------------------------------------------------
+
+
+class SigningEcr:
+    """A stub ECR client for the signing reads. moto has no ECR signing APIs
+    (DescribeImageSigningStatus, GetSigningConfiguration) nor ListImageReferrers, so these paths
+    run against data this test controls; tools/audit.py keeps the real calls."""
+
+    def __init__(self, statuses, filters):
+        self.statuses, self.filters = statuses, filters
+
+    def describe_image_signing_status(self, **kwargs):
+        return {"signingStatuses": self.statuses.get(kwargs["repositoryName"], [])}
+
+    def list_image_referrers(self, **kwargs):
+        return {"referrers": []}
+
+    def get_signing_configuration(self):
+        filters = [{"filter": f, "filterType": "WILDCARD_MATCH"} for f in self.filters]
+        profile = "arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/p"
+        return {"signingConfiguration": {"rules": [{"signingProfileArn": profile,
+                                                    "repositoryFilters": filters}]}}  # fmt: skip
+
+
+class SigningRegistry(audit.Registry):
+    """The audit's registry reads, answered offline: one production release image per
+    repository, no lifecycle or repository policy, the signing reads from SigningEcr."""
+
+    def __init__(self, ecr):
+        self.aws = Aws(REGION)
+        self.ecr = ecr
+        self._keys = {}
+        self.signing_filters = self.read_signing_filters()
+
+    def tags(self, arn):
+        return dict(GOVERNANCE, Environment="prod")
+
+    def lifecycle_policy(self, name):
+        return None
+
+    def repository_policy(self, name):
+        return None
+
+    def images(self, name):
+        pushed = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        return [{"imageDigest": f"sha256:{name}", "imageTags": ["v1.0.0"], "imagePushedAt": pushed}]
+
+    def scan(self, name, digest):
+        return {}
+
+
+def _signing_findings(statuses, filters, names=("signed", "signing", "failed", "unsigned")):
+    registry = SigningRegistry(SigningEcr(statuses, filters))
+    options = audit.Options("CRITICAL", audit.PackConfig.load(None), datetime.datetime.now(
+        datetime.timezone.utc), require_signature=True)  # fmt: skip
+    found = []
+    for name in names:
+        repo = {"repositoryName": name, "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:"
+                f"repository/{name}", "registryId": ACCOUNT}  # fmt: skip
+        found += [
+            f for f in audit.audit_repository(registry, repo, [], options)
+            if f.check in ("ecr-live-unsigned", "ecr-live-signing-uncovered")
+        ]  # fmt: skip
+    return found
+
+
+def test_the_audit_tells_signed_in_progress_failed_and_unsigned_apart():
+    statuses = {
+        "signed": [{"status": "COMPLETE", "signingProfileArn": "p"}],
+        "signing": [{"status": "IN_PROGRESS", "signingProfileArn": "p"}],
+        "failed": [{"status": "FAILED", "failureCode": "AccessDenied",
+                    "failureReason": "no signer:SignPayload", "signingProfileArn": "p"}],
+    }  # fmt: skip
+    found = {f.repository: f for f in _signing_findings(statuses, ["*"])}
+    assert sorted(found) == ["failed", "signing", "unsigned"]
+    assert found["signing"].level == "advisory"
+    assert "ECR managed signing is still in progress" in found["signing"].message
+    assert found["failed"].level == "mandatory"
+    assert "FAILED: AccessDenied: no signer:SignPayload" in found["failed"].message
+    assert found["unsigned"].level == "mandatory"
+    assert found["unsigned"].message.endswith("no Notation signature beside the image")
+
+
+def test_production_repositories_the_signing_configuration_misses_are_reported():
+    complete = [{"status": "COMPLETE", "signingProfileArn": "p"}]
+    found = _signing_findings(
+        {"team-a/api": complete, "billing": complete}, ["team-a/*"], names=("team-a/api", "billing")
+    )
+    (uncovered,) = found
+    assert (uncovered.repository, uncovered.check, uncovered.level) == (
+        "billing", "ecr-live-signing-uncovered", "mandatory",
+    )  # fmt: skip
+    assert "filters team-a/*" in uncovered.message

@@ -314,6 +314,21 @@ _configs = st.fixed_dictionaries(
             optional={
                 "profileName": st.from_regex(r"[A-Za-z0-9_]{2,64}", fullmatch=True),
                 "validityYears": st.integers(1, 11),
+                "mode": st.sampled_from(["managed", "notation"]),
+                "repositoryFilters": st.one_of(
+                    st.lists(
+                        st.sampled_from(["team-a/*", "*", "*prod*", "a*b", "x" * 256, "s" * 257]),
+                        max_size=4,
+                        unique=True,
+                    ),
+                    st.integers(990, 1000).map(lambda n: [f"t{i}/*" for i in range(n)]),
+                ),
+                "profileArn": st.sampled_from(
+                    [
+                        f"arn:aws:signer:{REGION}:123456789012:/signing-profiles/org_signing",
+                        "arn:aws:signer:us-east-1:123456789012:/signing-profiles/" + "p" * 64,
+                    ]
+                ),
             },
         ),
     },

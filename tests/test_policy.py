@@ -60,6 +60,7 @@ def test_pack_metadata():
         "ecr-public-repository",
         "ecr-iam-broad-managed-policy",
         "ecr-stack-production-signing-profile",
+        "ecr-stack-signing-push-permission",
         "ecr-exemption-notes",
         "ecr-stack-exemption-notes",
     }

@@ -355,6 +355,6 @@ def test_production_stacks_without_a_signing_profile_get_an_advisory_note(runnin
     running.configure({})
     (note,) = running.preview(program_resources("prod"))
     assert (note.policy, note.level) == (SIGNING, "advisory")
-    assert "no AWS Signer profile on the Notation-OCI-SHA384-ECDSA platform" in note.message
+    assert "nor an AWS Signer profile on the Notation-OCI-SHA384-ECDSA platform" in note.message
     assert running.preview(program_resources("prod", {"ecr:signing": {}})) == []
     assert running.preview(program_resources("staging")) == []  # not production

@@ -344,13 +344,12 @@ def test_signing_is_one_key_and_ci_may_sign_with_the_profile():
     assert profile.inputs["name"] == "ecr_prod"
     assert profile.inputs["platformId"] == "Notation-OCI-SHA384-ECDSA"
     assert profile.inputs["signatureValidityPeriod"] == {"type": "YEARS", "value": 5}
-    assert (
-        run.outputs["signingProfileArn"] == f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-signing"
-    )
+    profile_arn = f"arn:aws:signer:ap-northeast-2:{ACCOUNT_ID}:/signing-profiles/ecr_prod"
+    assert run.outputs["signingProfileArn"] == profile_arn
     push = json.loads(run.one(IAM_POLICY, "fileflow-push").inputs["policy"])
     assert push["Statement"][-1] == {
         "Sid": "SignWithTheProfile", "Effect": "Allow", "Action": ["signer:SignPayload"],
-        "Resource": f"arn:aws:mock:ap-northeast-2:{ACCOUNT_ID}:ecr-signing",
+        "Resource": profile_arn,
     }  # fmt: skip
     # Signatures are untagged artifacts: no untagged-expiry rule may delete a live image's.
     lifecycle = json.loads(
@@ -363,6 +362,81 @@ def test_signing_is_one_key_and_ci_may_sign_with_the_profile():
         len(json.loads(unsigned.one(IAM_POLICY, "fileflow-push").inputs["policy"])["Statement"])
         == 2
     )
+
+
+SIGNING_CONFIGURATION = "aws-native:ecr:SigningConfiguration"
+
+
+def _signing_filters(run) -> list[list[str]]:
+    (configuration,) = run.of_type(SIGNING_CONFIGURATION)
+    return [
+        [f["filter"] for f in rule["repositoryFilters"]] for rule in configuration.inputs["rules"]
+    ]
+
+
+def test_managed_signing_writes_the_registry_configuration_in_the_stack_region():
+    services = {"fileflow": {}, "team/billing": {}}
+    run = run_program("prod", {"ecr:signing": {}, "ecr:services": services}, region="eu-west-1")
+    (configuration,) = run.of_type(SIGNING_CONFIGURATION)
+    profile_arn = run.outputs["signingProfileArn"]
+    assert configuration.inputs["rules"] == [
+        {
+            "signingProfileArn": profile_arn,
+            "repositoryFilters": [
+                {"filter": "fileflow", "filterType": "WILDCARD_MATCH"},
+                {"filter": "team/billing", "filterType": "WILDCARD_MATCH"},
+            ],
+        }
+    ]
+    # Through an explicit aws-native provider in the stack's region (the shipped stacks set it).
+    (provider,) = run.of_type("pulumi:providers:aws-native")
+    assert provider.inputs["region"] == run.region == "ap-northeast-2"
+    assert configuration.parent.endswith("EcrSigningConfiguration::ecr-signing")
+    # Pushes must be able to sign: ECR signs as the pushing principal.
+    pushes = [p for p in run.of_type(IAM_POLICY) if p.name.endswith("-push")]
+    assert len(pushes) == 2
+    for policy in pushes:
+        assert json.loads(policy.inputs["policy"])["Statement"][-1] == {
+                "Sid": "SignWithTheProfile", "Effect": "Allow", "Action": ["signer:SignPayload"],
+                "Resource": profile_arn,
+            }  # fmt: skip
+
+
+def test_the_provider_region_follows_the_environment_when_the_stack_sets_none():
+    run = run_program("dev", {"ecr:signing": {}, "aws:region": None}, region="eu-west-1")
+    (provider,) = run.of_type("pulumi:providers:aws-native")
+    assert provider.inputs["region"] == "eu-west-1"
+
+
+def test_signing_filters_are_split_into_rules_of_at_most_100():
+    services = {f"svc{i:03d}": {} for i in range(230)}
+    run = run_program(
+        "dev", {"ecr:signing": {"repositoryFilters": ["team-a/*"]}, "ecr:services": services}
+    )
+    rules = _signing_filters(run)
+    assert [len(rule) for rule in rules] == [100, 100, 31]
+    assert rules[0][0] == "team-a/*" and rules[2][-1] == "svc229"
+
+
+def test_services_a_wildcard_covers_need_no_filter_of_their_own():
+    services = {"team-a/api": {}, "team-a/web": {}, "fileflow": {}}
+    run = run_program(
+        "dev", {"ecr:signing": {"repositoryFilters": ["team-a/*"]}, "ecr:services": services}
+    )
+    assert _signing_filters(run) == [["team-a/*", "fileflow"]]
+
+
+def test_notation_mode_and_central_signing_write_no_registry_configuration():
+    notation = run_program("prod", {"ecr:signing": {"mode": "notation"}})
+    assert notation.of_type(SIGNING_CONFIGURATION) == []
+    assert len(notation.of_type("aws:signer/signingProfile:SigningProfile")) == 1
+    central_arn = f"arn:aws:signer:ap-northeast-2:{ACCOUNT_ID}:/signing-profiles/org_signing"
+    central = run_program("prod", {"ecr:signing": {"profileArn": central_arn}})
+    assert central.of_type(SIGNING_CONFIGURATION) == []
+    assert central.of_type("aws:signer/signingProfile:SigningProfile") == []
+    assert central.outputs["signingProfileArn"] == central_arn
+    push = json.loads(central.one(IAM_POLICY, "fileflow-push").inputs["policy"])
+    assert push["Statement"][-1]["Resource"] == central_arn
 
 
 def test_a_cache_credential_of_another_account_stops_the_run():

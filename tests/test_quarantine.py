@@ -327,3 +327,31 @@ def test_a_failure_after_a_change_says_what_changed_and_exits_3():
     with pytest.raises(ToolError) as first:
         execute(Failing("v1"), planned[1:], "sha256:x", lambda step: ("s", "m"))
     assert first.value.exit is None and str(first.value).endswith("; nothing changed")
+
+
+def test_an_images_signatures_stay_with_it(releases):
+    from tests.test_scan_gate import push_signature
+
+    endpoint, env, _, bad = releases
+    signature = push_signature(client(endpoint, "ecr"), bad)
+    result = quarantine(env, "--tag", "v1.1.0", "--all-tags", "--json")
+    assert result.returncode == 0, result.stderr
+    assert signature in tags_by_digest(endpoint)  # untouched: it stays with the image
+    # moto's DescribeImages leaves out subjectManifestDigest, so it names no artifact here; the
+    # naming is tested on DescribeImages data below.
+    assert json.loads(result.stdout)["artifacts"] == []
+
+
+def test_artifacts_are_the_images_whose_subject_is_the_image():
+    from tools.quarantine import Outcome, artifacts_of
+
+    images = [
+        {"imageDigest": "sha256:img"},
+        {"imageDigest": "sha256:sig", "subjectManifestDigest": "sha256:img"},
+        {"imageDigest": "sha256:other", "subjectManifestDigest": "sha256:x"},
+    ]
+    assert artifacts_of(images, "sha256:img") == ["sha256:sig"]
+    outcome = Outcome("r", "sha256:img", ["v1"], [], False, [], [], None, "none", ["sha256:sig"])
+    assert "kept with the image: 1 signature(s) or other artifact(s) (sha256:sig)" in (
+        outcome.as_text()
+    )

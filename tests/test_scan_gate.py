@@ -1,5 +1,6 @@
 """The CI vulnerability gate, run as CI runs it, against a live moto server."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -298,7 +299,7 @@ def test_require_signature_passes_with_a_signature_and_fails_without(image, moto
     unsigned = gate(
         env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--require-signature"
     )
-    assert unsigned.returncode == 1 and "Notation signature: MISSING (required)" in unsigned.stdout
+    assert unsigned.returncode == 1 and "signature: UNSIGNED" in unsigned.stdout
     ecr = client(moto_endpoint, "ecr")
     signature = push_signature(ecr, digest)
     signed = gate(
@@ -338,6 +339,100 @@ def test_referrers_are_read_from_ecrs_api_when_it_has_it():
     assert client.calls[0]["subjectId"] == {"imageDigest": "sha256:img"}
 
 
+class ManagedSigning:
+    """A stub ECR client answering DescribeImageSigningStatus with the statuses given, one answer
+    per call (the last repeats). moto has no ECR signing APIs (DescribeImageSigningStatus,
+    Get/PutSigningConfiguration) nor ListImageReferrers, so the managed-signing path runs against
+    this stub; the real calls stay in tools/scan_gate.py."""
+
+    def __init__(self, *answers, referrers=()):
+        self.answers = list(answers)
+        self.calls = []
+        self.referrers = list(referrers)
+
+    def describe_image_signing_status(self, **kwargs):
+        self.calls.append(kwargs)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        return {"repositoryName": kwargs["repositoryName"], "signingStatuses": answer}
+
+    def list_image_referrers(self, **kwargs):
+        return {"referrers": [{"digest": d, "artifactType": NOTARY} for d in self.referrers]}
+
+
+PROFILE = "arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/ecr_prod"
+
+
+def _status(state, **more):
+    return [{"signingProfileArn": PROFILE, "status": state, **more}]
+
+
+def test_managed_signing_complete_is_signed_with_the_profile_named():
+    from tools.scan_gate import SIGNED, signing_status
+
+    stub = ManagedSigning(_status("COMPLETE"), referrers=["sha256:sig"])
+    found = signing_status(stub, "fileflow", "sha256:img")
+    assert (found.state, found.signatures, found.problem) == (SIGNED, ("sha256:sig",), None)
+    assert PROFILE in found.detail
+    assert stub.calls == [{"repositoryName": "fileflow", "imageId": {"imageDigest": "sha256:img"}}]
+
+
+def test_managed_signing_in_progress_is_waited_for_within_the_bound():
+    from tools.scan_gate import SIGNED, SIGNING, signing_status
+
+    clock = FakeClock()
+    stub = ManagedSigning(_status("IN_PROGRESS"), _status("IN_PROGRESS"), _status("COMPLETE"))
+    found = signing_status(stub, "fileflow", "sha256:img", 30, 5, clock=clock, sleep=clock.sleep)
+    assert found.state == SIGNED and clock.now == 10 and len(stub.calls) == 3
+    clock = FakeClock()
+    stuck = ManagedSigning(_status("IN_PROGRESS"))
+    found = signing_status(stuck, "fileflow", "sha256:img", 12, 5, clock=clock, sleep=clock.sleep)
+    assert found.state == SIGNING and clock.now == 12
+    assert (
+        found.problem == f"ECR managed signing is still in progress (after 12s, profile {PROFILE})"
+    )
+
+
+def test_managed_signing_failed_names_ecrs_reason():
+    from tools.scan_gate import SIGNING_FAILED, signing_status
+
+    failed = _status(
+        "FAILED", failureCode="AccessDenied", failureReason="not authorized: signer:SignPayload"
+    )
+    found = signing_status(ManagedSigning(failed, referrers=["sha256:old"]), "fileflow", "sha256:i")
+    assert found.state == SIGNING_FAILED
+    assert found.problem == (
+        "ECR managed signing FAILED: AccessDenied: not authorized: signer:SignPayload "
+        f"(profile {PROFILE})"
+    )
+
+
+def test_without_managed_signing_the_referrers_decide():
+    from tools.scan_gate import SIGNED, UNSIGNED, signing_status
+
+    assert signing_status(ManagedSigning([], referrers=["sha256:s"]), "r", "sha256:i").state == (
+        SIGNED
+    )
+    unsigned = signing_status(ManagedSigning([]), "r", "sha256:i")
+    assert unsigned.state == UNSIGNED
+    assert unsigned.problem == "no Notation signature beside the image"
+
+
+def test_the_gate_fails_on_a_failed_or_unfinished_signing_and_says_which():
+    from tools.scan_gate import Result, Signing
+
+    base = Result("fileflow", {"imageTag": "v1"}, "COMPLETE", {}, "CRITICAL", digest="sha256:i")
+    for signing, reason in [
+        (Signing("failed", detail="AccessDenied: no"), "ECR managed signing FAILED: AccessDenied"),
+        (Signing("in progress", detail="after 120s"), "still in progress (after 120s)"),
+    ]:
+        result = dataclasses.replace(base, signing=signing)
+        assert result.failed and reason in result.reasons[0]
+        report = json.loads(result.as_json())
+        assert report["signing"]["state"] == signing.state
+    signed = dataclasses.replace(base, signing=Signing("signed", ("sha256:s",), "by ECR"))
+    assert not signed.failed and "signature: signed (sha256:s)" in signed.as_table()
+
+
 # --- what fails the gate ----------------------------------------------------------------------------
 
 
@@ -367,9 +462,7 @@ def test_an_unsigned_image_fails_on_the_signature_not_the_severity(image):
         env, "--repository", "fileflow", "--tag", "v1.0.0", "--poll", "0.1", "--require-signature"
     )
     assert result.returncode == 1, result.stderr
-    assert (
-        "gate: fail on CRITICAL or worse, or without a Notation signature -> FAIL" in result.stdout
-    )
+    assert "gate: fail on CRITICAL or worse, or without a signature -> FAIL" in result.stdout
     assert "failed on signature: no Notation signature beside the image (required)" in result.stdout
     assert "failed on severity" not in result.stdout and "findings at or above" not in result.stdout
 

@@ -685,7 +685,8 @@ def test_retention_that_ecr_would_reject_is_refused_with_the_key(raw, expected):
         ),
         (
             {"signing": '{"profile": "x"}'},
-            'ecr:signing.profile = "x": unknown key; allowed keys are profileName, validityYears',
+            'ecr:signing.profile = "x": unknown key; allowed keys are mode, profileArn, '
+            "profileName, repositoryFilters, validityYears",
         ),
         (
             {"createOnPushPrefixes": '["ROOT"]'},
@@ -700,6 +701,75 @@ def test_retention_that_ecr_would_reject_is_refused_with_the_key(raw, expected):
 def test_signing_and_template_keys_are_validated(raw, expected):
     found = problems(**raw)
     assert any(p.startswith(expected) for p in found), found
+
+
+CENTRAL_PROFILE = "arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/org_signing"
+
+
+@pytest.mark.parametrize(
+    ("signing", "expected"),
+    [
+        (
+            {"mode": "client"},
+            'ecr:signing.mode = "client": must be one of managed, notation',
+        ),
+        (
+            {"repositoryFilters": ["Team/*"]},
+            'ecr:signing.repositoryFilters[0] = "Team/*": must be a repository-name wildcard',
+        ),
+        (
+            {"repositoryFilters": ["team-a//x"]},
+            'ecr:signing.repositoryFilters[0] = "team-a//x": must be a repository-name wildcard',
+        ),
+        (
+            {"profileArn": "arn:aws:signer:ap-northeast-2:123456789012:signing-profiles/x"},
+            "ecr:signing.profileArn = ",
+        ),
+        (
+            {"profileArn": CENTRAL_PROFILE, "profileName": "mine"},
+            f'ecr:signing.profileArn = "{CENTRAL_PROFILE}": not with profileName',
+        ),
+        (
+            {"profileArn": CENTRAL_PROFILE, "validityYears": 3},
+            "ecr:signing.validityYears = 3: not with profileArn",
+        ),
+        (
+            {"profileArn": CENTRAL_PROFILE, "repositoryFilters": ["team-a/*"]},
+            'ecr:signing.repositoryFilters = ["team-a/*"]: only for the stack that writes',
+        ),
+        (
+            {"mode": "notation", "repositoryFilters": ["team-a/*"]},
+            'ecr:signing.repositoryFilters = ["team-a/*"]: only for the stack that writes',
+        ),
+    ],
+)
+def test_signing_modes_and_filters_are_validated(signing, expected):
+    found = problems(signing=json.dumps(signing))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_signing_filters_beyond_ten_rules_are_refused_naming_the_limit():
+    filters = [f"team{i:04d}/*" for i in range(1000)]
+    found = problems(signing=json.dumps({"repositoryFilters": filters}))
+    (problem,) = [p for p in found if "signing rules" in p]
+    assert "1001 repository filters" in problem
+    assert "need 11 signing rules" in problem
+    assert "signing rules per registry: at most 10 (botocore ecr PutSigningConfiguration" in problem
+    fits = settings(signing=json.dumps({"repositoryFilters": filters[:999]}))
+    assert [len(rule) for rule in fits.signing_rules] == [100] * 10
+
+
+def test_managed_signing_is_the_default_and_names_its_rules():
+    s = settings(signing="{}")
+    assert s.signing_mode == "managed" and s.signing_profile_name == "ecr_dev"
+    assert s.signing_rules == (("fileflow",),)
+    central = settings(signing=json.dumps({"profileArn": CENTRAL_PROFILE}))
+    assert central.signing_profile_name is None and central.signing_rules == ()
+    assert central.signing_profile_arn == CENTRAL_PROFILE
+    # ECR's managed signatures are untagged referrers too: no untagged expiry in any mode.
+    for signed in (s, central, settings(signing='{"mode": "notation"}')):
+        assert [r.retention.expire_untagged for r in signed.services] == [False]
+        assert signed.stack_retention.expire_untagged is False
 
 
 # --- issue 15: what AWS refuses is refused here, what AWS accepts stays accepted -------------------

@@ -24,8 +24,13 @@ included). Production is the Environment tag (there is no stack here). Live-only
 - ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, for
   the quarterly review (info);
 - ecr-live-unmanaged: repositories without this program's `Component` tag (info);
-- ecr-live-unsigned: with --require-signature, the newest release image has no Notation signature
-  (mandatory);
+- ecr-live-unsigned: with --require-signature, the newest release image is not signed: ECR
+  managed signing failed (with ECR's reason) or no signature is beside it (mandatory), or managed
+  signing is still in progress (advisory; the audit does not wait). Read as the scan gate reads it:
+  DescribeImageSigningStatus, then the referrers API, then the manifests' `subject`;
+- ecr-live-signing-uncovered: with --require-signature, a production repository (Environment tag)
+  that the registry's signing configuration (GetSigningConfiguration) does not cover, when the
+  registry has one: its pushes are not signed (mandatory);
 - ecr-live-unreadable: a repository, the registry's settings, ECS's task definitions or a whole
   region could not be read (the finding names the call and the error); everything else is still
   audited (mandatory: what was not read was not checked).
@@ -62,6 +67,7 @@ from policy.ecr_guardrails.policies import (
 from policy.ecr_guardrails.props import MalformedPropertyError, document, sequence
 from policy.ecr_guardrails.rules_access import cross_account_principals, grant_problems
 from policy.ecr_guardrails.rules_repository import Context, is_production, registry_scanning
+from policy.ecr_guardrails.rules_signing import covers
 from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,
@@ -83,7 +89,7 @@ from tools.aws import (
     write_step_summary,
 )
 from tools.inputs import read_json
-from tools.scan_gate import signatures
+from tools.scan_gate import SIGNING, signing_status
 from tools.usage import Use, task_definitions, users_by_digest
 
 COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with
@@ -246,6 +252,8 @@ class Registry:
         self.aws = aws
         self.ecr = aws.client("ecr")
         self._keys: dict[str, tuple[str, bool | None]] = {}
+        self.signing_filters: list[str] | None = None
+        """The registry's managed-signing filters (None: no signing configuration, or not read)."""
 
     def repositories(self) -> list[dict[str, Any]]:
         return list(paginate(self.ecr, "describe_repositories", "repositories"))
@@ -277,6 +285,16 @@ class Registry:
             lambda: self.ecr.get_registry_policy(), "RegistryPolicyNotFoundException"
         )
         return found["policyText"] if found else None
+
+    def read_signing_filters(self) -> list[str] | None:
+        """Every repository filter of the registry's signing configuration (None: it has none)."""
+        found = self._optional(
+            lambda: self.ecr.get_signing_configuration(), "SigningConfigurationNotFoundException"
+        )
+        if found is None:
+            return None
+        rules = (found.get("signingConfiguration") or {}).get("rules") or []
+        return [f["filter"] for rule in rules for f in rule.get("repositoryFilters") or []]
 
     def scanning_configuration(self) -> dict[str, Any]:
         found = self.ecr.get_registry_scanning_configuration()["scanningConfiguration"]
@@ -501,17 +519,27 @@ def audit_repository(
         for p in lifecycle_problems(lifecycle, images, options.now)
     ]
     newest = newest_release(images)
+    if options.require_signature and newest is not None:
+        signing = signing_status(registry.ecr, name, newest["imageDigest"])
+        if signing.problem:
+            shown = ", ".join(newest.get("imageTags") or [])
+            message = f"{name}@{newest['imageDigest']} ({shown}, newest release image): " + (
+                signing.problem
+            )
+            level = "advisory" if signing.state == SIGNING else "mandatory"
+            findings.append(Finding(name, "ecr-live-unsigned", level, message, region))
+    filters = registry.signing_filters
     if (
         options.require_signature
-        and newest is not None
-        and not signatures(registry.ecr, name, newest["imageDigest"])
+        and filters
+        and is_production(tags, None, config.of(PACK_SETTINGS))
+        and not covers(filters, name)
     ):
-        shown = ", ".join(newest.get("imageTags") or [])
         message = (
-            f"{name}@{newest['imageDigest']} ({shown}, newest release image) has no "
-            "Notation signature"
+            "production repository not covered by the registry's signing configuration "
+            f"(filters {', '.join(filters)}): its pushes are not signed"
         )
-        findings.append(Finding(name, "ecr-live-unsigned", "mandatory", message, region))
+        findings.append(Finding(name, "ecr-live-signing-uncovered", "mandatory", message, region))
     blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
     in_use_here = images_to_check(name, images, in_use, repository.get("registryId"))
@@ -579,6 +607,13 @@ def audit_region(aws: Aws, options: Options, report: Report) -> bool:
     except AWS_ERRORS as error:
         consequence = "the registry policy and scanning configuration were not checked"
         report.findings.append(unreadable(REGISTRY, aws.region, error, consequence))
+
+    if options.require_signature:
+        try:
+            registry.signing_filters = registry.read_signing_filters()
+        except AWS_ERRORS as error:
+            consequence = "which repositories managed signing covers was not checked"
+            report.findings.append(unreadable(REGISTRY, aws.region, error, consequence))
 
     def one(repository: Mapping[str, Any]) -> list[Finding]:
         try:

@@ -127,11 +127,23 @@ class Component:
     """A component resource: no API call of its own, no inputs."""
 
 
-CALLS: dict[str, Call | Component] = {
+@dataclass(frozen=True)
+class Provider:
+    """An explicit provider: no API call of its own; it must name a region (the stack's)."""
+
+
+CALLS: dict[str, Call | Component | Provider] = {
     "ecr:index:EcrRepository": Component(),
     "ecr:index:EcrAlerts": Component(),
     "ecr:index:EcrRegistry": Component(),
     "ecr:index:EcrCreationTemplates": Component(),
+    "ecr:index:EcrSigningConfiguration": Component(),
+    "pulumi:providers:aws-native": Provider(),
+    "aws-native:ecr:SigningConfiguration": Call(
+        "ecr",
+        "PutSigningConfiguration",
+        {"rules": To("signingConfiguration.rules")},
+    ),
     "aws:ecr/repository:Repository": Call(
         "ecr",
         "CreateRepository",
@@ -506,6 +518,10 @@ def _resource_problems(resource: Resource) -> list[Problem]:
         return [
             Problem(label, prop, "a component has no inputs of its own") for prop in resource.inputs
         ]
+    if isinstance(call, Provider):
+        if isinstance(resource.inputs.get("region"), str):
+            return []
+        return [Problem(label, "region", "an explicit provider must name the stack's region")]
     operation = _model(call.service).operation_model(call.operation)
     source = f"{call.service} {call.operation}"
     shape = operation.input_shape

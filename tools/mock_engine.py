@@ -188,6 +188,9 @@ class RecordingMocks(pulumi_mocks.Mocks):
             outputs["arn"] = f"arn:aws:iam::{account}:policy/{inputs.get('name', name)}"
         elif type_ == "aws:iam/role:Role":
             outputs["arn"] = f"arn:aws:iam::{account}:role/{inputs.get('name', name)}"
+        elif type_ == "aws:signer/signingProfile:SigningProfile":
+            profile = inputs.get("name", name)
+            outputs["arn"] = f"arn:aws:signer:{region}:{account}:/signing-profiles/{profile}"
         elif "arn" not in outputs and ":" in type_:
             outputs["arn"] = f"arn:aws:mock:{region}:{account}:{name}"
         return outputs

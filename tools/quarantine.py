@@ -168,6 +168,12 @@ def _some(items: Sequence[str]) -> str:
     return shown + (f"; and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
+def artifacts_of(images: Sequence[Mapping[str, Any]], digest: str) -> list[str]:
+    """The image's signatures (client-side Notation or ECR managed signing) and other artifacts:
+    the images whose `subjectManifestDigest` is its digest."""
+    return sorted(str(i["imageDigest"]) for i in images if i.get("subjectManifestDigest") == digest)
+
+
 def quarantine_tag(tag: str, now: datetime.datetime) -> str:
     return f"quarantined-{now.strftime('%Y%m%dT%H%M%SZ')}-{tag}"[:128]
 
@@ -230,6 +236,9 @@ class Outcome:
     used_by: list[str]
     rollback: Mapping[str, Any] | None
     no_rollback: str
+    artifacts: list[str] = field(default_factory=list)
+    """Digests of the image's signatures and other artifacts (their `subject` is the image):
+    never touched, they stay with the image (and verify it again after a rollback of it)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -245,6 +254,7 @@ class Outcome:
             "usedBy": self.used_by,
             "rollback": self.rollback,
             "noRollback": self.no_rollback or None,
+            "artifacts": self.artifacts,
         }
 
     def as_text(self) -> str:
@@ -263,6 +273,11 @@ class Outcome:
         if not any(s.kind == "delete" for s in self.steps):
             lines.append(
                 "references by digest still pull it: `--delete --yes` deletes the image itself"
+            )
+        if self.artifacts:
+            lines.append(
+                f"kept with the image: {len(self.artifacts)} signature(s) or other artifact(s) "
+                f"({', '.join(self.artifacts)})"
             )
         if self.used_by:
             lines.append(f"in use by: {'; '.join(self.used_by)}: redeploy them with the rollback")
@@ -518,6 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             used_by,
             rollback,
             why_not,
+            artifacts_of(images, digest),
         )
 
         def message(step: Step) -> tuple[str, str]:

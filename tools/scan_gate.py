@@ -7,10 +7,15 @@ Uses boto3 with the standard AWS environment (credentials, AWS_REGION or AWS_DEF
 --region, AWS_ENDPOINT_URL). Starts a scan when the image has none, waits for it (progress on
 stderr), prints the severity counts and the image's digest-pinned reference `<url>@sha256:...`, so a
 deploy job pins exactly what was scanned (the seed's "Digest 고정"). When it fails, it says which
-condition failed (findings at or above --fail-on, a missing Notation signature) and lists the
+condition failed (findings at or above --fail-on, an image not signed) and lists the
 findings that fail it (id, severity, package): the first 20 in the table, all of them in --json.
+
+--require-signature tells signed, in progress, failed and unsigned apart: ECR managed signing's
+DescribeImageSigningStatus first (waiting up to --signing-timeout while it is IN_PROGRESS; FAILED
+with ECR's failure code and reason), then the referrers API, then the untagged manifests' `subject`
+(client-side Notation signatures).
 Exit status: 0 nothing at or above --fail-on; 1 something is (or, with --require-signature, the
-image is unsigned); 2 usage or lookup error (missing repository, image or scan, scanning
+image is not signed); 2 usage or lookup error (missing repository, image or scan, scanning
 unavailable, timeout), with a one-line message.
 """
 
@@ -22,7 +27,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,8 +107,8 @@ class Result:
     digest: str = ""
     reference: str = ""
     """`<repository url>@<digest>`: what a deployment should pin."""
-    signatures: tuple[str, ...] | None = None
-    """Digests of the image's Notation signatures; None when not asked (--require-signature)."""
+    signing: Signing | None = None
+    """The image's signing state; None when not asked (--require-signature)."""
     findings: tuple[Finding, ...] = ()
     """Every finding of the scan (all pages)."""
 
@@ -122,8 +127,9 @@ class Result:
         if blocking:
             shown = ", ".join(f"{n} {s}" for s, n in blocking.items())
             reasons.append(f"severity: {shown} at or above {self.fail_on}")
-        if self.signatures is not None and not self.signatures:
-            reasons.append("signature: no Notation signature beside the image (required)")
+        problem = self.signing.problem if self.signing is not None else None
+        if problem:
+            reasons.append(f"signature: {problem} (required)")
         return reasons
 
     @property
@@ -141,7 +147,10 @@ class Result:
                 "failed": self.failed,
                 "digest": self.digest,
                 "reference": self.reference,
-                "signatures": None if self.signatures is None else list(self.signatures),
+                "signatures": None if self.signing is None else list(self.signing.signatures),
+                "signing": None
+                if self.signing is None
+                else {"state": self.signing.state, "detail": self.signing.detail},
                 "reasons": self.reasons,
                 "failingFindings": [dataclasses.asdict(f) for f in self.failing],
             },
@@ -153,9 +162,10 @@ class Result:
         lines = [f"Scan findings for {self.repository}:{name}", f"digest: {self.digest}"]
         lines += [f"pin:    {self.reference}", f"{'severity':<14}{'count':>6}"]
         lines += [f"{s:<14}{self.counts.get(s, 0):>6}" for s in SEVERITIES]
-        if self.signatures is not None:
-            found = ", ".join(self.signatures) if self.signatures else "MISSING (required)"
-            lines.append(f"Notation signature: {found}")
+        if self.signing is not None:
+            shown = ", ".join(self.signing.signatures) or self.signing.detail
+            state = self.signing.state.upper() if self.signing.problem else self.signing.state
+            lines.append(f"signature: {state}" + (f" ({shown})" if shown else ""))
         failing = self.failing
         if failing:
             lines.append(f"findings at or above {self.fail_on} ({len(failing)}):")
@@ -165,14 +175,99 @@ class Result:
                 lines.append(f"  ... and {len(failing) - SHOWN} more (all of them in --json)")
         verdict = "FAIL" if self.failed else "PASS"
         conditions = f"fail on {self.fail_on} or worse"
-        if self.signatures is not None:
-            conditions += ", or without a Notation signature"
+        if self.signing is not None:
+            conditions += ", or without a signature"
         lines.append(f"gate: {conditions} -> {verdict}")
         lines += [f"failed on {reason}" for reason in self.reasons]
         return "\n".join(lines)
 
 
 NOTARY_SIGNATURE = "application/vnd.cncf.notary.signature"
+
+SIGNED, SIGNING, SIGNING_FAILED, UNSIGNED = "signed", "in progress", "failed", "unsigned"
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Whether an image is signed, and how that was found out."""
+
+    state: str
+    """signed, in progress (ECR managed signing did not finish in time), failed, unsigned."""
+    signatures: tuple[str, ...] = ()
+    """Digests of the Notation signatures found beside the image (referrers or manifests)."""
+    detail: str = ""
+    """What ECR said: the profile that signed, or the failure code and reason."""
+
+    @property
+    def problem(self) -> str | None:
+        """Why the image does not count as signed (None: it does)."""
+        if self.state == SIGNED:
+            return None
+        if self.state == SIGNING:
+            return f"ECR managed signing is still in progress ({self.detail})"
+        if self.state == SIGNING_FAILED:
+            return f"ECR managed signing FAILED: {self.detail}"
+        return "no Notation signature beside the image"
+
+
+def signing_status(
+    client: Any,
+    repository: str,
+    digest: str,
+    timeout: float = 0.0,
+    poll: float = 5.0,
+    progress: Callable[[str], None] = lambda _: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Signing:
+    """The image's signing state: ECR managed signing's DescribeImageSigningStatus first (waiting
+    up to `timeout` seconds while it is IN_PROGRESS; FAILED with ECR's reason), then the
+    referrers API, then the untagged manifests' `subject` (client-side Notation signatures)."""
+    deadline = clock() + timeout
+    while True:
+        statuses = _managed_statuses(client, repository, digest)
+        failed = [s for s in statuses if s.get("status") == "FAILED"]
+        if failed:
+            return Signing(SIGNING_FAILED, detail="; ".join(_failure(s) for s in failed))
+        pending = [s for s in statuses if s.get("status") == "IN_PROGRESS"]
+        if not pending:
+            break
+        remaining = deadline - clock()
+        profiles = ", ".join(str(s.get("signingProfileArn", "")) for s in pending)
+        if remaining <= 0:
+            return Signing(SIGNING, detail=f"after {timeout:g}s, profile {profiles}")
+        progress(f"waiting for ECR to sign {repository}@{digest}: {remaining:.0f}s left")
+        sleep(min(poll, remaining))
+    found = signatures(client, repository, digest)
+    complete = [s for s in statuses if s.get("status") == "COMPLETE"]
+    if complete:
+        profiles = ", ".join(str(s.get("signingProfileArn", "")) for s in complete)
+        return Signing(SIGNED, found, f"signed by ECR with {profiles}")
+    return Signing(SIGNED, found, "Notation signature") if found else Signing(UNSIGNED)
+
+
+def _failure(status: Mapping[str, Any]) -> str:
+    code, reason = status.get("failureCode") or "", status.get("failureReason") or ""
+    profile = status.get("signingProfileArn") or "?"
+    return f"{code}: {reason} (profile {profile})".strip()
+
+
+def _managed_statuses(client: Any, repository: str, digest: str) -> list[Mapping[str, Any]]:
+    """ECR managed signing's statuses for the image; none where the registry has no managed
+    signing for it, or the API is not offered (older endpoints, other registries)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        page = client.describe_image_signing_status(
+            repositoryName=repository, imageId={"imageDigest": digest}
+        )
+    except ClientError as error:
+        if _code(error) in ("AccessDeniedException", "RepositoryNotFoundException"):
+            raise
+        return []
+    except AttributeError:  # a botocore without the API
+        return []
+    return list(page.get("signingStatuses") or [])
 
 
 def signatures(client: Any, repository: str, digest: str) -> tuple[str, ...]:
@@ -333,7 +428,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--require-signature",
         action="store_true",
-        help="also fail (exit 1) when the image has no Notation signature beside it",
+        help="also fail (exit 1) when the image is not signed: ECR managed signing failed or "
+        "is still in progress after --signing-timeout, or no Notation signature is beside it",
+    )
+    parser.add_argument(
+        "--signing-timeout",
+        type=positive_seconds,
+        default=120.0,
+        help="seconds to wait while ECR managed signing is in progress (120)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
@@ -366,8 +468,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         except GateError as error:
             raise ToolError(str(error)) from None
         if args.require_signature:
-            found = signatures(client, args.repository, result.digest)
-            result = dataclasses.replace(result, signatures=found)
+            signing = signing_status(
+                client,
+                args.repository,
+                result.digest,
+                args.signing_timeout,
+                args.poll,
+                progress=progress,
+            )
+            result = dataclasses.replace(result, signing=signing)
         emit(result.as_json() if args.json else result.as_table())
         write_step_summary(f"## ECR scan gate\n\n```\n{result.as_table()}\n```")
         return 1 if result.failed else 0

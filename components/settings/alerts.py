@@ -12,7 +12,9 @@ from components.settings.types import (
     ConfigModel,
     Email,
     LogGroup,
+    SignerProfileArn,
     SignerProfileName,
+    SigningFilter,
     Unique,
     derived,
 )
@@ -39,7 +41,14 @@ class AlertsConfig(ConfigModel):
 
 
 class SigningConfig(ConfigModel):
-    """`signing`: AWS Signer (Notation) image signing."""
+    """`signing`: AWS Signer (Notation) image signing, by ECR on push or by CI."""
+
+    mode: Literal["managed", "notation"] = Field(
+        "managed",
+        description="managed: ECR signs every push to this stack's repositories with the profile "
+        "(the registry's signing configuration, nothing to install in CI); notation: CI signs "
+        "with Notation and the AWS Signer plugin after each push.",
+    )
 
     profile_name: SignerProfileName | None = Field(
         None,
@@ -50,4 +59,19 @@ class SigningConfig(ConfigModel):
     # AWS Signer: a signature is valid for at most 135 months.
     validity_years: Annotated[int, Ge(1), Le(11)] = Field(
         5, description="How long signatures stay valid, in years (1-11; the seed's 5)."
+    )
+    profile_arn: SignerProfileArn | None = Field(
+        None,
+        description="The account's signing profile when another stack owns it and the registry's "
+        "signing configuration (central signing): this stack then creates neither, and its push "
+        "policies may sign with this profile. Exclusive with profileName and repositoryFilters.",
+        json_schema_extra=derived("this stack's own profile"),
+    )
+    # PutSigningConfiguration: at most 10 rules of at most 100 filters each.
+    repository_filters: Annotated[list[SigningFilter], Unique] = Field(
+        [],
+        max_length=(limits.SIGNING_RULES.max or 0) * (limits.SIGNING_FILTERS.max or 0),
+        description="Managed mode: repository wildcards signed besides this stack's services, "
+        "for the stack that signs the whole account (e.g. `team-a/*`). The registry has one "
+        "signing configuration: exactly one stack per account and region writes it.",
     )

@@ -218,6 +218,23 @@ SCANNING_RULES = Limit(
 SCANNING_FILTERS = Limit(
     "repository filters per scanning rule", "botocore ecr ScanningRepositoryFilterList", max=100
 )
+# ECR managed signing: PutSigningConfiguration replaces the registry's whole configuration.
+SIGNING_RULES = Limit(
+    "signing rules per registry", "botocore ecr PutSigningConfiguration (SigningRuleList)", max=10
+)
+SIGNING_FILTERS = Limit(
+    "repository filters per signing rule",
+    "botocore ecr SigningRepositoryFilterList",
+    min=1,
+    max=100,
+)
+SIGNING_FILTER = Limit(
+    "signing repository filters (WILDCARD_MATCH: * matches any characters, / included)",
+    "botocore ecr SigningRepositoryFilter.filter (SigningRepositoryFilterValue)",
+    min=1,
+    max=256,
+    pattern=r"(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*/)*[a-z0-9*]+(?:[._-][a-z0-9*]+)*",
+)
 CREATE_ON_PUSH_PREFIXES = Limit(
     "create-on-push prefixes (each one template; ECR documents no quota, this program caps them)",
     "this program",

@@ -14,6 +14,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -234,12 +235,35 @@ def _resolve(config: StackConfig) -> StackSettings:
         create_on_push_prefixes=tuple(config.create_on_push_prefixes),
         replication_kms_key_id=config.replication_kms_key_id,
         signing_profile_name=(
-            (config.signing.profile_name or f"ecr_{config.environment}") if config.signing else None
+            (config.signing.profile_name or f"ecr_{config.environment}")
+            if config.signing and not config.signing.profile_arn
+            else None
         ),
         signing_validity_years=config.signing.validity_years if config.signing else 5,
+        signing_mode=config.signing.mode if config.signing else None,
+        signing_profile_arn=config.signing.profile_arn if config.signing else None,
+        signing_rules=_signing_rules(config),
         stack_retention=_retention(config, ServiceConfig(), signed=config.signing is not None),
         stack_mutability=stack_mutability,
     )
+
+
+def signing_filters(services: list[str], extra: list[str]) -> list[str]:
+    """The repository filters of the registry's signing rules: the extra wildcards, then each
+    service not already matched by one of them (a WILDCARD_MATCH filter without * is the exact
+    name; * matches any characters, / included, as fnmatch's does)."""
+    return [*extra, *(s for s in sorted(services) if not any(fnmatchcase(s, f) for f in extra))]
+
+
+def _signing_rules(config: StackConfig) -> tuple[tuple[str, ...], ...]:
+    """The filters split into rules of at most SIGNING_FILTERS each (more than SIGNING_RULES
+    rules is refused by `_cross_field_problems`)."""
+    signing = config.signing
+    if signing is None or signing.mode != "managed" or signing.profile_arn:
+        return ()
+    filters = signing_filters(list(config.services), list(signing.repository_filters))
+    size = limits.SIGNING_FILTERS.max or 1
+    return tuple(tuple(filters[i : i + size]) for i in range(0, len(filters), size))
 
 
 def _retention(stack: StackConfig, service: ServiceConfig, signed: bool = False) -> Retention:
@@ -388,7 +412,42 @@ def _cross_field_problems(
                 f"the secret must be in the stack's region {region} (ECR reads it from the "
                 "rule's own region and account)",
             )
+    problems += _signing_problems(config, settings)
     problems += _template_problems(config, settings, region)
+    return problems
+
+
+def _signing_problems(config: StackConfig, settings: StackSettings) -> list[str]:
+    """Managed signing's registry-wide configuration: written by one stack, within ECR's limits."""
+    signing = config.signing
+    if signing is None:
+        return []
+    problems = []
+    path = f"{NAMESPACE}:signing"
+    if signing.profile_arn and signing.profile_name:
+        problems.append(
+            f"{path}.profileArn = {show(signing.profile_arn)}: not with profileName "
+            f"({show(signing.profile_name)}): use the other stack's profile or create one here"
+        )
+    if signing.profile_arn and "validity_years" in signing.model_fields_set:
+        problems.append(
+            f"{path}.validityYears = {show(signing.validity_years)}: not with profileArn: the "
+            "profile's owner sets its validity"
+        )
+    if signing.repository_filters and (signing.mode != "managed" or signing.profile_arn):
+        problems.append(
+            f"{path}.repositoryFilters = {show(list(signing.repository_filters))}: only for the "
+            "stack that writes the registry's signing configuration (mode managed, no profileArn)"
+        )
+    rules = settings.signing_rules
+    if len(rules) > (limits.SIGNING_RULES.max or 0):
+        count = sum(len(rule) for rule in rules)
+        problems.append(
+            f"{path}.repositoryFilters = {show(list(signing.repository_filters))}: {count} "
+            f"repository filters (the wildcards and the services they do not match) need "
+            f"{len(rules)} signing rules; {limits.SIGNING_RULES.rule}, "
+            f"{limits.SIGNING_FILTERS.rule}: cover services with wildcards such as team-a/*"
+        )
     return problems
 
 

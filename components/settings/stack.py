@@ -163,8 +163,15 @@ class StackSettings:
     create_on_push_prefixes: tuple[str, ...] = ()
     replication_kms_key_id: str | None = None
     signing_profile_name: str | None = None
-    """The AWS Signer profile name when signing is on."""
+    """The AWS Signer profile this stack creates, when signing is on and no other stack owns it."""
     signing_validity_years: int = 5
+    signing_mode: str | None = None
+    """`managed` (ECR signs on push) or `notation` (CI signs); None: signing is off."""
+    signing_profile_arn: str | None = None
+    """The profile another stack owns (central signing), when given."""
+    signing_rules: tuple[tuple[str, ...], ...] = ()
+    """The registry's signing rules' repository filters, when this stack writes the registry's
+    signing configuration (managed mode with its own profile); one tuple per rule."""
 
     @property
     def archives(self) -> bool:

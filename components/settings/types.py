@@ -288,6 +288,32 @@ SignerProfileName = Annotated[
     StringConstraints(pattern=r"^[A-Za-z0-9_]{2,64}$"),
     Allowed("must be 2-64 letters, digits or _ (AWS Signer profile names allow no - or .)"),
 ]
+# ECR PutSigningConfiguration signingProfileArn (SigningProfileArn): at most 200 characters.
+SignerProfileArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws(?:-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:/signing-profiles/"
+        r"[A-Za-z0-9_]{2,64}$",
+        max_length=200,
+    ),
+    Allowed(
+        "must be an AWS Signer profile ARN "
+        "(arn:aws:signer:<region>:<account>:/signing-profiles/<name>)"
+    ),
+]
+SigningFilter = Annotated[
+    str,
+    StringConstraints(
+        pattern=f"^{limits.SIGNING_FILTER.pattern}$",
+        min_length=limits.SIGNING_FILTER.min,
+        max_length=limits.SIGNING_FILTER.max,
+    ),
+    Allowed(
+        f"must be a repository-name wildcard of {limits.SIGNING_FILTER.min}-"
+        f"{limits.SIGNING_FILTER.max} characters such as team-a/* (lowercase letters, digits, *, "
+        "single . _ - separators, / namespaces)"
+    ),
+]
 # RegisterPullTimeUpdateExclusion principalArn: an IAM role or user, at most 200 characters.
 PrincipalArn = Annotated[
     str,

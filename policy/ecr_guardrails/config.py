@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "allowedOrganizations": [],
     "allowedKmsKeys": [],
     "exemptions": [],
+    "centralSigning": False,
 }
 
 DESCRIPTIONS = {
@@ -58,6 +59,9 @@ DESCRIPTIONS = {
     "Empty: no organisation grants.",
     "allowedKmsKeys": "ARNs of the customer-managed KMS keys repositories may use. Empty: any "
     "customer-managed key.",
+    "centralSigning": "The organisation's ECR signing configuration is managed outside this "
+    "stack (another stack or account signs every repository): production stacks need no "
+    "signing of their own, and every push grant needs signer:SignPayload.",
     "exemptions": "Time-boxed exceptions: [{repository: glob over the repository name, narrower "
     'than `*`; stacks: globs over stack names (`["*"]` for every stack, said explicitly); '
     "reason; expires: YYYY-MM-DD, at most maxExemptionDays ahead}]. An exempted resource passes "
@@ -73,6 +77,8 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "ecr-repository-policy-least-privilege": ("allowedAccounts", "allowedOrganizations"),
     "ecr-iam-least-privilege": ("allowedAccounts", "allowedOrganizations"),
     "ecr-stack-role-trust": ("allowedAccounts", "allowedOrganizations"),
+    "ecr-stack-production-signing-profile": ("centralSigning",),
+    "ecr-stack-signing-push-permission": ("centralSigning",),
 }
 NO_EXEMPTIONS = (PACK_SETTINGS, "ecr-exemption-notes", "ecr-stack-exemption-notes")
 # Settings that moved: a config still naming them is told where they went.
@@ -115,6 +121,8 @@ class PolicyConfigError(ValueError):
 def _property_schema(name: str) -> dict[str, Any]:
     if name == "maxExemptionDays":
         return {"type": "integer", "minimum": 1, "maximum": 1096}
+    if name == "centralSigning":
+        return {"type": "boolean"}
     items: dict[str, Any]
     if name == "exemptions":
         items = EXEMPTION_SCHEMA
@@ -148,6 +156,8 @@ def schema(policy: str) -> PolicyConfigSchema:
 
 def _allowed(name: str) -> str:
     shape = _property_schema(name)
+    if shape["type"] == "boolean":
+        return "true or false"
     if shape["type"] == "integer":
         return f"an integer {shape['minimum']}..{shape['maximum']}"
     if name == "exemptions":

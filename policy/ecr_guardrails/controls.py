@@ -137,7 +137,17 @@ CONTROLS: dict[str, Controls] = {
         aws_fix="ecr-public DeleteRepository, or review it",
     ),
     "ecr-stack-production-signing-profile": Controls(
-        stack_fix="`ecr:signing` in the production stack",
+        stack_fix="`ecr:signing` in the production stack (or `signing.profileArn` when signed "
+        "centrally)",
+    ),
+    "ecr-stack-signing-configuration": Controls(
+        stack_fix="`ecr:signing` (the program writes filters and rules within ECR's limits)",
+        aws_fix="PutSigningConfiguration with at most 10 rules of up to 100 WILDCARD_MATCH "
+        "filters, each naming a Notation-platform Signer profile",
+    ),
+    "ecr-stack-signing-push-permission": Controls(
+        stack_fix="the program's push policies carry `signer:SignPayload`; grant it in the others",
+        aws_fix="add signer:SignPayload on the signing profile to every policy that pushes",
     ),
     "ecr-pack-settings": Controls(
         stack_fix="fix the `ecr-pack-settings` entry of the policy config the pack is enabled with",
@@ -196,8 +206,15 @@ CONTROLS: dict[str, Controls] = {
         "migration), or delete it when nothing pulls it",
     ),
     "ecr-live-unsigned": Controls(
-        stack_fix="`ecr:signing`; sign releases with `notation sign` before deploying",
-        aws_fix="sign the image with AWS Signer (Notation) before deploying",
+        stack_fix="`ecr:signing` (managed: give the pushing role signer:SignPayload; notation: "
+        "`notation sign` before deploying)",
+        aws_fix="PutSigningConfiguration covering the repository, or sign with AWS Signer "
+        "(Notation) before deploying",
+    ),
+    "ecr-live-signing-uncovered": Controls(
+        stack_fix="`ecr:signing` in the stack that owns the registry's signing configuration "
+        "(`signing.repositoryFilters` for repositories of other stacks)",
+        aws_fix="PutSigningConfiguration with a filter matching the repository",
     ),
     "ecr-live-unreadable": Controls(
         aws_fix="give the audit role the read actions the README lists; the error names the call",

@@ -33,6 +33,7 @@ LIFECYCLE = "lifecycle policy"
 IDENTITY = "identity policy"
 MANAGED = "managed policy attachment"
 TRUST = "role trust policy"
+SIGNING = "signing configuration"
 UNREADABLE = "unreadable"
 
 # pulumi-aws types.
@@ -47,6 +48,9 @@ AWS_REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 AWS_PULL_THROUGH = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 AWS_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 AWS_ROLE = "aws:iam/role:Role"
+# Not in pulumi-aws 7.x yet (terraform-provider-aws #45233): mapped in the shape its schema
+# generator gives the API's (rules[].signingProfileArn, rules[].repositoryFilters[]), as aws-native.
+AWS_SIGNING = "aws:ecr/signingConfiguration:SigningConfiguration"
 AWS_IAM_POLICIES = (
     "aws:iam/policy:Policy",
     "aws:iam/rolePolicy:RolePolicy",
@@ -79,6 +83,7 @@ NATIVE_PUBLIC_REPOSITORY = "aws-native:ecr:PublicRepository"
 NATIVE_SCANNING = "aws-native:ecr:RegistryScanningConfiguration"
 NATIVE_REPLICATION = "aws-native:ecr:ReplicationConfiguration"
 NATIVE_PULL_THROUGH = "aws-native:ecr:PullThroughCacheRule"
+NATIVE_SIGNING = "aws-native:ecr:SigningConfiguration"
 NATIVE_ROLE = "aws-native:iam:Role"
 NATIVE_IDENTITIES = ("aws-native:iam:User", "aws-native:iam:Group")
 NATIVE_IAM_POLICIES = (
@@ -372,6 +377,8 @@ ROUTES: dict[str, Callable[[Mapping[str, Any]], Iterator[View]]] = {
     AWS_PULL_THROUGH: _one(PULL_THROUGH),
     NATIVE_PULL_THROUGH: _one(PULL_THROUGH),
     AWS_LIFECYCLE: _one(LIFECYCLE, name_key="repository"),
+    AWS_SIGNING: _one(SIGNING),
+    NATIVE_SIGNING: _one(SIGNING),
     **{t: _one(IDENTITY, _document("policy")) for t in AWS_IAM_POLICIES},
     AWS_ROLE: _all(
         _identity_list("inlinePolicies", "name", "policy"),

@@ -86,11 +86,11 @@ from .rules_repository import (
     template_lifecycle,
 )
 from .rules_repository import immutable_tags as immutable_tags_rule
+from .rules_signing import configuration_findings, production_signing, unsigned_pushes
 from .rules_stack import (
     Finding,
     repositories_without_lifecycle,
     roles_with_open_trust,
-    signing_missing,
     uncovered_creations,
     view_writes,
 )
@@ -445,11 +445,31 @@ def _open_trust(args: StackValidationArgs, policy: str) -> list[StackFinding]:
 def _unsigned_production(args: StackValidationArgs, policy: str) -> list[StackFinding]:
     production = settings().production
     stack_tags = getattr(args, "stack_tags", None)
-    stacks = {stack_name(r.urn) for r in args.resources}
-    problem = signing_missing(
-        args.resources, any(production.decides(None, s, stack_tags) for s in stacks)
-    )
-    return [(None, None, problem)] if problem else []
+    central = bool(checked(policy, args.get_config()).get("centralSigning", False))
+
+    def is_production(item: Any) -> bool:
+        ok, tags = item.read("tags")
+        try:
+            own = tags_of(tags) if ok else None
+        except MalformedPropertyError:
+            own = None  # the required-tags policy reports it
+        return production.decides(own, stack_name(item.resource.urn), stack_tags)
+
+    found, notes = production_signing(args.resources, is_production, central)
+    stack_wide = [(None, None, problem) for at, problem in found if at is None]
+    on_resource = [(at, problem) for at, problem in found if at is not None]
+    return stack_wide + _stack_findings(policy, on_resource, notes, lambda r: None)
+
+
+def _signing_configuration(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+    found, notes = configuration_findings(args.resources)
+    return _stack_findings(policy, found, notes, lambda r: None)
+
+
+def _signing_push(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+    central = bool(checked(policy, args.get_config()).get("centralSigning", False))
+    found, notes = unsigned_pushes(args.resources, central)
+    return _stack_findings(policy, found, notes, lambda r: None)
 
 
 def _stack_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -639,8 +659,25 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _stack_policy(
         "stack-production-signing-profile",
-        "Production stacks with ECR repositories have an AWS Signer (Notation) signing profile.",
+        "Production ECR repositories are signed: covered by a signing configuration of the stack "
+        "(ECR managed signing, either provider), or signed by CI with a Notation profile, or "
+        "(centralSigning) by a configuration managed elsewhere.",
         _unsigned_production,
+        Severity.MEDIUM,
+        EnforcementLevel.ADVISORY,
+    ),
+    _stack_policy(
+        "stack-signing-configuration",
+        "ECR signing configurations have valid rules (at most 10, 1-100 WILDCARD_MATCH filters "
+        "each) and name only Signer profiles on the Notation platform.",
+        _signing_configuration,
+        Severity.HIGH,
+    ),
+    _stack_policy(
+        "stack-signing-push-permission",
+        "Identity policies that push to repositories under ECR managed signing allow "
+        "signer:SignPayload (without it pushes succeed unsigned).",
+        _signing_push,
         Severity.MEDIUM,
         EnforcementLevel.ADVISORY,
     ),

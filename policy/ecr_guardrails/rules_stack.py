@@ -48,6 +48,10 @@ def _known(read: Callable[[], Any]) -> tuple[bool, Any]:
         return False, None
 
 
+read_known = _known
+"""(True, value), or (False, None) when the value is unknown during preview."""
+
+
 @dataclass(frozen=True)
 class Item:
     """One view of one resource of the stack."""
@@ -165,27 +169,6 @@ def repositories_without_lifecycle(
             )
         )
     return found, notes
-
-
-SIGNING_PROFILE = "aws:signer/signingProfile:SigningProfile"
-NOTATION_PLATFORM = "Notation-OCI-SHA384-ECDSA"
-
-
-def signing_missing(resources: Iterable[PolicyResource], production: bool) -> str | None:
-    """Why a production stack with ECR repositories should have a Notation signing profile."""
-    resources = list(resources)
-    items, _ = stack_items(resources)
-    if not production or not any(i.view.kind == REPOSITORY for i in items):
-        return None
-    for profile in (r for r in resources if r.resource_type == SIGNING_PROFILE):
-        known, platform = _known(lambda p=profile: p.props.get("platformId"))  # type: ignore[misc]
-        if not known or platform == NOTATION_PLATFORM:
-            return None
-    return (
-        "This production stack has ECR repositories but no AWS Signer profile on the "
-        f"{NOTATION_PLATFORM} platform: images cannot be signed and verified (`ecr:signing: {{}}` "
-        "in this program)."
-    )
 
 
 _ACCOUNT_IN_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]*:([0-9]{12}):")
