@@ -26,7 +26,13 @@ def running():
 SIGNING = "ecr-stack-production-signing-profile"
 # The production-signing advisory notes every prod stack without a signing profile, the program's
 # own prod stack included; tests of the other policies switch it off (its own tests do not).
-QUIET = {SIGNING: {"enforcementLevel": "disabled"}}
+# The program's stacks here are each their account's registry owner (without `owners`, the owner
+# policy notes every stack with registry-wide settings; its own tests are
+# tests/test_policy_registry_owner.py).
+QUIET = {
+    SIGNING: {"enforcementLevel": "disabled"},
+    "ecr-stack-registry-owner": {"owners": [{"account": "*", "region": "*", "stacks": ["*"]}]},
+}
 
 
 @pytest.fixture
