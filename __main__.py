@@ -83,7 +83,9 @@ if settings.alerts is not None:
 
 # Pull times only matter to lifecycle rules when a service archives by last pull.
 pull_time_exclusions = settings.pull_time_exclusions if settings.archives else ()
-if (
+# Registry-wide resources exist once per account and region: only its owner stack manages them
+# (a stack with `ecr:registryOwner: false` is refused the keys that would make them).
+if settings.registry_owner and (
     settings.registry_scanning
     or settings.replication_regions
     or settings.pull_through_cache
@@ -109,7 +111,7 @@ templates = template_specs(
     settings.replication_regions,
     names,
 )
-if templates:
+if settings.registry_owner and templates:
     mrk = settings.replication_kms_key_id
     keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
     for destination in settings.replication_regions:
