@@ -231,3 +231,21 @@ def test_a_bad_owner_list_is_refused(pack, owners, problem):
     pack.configure(QUIET | {OWNER: {"owners": owners}})
     (message,) = found(pack.analyze_stack([scanning("a")]))
     assert "policy config refused" in message and problem in message
+
+
+def test_a_stack_set_deploys_anywhere_so_only_its_accounts_owner_may_hold_one(pack):
+    pack.configure(QUIET | {OWNER: {"owners": [
+        {"account": ACCOUNT, "region": "*", "stacks": ["registry"]},
+        {"account": OTHER_ACCOUNT, "region": "*", "stacks": ["other-registry"]},
+    ]}})  # fmt: skip
+    body = json.dumps(
+        {"Resources": {"S": {"Type": "AWS::ECR::RegistryScanningConfiguration",
+                             "Properties": {"ScanType": "BASIC", "Rules": []}}}}
+    )  # fmt: skip
+    stack_set = ("aws:cloudformation/stackSet:StackSet", {"name": "s", "templateBody": body})
+    # The provider pins the account, but the stack set's instances may be in any account.
+    diagnostics = pack.analyze_stack([res(*stack_set, "registry")])
+    assert found(diagnostics) == []
+    (note,) = [m for m in found(diagnostics, NOTES, "advisory") if OWNER in m]
+    assert "an unknown account, an unknown region" in note
+    assert found(pack.analyze_stack([res(*stack_set, "service-a")]))

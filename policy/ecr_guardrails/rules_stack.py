@@ -18,11 +18,13 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from .model import (
+    AWS_CFN_STACK_SET,
     AWS_REPOSITORY,
     GRANT,
     IDENTITY,
     LIFECYCLE,
     MANAGED,
+    NATIVE_CFN_STACK_SET,
     PULL_THROUGH,
     REPLICATION,
     REPOSITORY,
@@ -494,6 +496,10 @@ def registry_wide_groups(
     items, notes = stack_items(resources)
     groups: dict[tuple[str | None, str | None], list[Item]] = {}
     for item in (i for i in items if registry_wide(i.view)):
+        if item.resource.resource_type in (AWS_CFN_STACK_SET, NATIVE_CFN_STACK_SET):
+            # Deployed to the stack set's instances, in accounts and regions the pack cannot see.
+            groups.setdefault((None, None), []).append(item)
+            continue
         known_region, region = item.region()
         if not known_region:
             notes.append((item.resource, "its region is unknown during preview"))
