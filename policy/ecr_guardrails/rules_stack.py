@@ -448,6 +448,10 @@ def _refers_to(granting: PolicyResource, role: PolicyResource, name: str | None)
 # --- one owner for registry-wide settings -------------------------------------------------------
 
 
+def _entry_matches(entry: str, value: str | None) -> bool:
+    return entry == "*" or value is None or entry == value
+
+
 @dataclass(frozen=True)
 class Owner:
     """One entry of `ecr-stack-registry-owner.owners`: the stacks that own the registry-wide
@@ -459,8 +463,7 @@ class Owner:
 
     def applies(self, account: str | None, region: str | None) -> bool:
         """Whether it may name the owner of (account, region); None: unknown, so any."""
-        return all(mine in ("*", theirs) or theirs is None for mine, theirs in
-                   ((self.account, account), (self.region, region)))  # fmt: skip
+        return _entry_matches(self.account, account) and _entry_matches(self.region, region)
 
     def specificity(self) -> int:
         return (self.account != "*") * 2 + (self.region != "*")
@@ -525,7 +528,7 @@ def registry_owner_problems(
             return None, None
         return None, (
             f"stack {stack} manages registry-wide settings in {group.where()} ({group.what()}); "
-            f"it owns some of the registries that may be, not all ({', '.join(named)} own the "
+            f"it owns only some of the registries they may be in ({', '.join(named)} own the "
             "others): pin the provider's region and allowedAccountIds so the pack can tell"
         )
     owned_by = f"its owners are {', '.join(named)}" if named else "the config names no owner for it"
