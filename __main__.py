@@ -51,7 +51,7 @@ signing_profile = (
 signing_profile_arn = signing_profile.arn if signing_profile else settings.signing_profile_arn
 if signing_profile_arn is not None:
     pulumi.export("signingProfileArn", signing_profile_arn)
-if signing_profile is not None and settings.signing_rules:
+if settings.registry_owner and signing_profile is not None and settings.signing_rules:
     # Managed signing: ECR signs every push to these repositories itself.
     EcrSigningConfiguration(
         "ecr-signing",
@@ -94,7 +94,9 @@ if settings.alerts is not None:
 
 # Pull times only matter to lifecycle rules when a service archives by last pull.
 pull_time_exclusions = settings.pull_time_exclusions if settings.archives else ()
-if (
+# Registry-wide resources exist once per account and region: only its owner stack manages them
+# (a stack with `ecr:registryOwner: false` is refused the keys that would make them).
+if settings.registry_owner and (
     settings.registry_scanning
     or settings.replication_regions
     or settings.pull_through_cache
@@ -120,7 +122,7 @@ templates = template_specs(
     settings.replication_regions,
     names,
 )
-if templates:
+if settings.registry_owner and templates:
     mrk = settings.replication_kms_key_id
     keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
     for destination in settings.replication_regions:

@@ -289,7 +289,7 @@ def test_an_unreadable_repository_or_registry_setting_does_not_stop_the_rest(aws
     assert unreadable == {
         "a-broken": "DescribeImages failed: AccessDeniedException: not allowed; repository not audited",
         "(registry)": "GetRegistryScanningConfiguration failed: AccessDeniedException: not allowed; "
-        "the registry policy and scanning configuration were not checked",
+        "the registry policy, scanning and replication configuration were not checked",
     }
     assert {f.check for f in report.findings if f.repository == "fileflow"} == set()  # clean, seen
     assert report.repositories == 2 and report.failed
@@ -459,3 +459,35 @@ def test_production_repositories_the_signing_configuration_misses_are_reported()
         "billing", "ecr-live-signing-uncovered", "mandatory",
     )  # fmt: skip
     assert "filters team-a/*" in uncovered.message
+
+
+def test_the_registrys_replication_destinations_are_judged_by_the_packs_rule(aws, tmp_path):
+    endpoint, env = aws
+    repository(endpoint, "fileflow", kms_key(endpoint))
+    client(endpoint, "ecr").put_replication_configuration(
+        replicationConfiguration={
+            "rules": [
+                {
+                    "destinations": [
+                        {"region": "ap-northeast-1", "registryId": ACCOUNT},
+                        {"region": "us-west-2", "registryId": "210987654321"},
+                    ]
+                }
+            ]
+        }
+    )
+    config = tmp_path / "org.json"
+    least = "ecr-repository-policy-least-privilege"
+    config.write_text(json.dumps({least: {"allowedAccounts": [ACCOUNT]}}))
+    report = json.loads(run_audit(env, "--json", "--policy-config", str(config)).stdout)
+    registry = [f for f in report["findings"] if f["repository"] == "(registry)"]
+    (outside,) = [f for f in registry if f["check"] == least]
+    assert outside["level"] == "mandatory" and outside["region"] == REGION
+    assert "Replication to account 210987654321 (region us-west-2)" in outside["message"]
+    (review,) = [f for f in registry if f["check"] == "ecr-live-cross-account"]
+    assert review["message"] == "replicates images to other accounts: 210987654321 (us-west-2)"
+    # Allowlisted (or no allowlist): the destination is listed for the review, not a violation.
+    report = json.loads(run_audit(env, "--json").stdout)
+    registry = {(f["repository"], f["check"]) for f in report["findings"]}
+    assert ("(registry)", least) not in registry
+    assert ("(registry)", "ecr-live-cross-account") in registry

@@ -26,7 +26,13 @@ def running():
 SIGNING = "ecr-stack-production-signing-profile"
 # The production-signing advisory notes every prod stack without a signing profile, the program's
 # own prod stack included; tests of the other policies switch it off (its own tests do not).
-QUIET = {SIGNING: {"enforcementLevel": "disabled"}}
+# The program's stacks here are each their account's registry owner (without `owners`, the owner
+# policy notes every stack with registry-wide settings; its own tests are
+# tests/test_policy_registry_owner.py).
+QUIET = {
+    SIGNING: {"enforcementLevel": "disabled"},
+    "ecr-stack-registry-owner": {"owners": [{"account": "*", "region": "*", "stacks": ["*"]}]},
+}
 
 
 @pytest.fixture
@@ -352,7 +358,8 @@ def test_each_template_break_is_flagged(pack, creating, change, policy):
 
 
 def test_production_stacks_without_a_signing_profile_get_an_advisory_note(running):
-    running.configure({})
+    # Owners named: signing's registry-wide configuration would otherwise get the owner note.
+    running.configure({"ecr-stack-registry-owner": QUIET["ecr-stack-registry-owner"]})
     (note,) = running.preview(program_resources("prod"))
     assert (note.policy, note.level) == (SIGNING, "advisory")
     assert "nor an AWS Signer profile on the Notation-OCI-SHA384-ECDSA platform" in note.message

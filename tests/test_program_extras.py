@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN
-from tools.mock_engine import run_program
+from tools.mock_engine import ProgramRun, run_program
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
@@ -481,3 +481,83 @@ def test_a_small_creation_role_scope_stays_one_inline_policy():
     create, _ = json.loads(inline.inputs["policy"])["Statement"]
     assert create["Resource"] == [f"arn:aws:ecr:*:{ACCOUNT_ID}:repository/team*"]  # covers team-a
     assert run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+
+
+# --- registry-wide settings have one owner (issue 17) ----------------------------------------------
+
+REGISTRY_KEYS = {
+    "ecr:registryScanning": {"type": "BASIC"},
+    "ecr:replicationRegions": ["ap-northeast-1"],
+    "ecr:pullThroughCache": {"ecr-public": {"upstream": "public.ecr.aws"}},
+    "ecr:createOnPushPrefixes": ["team-a/"],
+    "ecr:services": {"fileflow": {"archiveAfterDays": 90}},
+    "ecr:pullTimeExclusions": ["arn:aws:iam::123456789012:role/scanner"],
+}
+
+
+def _registry_wide(run):
+    """The registered resources the pack counts as registry-wide (its own model decides)."""
+    from policy.ecr_guardrails.model import registry_wide, views
+
+    return sorted(
+        {r.type for r in run.resources for v in views(r.type, r.inputs) if registry_wide(v)}
+    )
+
+
+def test_the_registry_owner_manages_the_registry_wide_resources_by_default():
+    run = run_program("dev", REGISTRY_KEYS)
+    assert _registry_wide(run) == [
+        "aws:ecr/accountSetting:AccountSetting",
+        "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+        "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion",
+        "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+        "aws:ecr/replicationConfiguration:ReplicationConfiguration",
+        "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
+    ]
+
+
+def test_a_stack_that_is_not_the_owner_makes_no_registry_wide_resource():
+    run = run_program("dev", {"ecr:registryOwner": False, "ecr:services": SERVICES})
+    assert _registry_wide(run) == []
+    assert len(run.of_type(REPOSITORY)) == len(SERVICES)
+    assert run.duplicate_urns() == []
+
+
+def test_a_stack_that_is_not_the_owner_is_refused_the_registry_wide_keys():
+    run = ProgramRun()
+    with pytest.raises(Exception) as raised:
+        run_program("dev", REGISTRY_KEYS | {"ecr:registryOwner": False}, run=run)
+    message = str(raised.value)
+    assert "ecr:registryOwner = false" in message
+    for key in (
+        "registryScanning",
+        "replicationRegions",
+        "pullThroughCache",
+        "createOnPushPrefixes",
+        "pullTimeExclusions",
+    ):
+        assert f"ecr:{key}" in message, key
+    assert [r for r in run.resources if r.type.startswith("aws:")] == []  # refused before any
+
+
+def test_managed_signing_is_the_owners_and_other_stacks_sign_with_its_profile():
+    # The signing configuration is registry-wide: the owner writes it (and the pack's model counts
+    # it so); a non-owner signs with the owner's profile, or is refused.
+    owner = run_program("dev", {"ecr:signing": {}, "ecr:services": SERVICES})
+    assert "aws-native:ecr:SigningConfiguration" in _registry_wide(owner)
+    with pytest.raises(Exception) as raised:
+        run_program(
+            "dev", {"ecr:registryOwner": False, "ecr:signing": {}, "ecr:services": SERVICES}
+        )
+    assert "ecr:signing (managed, without profileArn)" in str(raised.value)
+    profile = "arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/central"
+    other = run_program(
+        "dev",
+        {
+            "ecr:registryOwner": False,
+            "ecr:signing": {"profileArn": profile},
+            "ecr:services": SERVICES,
+        },
+    )
+    assert _registry_wide(other) == []
+    assert other.outputs["signingProfileArn"] == profile

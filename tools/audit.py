@@ -21,8 +21,8 @@ included). Production is the Environment tag (there is no stack here). Live-only
 - ecr-live-lifecycle-working: no image that a count rule made surplus more than a day ago, no
   untagged image older than its expiry plus a day (mandatory: ECR applies lifecycle rules within
   24 hours, so a burst of pushes is not a finding);
-- ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, for
-  the quarterly review (info);
+- ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, and
+  other accounts the registry replicates to, for the quarterly review (info);
 - ecr-live-unmanaged: repositories without this program's `Component` tag (info);
 - ecr-live-unsigned: with --require-signature, the newest release image is not signed: ECR
   managed signing failed (with ECR's reason) or no signature is beside it (mandatory), or managed
@@ -65,7 +65,11 @@ from policy.ecr_guardrails.policies import (
     check_config,
 )
 from policy.ecr_guardrails.props import MalformedPropertyError, document, sequence
-from policy.ecr_guardrails.rules_access import cross_account_principals, grant_problems
+from policy.ecr_guardrails.rules_access import (
+    cross_account_principals,
+    grant_problems,
+    replication_problems,
+)
 from policy.ecr_guardrails.rules_repository import Context, is_production, registry_scanning
 from policy.ecr_guardrails.rules_signing import covers
 from tools.aws import (
@@ -299,6 +303,11 @@ class Registry:
     def scanning_configuration(self) -> dict[str, Any]:
         found = self.ecr.get_registry_scanning_configuration()["scanningConfiguration"]
         return dict(found)
+
+    def replication_configuration(self) -> tuple[str, dict[str, Any]]:
+        """(registry id, replication configuration) from DescribeRegistry."""
+        found = self.ecr.describe_registry()
+        return found.get("registryId", ""), dict(found.get("replicationConfiguration") or {})
 
     def tags(self, arn: str) -> dict[str, str]:
         tags = self.ecr.list_tags_for_resource(resourceArn=arn).get("tags", [])
@@ -605,7 +614,7 @@ def audit_region(aws: Aws, options: Options, report: Report) -> bool:
     try:
         report.findings += registry_findings(registry, options)
     except AWS_ERRORS as error:
-        consequence = "the registry policy and scanning configuration were not checked"
+        consequence = "the registry policy, scanning and replication configuration were not checked"
         report.findings.append(unreadable(REGISTRY, aws.region, error, consequence))
 
     if options.require_signature:
@@ -649,6 +658,31 @@ def registry_findings(registry: Registry, options: Options) -> list[Finding]:
         scanning, Context(config=options.config.of(REGISTRY_SCANNING_POLICY))
     )
     found += judged(REGISTRY_SCANNING_POLICY, options.config, REGISTRY, problems, region)
+    return found + replication_findings(registry, options)
+
+
+def replication_findings(registry: Registry, options: Options) -> list[Finding]:
+    """The registry's replication destinations: judged by the pack's replication rule, and
+    those in other accounts listed for the review."""
+    region = registry.aws.region
+    own, configuration = registry.replication_configuration()
+    try:
+        props = {"replicationConfiguration": configuration}
+        problems = replication_problems(props, options.config.of(LEAST_PRIVILEGE))
+    except (PolicyConfigError, MalformedPropertyError) as error:
+        problems = [str(error)]
+    found = judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
+    elsewhere = sorted(
+        {
+            f"{d.get('registryId')} ({d.get('region')})"
+            for rule in configuration.get("rules", [])
+            for d in rule.get("destinations", [])
+            if d.get("registryId") not in (None, own)
+        }
+    )
+    if elsewhere:
+        message = f"replicates images to other accounts: {', '.join(elsewhere)}"
+        found.append(Finding(REGISTRY, "ecr-live-cross-account", "info", message, region))
     return found
 
 

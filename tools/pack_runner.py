@@ -58,6 +58,16 @@ class Resource:
     protect: bool = False
     parent: str = ""
     property_dependencies: Mapping[str, list[str]] | None = None
+    provider: Resource | None = None
+    """The provider resource it is created with (its props: region, allowedAccountIds...)."""
+
+    def provider_message(self) -> pb.AnalyzerProviderResource | None:
+        p = self.provider
+        if p is None:
+            return None
+        return pb.AnalyzerProviderResource(
+            type=p.type, properties=_struct(p.props), urn=p.urn, name=p.name
+        )
 
     @classmethod
     def registered(cls, r: Registration) -> Resource:
@@ -247,6 +257,7 @@ class RunningPack:
             urn=resource.urn,
             name=resource.name,
             options=pb.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent),
+            provider=resource.provider_message(),
         )
         # The SDK leaves a resource's own URN out; the CLI knows which resource it asked about.
         return [
@@ -264,6 +275,7 @@ class RunningPack:
                 name=r.name,
                 options=pb.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
                 parent=r.parent,
+                provider=r.provider_message(),
             )
             for key, urns in (r.property_dependencies or {}).items():
                 entry.propertyDependencies[key].urns.extend(urns)

@@ -225,6 +225,7 @@ def _resolve(config: StackConfig) -> StackSettings:
         services=tuple(services),
         dashboard=config.dashboard,
         alerts=config.alerts,
+        registry_owner=config.registry_owner,
         registry_scanning=config.registry_scanning,
         replication_regions=tuple(config.replication_regions),
         pull_through_cache=tuple(
@@ -362,6 +363,7 @@ def _cross_field_problems(
                 f"{limits.REPOSITORY_POLICY.rule}: grant an organisation with "
                 "pullOrganizationId instead",
             )
+    problems += _ownership_problems(config)
     if config.kms_key_parameter.count("/") > SSM_MAX_LEVELS:
         add("kmsKeyParameter", config.kms_key_parameter, f"SSM allows {SSM_MAX_LEVELS} levels")
     if region and region in config.replication_regions:
@@ -449,6 +451,40 @@ def _signing_problems(config: StackConfig, settings: StackSettings) -> list[str]
             f"{limits.SIGNING_FILTERS.rule}: cover services with wildcards such as team-a/*"
         )
     return problems
+
+
+# The keys that make registry-wide resources: only the account's and region's owner stack may
+# set them (two stacks managing them overwrite each other on every update).
+_REGISTRY_WIDE_KEYS = (
+    "registry_scanning",
+    "replication_regions",
+    "replication_kms_key_id",
+    "pull_through_cache",
+    "create_on_push_prefixes",
+    "pull_time_exclusions",
+)
+
+
+def _ownership_problems(config: StackConfig) -> list[str]:
+    if config.registry_owner:
+        return []
+    fields = StackConfig.model_fields
+    named = [
+        f"{NAMESPACE}:{fields[name].alias}"
+        for name in _REGISTRY_WIDE_KEYS
+        if getattr(config, name) not in (None, [], {})
+    ]
+    signing = config.signing
+    if signing is not None and signing.mode == "managed" and not signing.profile_arn:
+        # Managed signing without the owner's profile writes the registry's signing configuration.
+        named.append(f"{NAMESPACE}:signing (managed, without profileArn)")
+    if not named:
+        return []
+    return [
+        f"{NAMESPACE}:registryOwner = false: this stack does not manage the registry-wide "
+        f"settings, so it must not set {', '.join(named)}: set them in the stack that owns the "
+        "account's registry (registryOwner: true), or make this stack the owner"
+    ]
 
 
 def _template_problems(

@@ -90,6 +90,13 @@ class StackConfig(RepositoryDefaults):
         "(see Alerts keys).",
         json_schema_extra=derived("off"),
     )
+    registry_owner: bool = Field(
+        True,
+        description="Whether this stack manages its account's and region's registry-wide "
+        "settings (registry scanning, replication, pull-through cache rules, creation templates, "
+        "pull-time exclusions). One stack per account and region should; the others set "
+        "`false` and none of those keys.",
+    )
     registry_scanning: RegistryScanningConfig | None = Field(
         None,
         description="Registry-wide scanning configuration (see Registry scanning keys).",
@@ -153,6 +160,8 @@ class StackSettings:
     services: tuple[RepositorySettings, ...]
     dashboard: bool = True
     alerts: AlertsConfig | None = None
+    registry_owner: bool = True
+    """This stack manages the registry-wide resources of its account and region."""
     registry_scanning: RegistryScanningConfig | None = None
     replication_regions: tuple[str, ...] = ()
     pull_through_cache: tuple[PullThroughCacheRule, ...] = ()

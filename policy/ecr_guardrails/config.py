@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "allowedKmsKeys": [],
     "exemptions": [],
     "centralSigning": False,
+    "owners": [],
 }
 
 DESCRIPTIONS = {
@@ -62,6 +63,12 @@ DESCRIPTIONS = {
     "centralSigning": "The organisation's ECR signing configuration is managed outside this "
     "stack (another stack or account signs every repository): production stacks need no "
     "signing of their own, and every push grant needs signer:SignPayload.",
+    "owners": "The stacks that own each registry's registry-wide settings (registry policy and "
+    "scanning, replication, pull-through cache rules, creation templates, pull-time exclusions, "
+    "account settings, signing): [{account: 12-digit id or `*`, region: e.g. ap-northeast-2 or "
+    "`*`, stacks: [globs over stack names]}]. The most specific entry for an account and region "
+    "decides (an account or region named beats `*`). Empty: no owner is enforced, and each stack "
+    "with registry-wide settings gets an advisory note saying which it manages.",
     "exemptions": "Time-boxed exceptions: [{repository: glob over the repository name, narrower "
     'than `*`; stacks: globs over stack names (`["*"]` for every stack, said explicitly); '
     "reason; expires: YYYY-MM-DD, at most maxExemptionDays ahead}]. An exempted resource passes "
@@ -79,8 +86,15 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "ecr-stack-role-trust": ("allowedAccounts", "allowedOrganizations"),
     "ecr-stack-production-signing-profile": ("centralSigning",),
     "ecr-stack-signing-push-permission": ("centralSigning",),
+    "ecr-stack-registry-owner": ("owners",),
 }
-NO_EXEMPTIONS = (PACK_SETTINGS, "ecr-exemption-notes", "ecr-stack-exemption-notes")
+# Exemptions name repositories; these policies judge none.
+NO_EXEMPTIONS = (
+    PACK_SETTINGS,
+    "ecr-exemption-notes",
+    "ecr-stack-exemption-notes",
+    "ecr-stack-registry-owner",
+)
 # Settings that moved: a config still naming them is told where they went.
 MOVED = {
     "prodEnvironments": f"{PACK_SETTINGS}.productionEnvironments (production is defined once "
@@ -112,6 +126,22 @@ EXEMPTION_SCHEMA: dict[str, Any] = {
     "required": ["repository", "stacks", "reason", "expires"],
     "additionalProperties": False,
 }
+OWNER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "account": {"type": "string", "pattern": r"^(?:[0-9]{12}|\*)$"},
+        # ECR's region names (botocore's endpoints: e.g. ap-northeast-2, us-gov-west-1)
+        "region": {"type": "string", "pattern": r"^(?:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}|\*)$"},
+        "stacks": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
+    },
+    "required": ["account", "region", "stacks"],
+    "additionalProperties": False,
+}
 
 
 class PolicyConfigError(ValueError):
@@ -126,6 +156,8 @@ def _property_schema(name: str) -> dict[str, Any]:
     items: dict[str, Any]
     if name == "exemptions":
         items = EXEMPTION_SCHEMA
+    elif name == "owners":
+        items = OWNER_SCHEMA
     else:
         items = {"type": "string", "minLength": 1}
         if name in ITEM_PATTERNS:
@@ -165,6 +197,11 @@ def _allowed(name: str) -> str:
             'a list of {repository (narrower than *), stacks: [globs] or ["*"], reason, '
             "expires: YYYY-MM-DD}"
         )
+    if name == "owners":
+        return (
+            "a list of {account: 12 digits or *, region: a region name or *, stacks: [globs]}, "
+            "one entry per account and region"
+        )
     pattern = ITEM_PATTERNS.get(name)
     what = f"strings matching {pattern}" if pattern else "non-empty strings"
     return f"a list of unique {what}" + (", at least one" if shape.get("minItems") else "")
@@ -201,6 +238,16 @@ def policy_config_problems(policy: str, config: Mapping[str, Any] | None) -> lis
                 problem = _date_problem(entry["expires"])
                 if problem:
                     problems.append(f"{where}[{index}].{problem}")
+        elif key == "owners":
+            seen: dict[tuple[str, str], int] = {}
+            for index, entry in enumerate(value):
+                first = seen.setdefault((entry["account"], entry["region"]), index)
+                if first != index:
+                    problems.append(
+                        f"{where}[{index}] names account {entry['account']} region "
+                        f"{entry['region']} again ({where}[{first}]): one entry per account and "
+                        "region, so the owner is never ambiguous"
+                    )
     return problems
 
 

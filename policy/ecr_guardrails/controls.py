@@ -157,6 +157,13 @@ CONTROLS: dict[str, Controls] = {
         stack_fix="trust only named accounts and OIDC subjects in roles given ECR writes",
         aws_fix="UpdateAssumeRolePolicy with named principals and a `sub` condition",
     ),
+    "ecr-stack-registry-owner": Controls(
+        stack_fix="`ecr:registryOwner: false` in every stack but the one owner of the account and "
+        "region (or name this stack in `ecr-stack-registry-owner.owners`)",
+        aws_fix="manage the registry-wide settings (PutRegistryScanningConfiguration, "
+        "PutReplicationConfiguration, PutRegistryPolicy, creation templates, pull-through cache "
+        "rules) from one stack only",
+    ),
     "ecr-iam-broad-managed-policy": Controls(
         cis=(f"{CIS_EKS} 5.1.2",),
         stack_fix="attach a policy with writes on named repositories instead",

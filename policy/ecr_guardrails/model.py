@@ -34,6 +34,9 @@ IDENTITY = "identity policy"
 MANAGED = "managed policy attachment"
 TRUST = "role trust policy"
 SIGNING = "signing configuration"
+REGISTRY_SETTING = "registry setting"
+"""A registry-wide setting no rule judges but its ownership (pull-time exclusions, account
+settings): `{"setting": what it is}`."""
 UNREADABLE = "unreadable"
 
 # pulumi-aws types.
@@ -47,6 +50,8 @@ AWS_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfigurat
 AWS_REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 AWS_PULL_THROUGH = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 AWS_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+AWS_PULL_TIME_EXCLUSION = "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion"
+AWS_ACCOUNT_SETTING = "aws:ecr/accountSetting:AccountSetting"
 AWS_ROLE = "aws:iam/role:Role"
 # Not in pulumi-aws 7.x yet (terraform-provider-aws #45233): mapped in the shape its schema
 # generator gives the API's (rules[].signingProfileArn, rules[].repositoryFilters[]), as aws-native.
@@ -83,6 +88,7 @@ NATIVE_PUBLIC_REPOSITORY = "aws-native:ecr:PublicRepository"
 NATIVE_SCANNING = "aws-native:ecr:RegistryScanningConfiguration"
 NATIVE_REPLICATION = "aws-native:ecr:ReplicationConfiguration"
 NATIVE_PULL_THROUGH = "aws-native:ecr:PullThroughCacheRule"
+NATIVE_PULL_TIME_EXCLUSION = "aws-native:ecr:PullTimeUpdateExclusion"
 NATIVE_SIGNING = "aws-native:ecr:SigningConfiguration"
 NATIVE_ROLE = "aws-native:iam:Role"
 NATIVE_IDENTITIES = ("aws-native:iam:User", "aws-native:iam:Group")
@@ -327,6 +333,13 @@ def _one(kind: str, shape: Callable[[Mapping[str, Any]], Mapping[str, Any]] | No
     return make
 
 
+def _setting(what: str) -> Callable[[Mapping[str, Any]], Iterator[View]]:
+    def make(props: Mapping[str, Any]) -> Iterator[View]:
+        yield View(REGISTRY_SETTING, {"setting": what})
+
+    return make
+
+
 def _all(*makers: Callable[[Mapping[str, Any]], Iterator[View]]) -> Callable[..., Iterator[View]]:
     def make(props: Mapping[str, Any]) -> Iterator[View]:
         for maker in makers:
@@ -377,6 +390,9 @@ ROUTES: dict[str, Callable[[Mapping[str, Any]], Iterator[View]]] = {
     AWS_PULL_THROUGH: _one(PULL_THROUGH),
     NATIVE_PULL_THROUGH: _one(PULL_THROUGH),
     AWS_LIFECYCLE: _one(LIFECYCLE, name_key="repository"),
+    AWS_PULL_TIME_EXCLUSION: _setting("pull-time update exclusion"),
+    NATIVE_PULL_TIME_EXCLUSION: _setting("pull-time update exclusion"),
+    AWS_ACCOUNT_SETTING: _setting("account setting"),
     AWS_SIGNING: _one(SIGNING),
     NATIVE_SIGNING: _one(SIGNING),
     **{t: _one(IDENTITY, _document("policy")) for t in AWS_IAM_POLICIES},
@@ -409,6 +425,25 @@ ROUTES: dict[str, Callable[[Mapping[str, Any]], Iterator[View]]] = {
     **{t: _one(IDENTITY, _document("policyDocument")) for t in NATIVE_IAM_POLICIES},
     NATIVE_PERMISSION_SET: _all(_sso_inline, _managed_list("managedPolicies")),
 }
+
+
+_REGISTRY_WIDE = {
+    SCANNING: "registry scanning configuration",
+    REPLICATION: "replication configuration",
+    PULL_THROUGH: "pull-through cache rule",
+    TEMPLATE: "repository creation template",
+    SIGNING: "signing configuration",
+}
+
+
+def registry_wide(view: View) -> str | None:
+    """What registry-wide setting a view is (one per account and region, whichever stack makes
+    it), or None for a view of something else."""
+    if view.kind == REGISTRY_SETTING:
+        return str(view.props["setting"])
+    if view.kind == GRANT:
+        return "registry policy" if view.props.get("registry") else None
+    return _REGISTRY_WIDE.get(view.kind)
 
 
 def views(resource_type: str, props: Mapping[str, Any]) -> list[View]:

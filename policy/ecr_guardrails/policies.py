@@ -89,6 +89,9 @@ from .rules_repository import immutable_tags as immutable_tags_rule
 from .rules_signing import configuration_findings, production_signing, unsigned_pushes
 from .rules_stack import (
     Finding,
+    Owner,
+    registry_owner_problems,
+    registry_wide_groups,
     repositories_without_lifecycle,
     roles_with_open_trust,
     uncovered_creations,
@@ -472,6 +475,35 @@ def _signing_push(args: StackValidationArgs, policy: str) -> list[StackFinding]:
     return _stack_findings(policy, found, notes, lambda r: None)
 
 
+def _registry_owner(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+    """The stack's registry-wide resources against the owners the config names for their
+    account and region; with none named, an advisory note of what the stack manages, so a
+    second owner is visible before it is refused."""
+    config = checked(policy, args.get_config())
+    owners = [
+        Owner(o["account"], o["region"], tuple(o["stacks"])) for o in config.get("owners", [])
+    ]
+    groups, notes = registry_wide_groups(args.resources)
+    found: list[StackFinding] = []
+    for group in groups:
+        first = group.items[0].resource
+        stack = stack_name(first.urn)
+        if not owners:
+            _note(
+                first.urn,
+                f"{policy}: stack {stack} manages the registry-wide ECR settings of "
+                f"{group.where()}: {group.what()}. No owner is configured: name the one stack "
+                f"that owns them in {policy}.owners, so a second stack managing them is refused.",
+            )
+            continue
+        problem, note = registry_owner_problems(group, stack, owners)
+        if note:
+            _note(first.urn, f"{policy}: {note}")
+        if problem:
+            found.append((first.urn, None, problem))
+    return found + _stack_findings(policy, [], notes, lambda r: None)
+
+
 def _stack_notes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     for resource in args.resources:
         with _NOTES_LOCK:
@@ -680,6 +712,15 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         _signing_push,
         Severity.MEDIUM,
         EnforcementLevel.ADVISORY,
+    ),
+    _stack_policy(
+        "stack-registry-owner",
+        "Registry-wide ECR settings (registry policy and scanning, replication, pull-through "
+        "cache rules, creation templates, pull-time exclusions, account settings, signing) are "
+        "managed only by the stacks the config names as owners of their account and region "
+        "(advisory notes while it names none).",
+        _registry_owner,
+        Severity.HIGH,
     ),
     # Last, so they see the notes the policies above left for the same resource or stack.
     ResourceValidationPolicy(

@@ -8,6 +8,7 @@ judged, and what could not be is returned as a note.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from .model import (
+    AWS_CFN_STACK_SET,
     AWS_REPOSITORY,
     GRANT,
     IDENTITY,
     LIFECYCLE,
     MANAGED,
+    NATIVE_CFN_STACK_SET,
     PULL_THROUGH,
     REPLICATION,
     REPOSITORY,
@@ -29,6 +32,7 @@ from .model import (
     TRUST,
     Malformed,
     View,
+    registry_wide,
     views,
 )
 from .props import MalformedPropertyError, document, mapping, sequence, show, string_or_list
@@ -189,13 +193,22 @@ class _Template:
         return self.region == region and use in self.uses and self.prefix in names and same_account
 
 
-def _template_account(item: Item) -> str | None:
-    provider = item.resource.provider
+def provider_account(resource: PolicyResource) -> str | None:
+    """The account a resource is in, when its provider pins exactly one (allowedAccountIds);
+    None: unknown."""
+    provider = resource.provider
     if provider is not None:
         known, ids = _known(lambda: provider.props.get("allowedAccountIds"))
         ids = list(ids) if known and isinstance(ids, Sequence) and not isinstance(ids, str) else []
         if len(ids) == 1 and isinstance(ids[0], str):
             return ids[0]
+    return None
+
+
+def _template_account(item: Item) -> str | None:
+    account = provider_account(item.resource)
+    if account is not None:
+        return account
     known, configs = item.read("encryptionConfigurations")
     for config in sequence(configs, "encryptionConfigurations") if known else []:
         key = config.get("kmsKey") if isinstance(config, Mapping) else None
@@ -413,3 +426,99 @@ def _refers_to(granting: PolicyResource, role: PolicyResource, name: str | None)
         return False
     names = [value] if isinstance(value, str) else list(value or [])
     return name in names or any(isinstance(n, str) and n.endswith(f":role/{name}") for n in names)
+
+
+# --- one owner for registry-wide settings -------------------------------------------------------
+
+
+def _entry_matches(entry: str, value: str | None) -> bool:
+    return entry == "*" or value is None or entry == value
+
+
+@dataclass(frozen=True)
+class Owner:
+    """One entry of `ecr-stack-registry-owner.owners`: the stacks that own the registry-wide
+    settings of an account ("*": any) and region ("*": any)."""
+
+    account: str
+    region: str
+    stacks: tuple[str, ...]
+
+    def applies(self, account: str | None, region: str | None) -> bool:
+        """Whether it may name the owner of (account, region); None: unknown, so any."""
+        return _entry_matches(self.account, account) and _entry_matches(self.region, region)
+
+    def specificity(self) -> int:
+        return (self.account != "*") * 2 + (self.region != "*")
+
+    def owns(self, stack: str) -> bool:
+        return any(fnmatch.fnmatchcase(stack, pattern) for pattern in self.stacks)
+
+
+@dataclass(frozen=True)
+class RegistryWide:
+    """The registry-wide resources of one stack in one account and region (None: unknown)."""
+
+    account: str | None
+    region: str | None
+    items: tuple[Item, ...]
+
+    def where(self) -> str:
+        account = f"account {self.account}" if self.account else "an unknown account"
+        region = f"region {self.region}" if self.region else "an unknown region"
+        return f"{account}, {region}"
+
+    def what(self) -> str:
+        return ", ".join(
+            f"{i.resource.name} ({i.view.where or registry_wide(i.view)})" for i in self.items
+        )
+
+
+def registry_wide_groups(
+    resources: Iterable[PolicyResource],
+) -> tuple[list[RegistryWide], list[Finding]]:
+    """(groups, notes): the stack's registry-wide resources by account and region, every route
+    (both providers, templates, Cloud Control) included."""
+    items, notes = stack_items(resources)
+    groups: dict[tuple[str | None, str | None], list[Item]] = {}
+    for item in (i for i in items if registry_wide(i.view)):
+        if item.resource.resource_type in (AWS_CFN_STACK_SET, NATIVE_CFN_STACK_SET):
+            # Deployed to the stack set's instances, in accounts and regions the pack cannot see.
+            groups.setdefault((None, None), []).append(item)
+            continue
+        known_region, region = item.region()
+        if not known_region:
+            notes.append((item.resource, "its region is unknown during preview"))
+        groups.setdefault((provider_account(item.resource), region), []).append(item)
+    return [RegistryWide(a, r, tuple(found)) for (a, r), found in groups.items()], notes
+
+
+def registry_owner_problems(
+    group: RegistryWide, stack: str, owners: Sequence[Owner]
+) -> tuple[str | None, str | None]:
+    """(problem, note) for `stack` managing `group` under `owners` (which must not be empty). The
+    most specific entries for the account and region decide (an account beats `*`); with the
+    account or region unknown, the stack passes with a note when it owns some of the registries
+    it may be in, and fails when it owns none."""
+    applying = [o for o in owners if o.applies(group.account, group.region)]
+    known = group.account is not None and group.region is not None
+    if known and applying:
+        best = max(o.specificity() for o in applying)
+        applying = [o for o in applying if o.specificity() == best]
+    named = sorted({s for o in applying for s in o.stacks})
+    if any(o.owns(stack) for o in applying):
+        if known or all(o.owns(stack) for o in applying):
+            return None, None
+        return None, (
+            f"stack {stack} manages registry-wide settings in {group.where()} ({group.what()}); "
+            f"it owns only some of the registries they may be in ({', '.join(named)} own the "
+            "others): pin the provider's region and allowedAccountIds so the pack can tell"
+        )
+    owned_by = f"its owners are {', '.join(named)}" if named else "the config names no owner for it"
+    return (
+        f"Stack {stack} manages registry-wide ECR settings of {group.where()} "
+        f"({group.what()}), but {owned_by} (ecr-stack-registry-owner.owners): two stacks managing "
+        "them overwrite each other on every update. Move them to the owner stack (this "
+        "program: `ecr:registryOwner: false` here), or name this stack as the owner.",
+        None,
+    )
