@@ -28,3 +28,13 @@ def aws(moto_endpoint):
 
     reset(moto_endpoint)
     return moto_endpoint, aws_environment(moto_endpoint)
+
+
+@pytest.fixture(scope="module")
+def running():
+    """The policy pack, started as the Pulumi CLI starts it (one process per test module; each
+    test configures it as it needs)."""
+    from tools.pack_runner import RunningPack
+
+    with RunningPack() as pack:
+        yield pack

@@ -9,18 +9,11 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from policy.ecr_guardrails.policies import POLICIES
 from tests.fakes import compliant_repository
 from tools.mock_engine import run_program
-from tools.pack_runner import Resource, RunningPack
+from tools.pack_runner import Resource
 
 REPO = "aws:ecr/repository:Repository"
 GOOD = compliant_repository("r1")
 URN = GOOD.urn
-
-
-@pytest.fixture(scope="module")
-def running():
-    pack = RunningPack()
-    yield pack
-    pack.close()
 
 
 SIGNING = "ecr-stack-production-signing-profile"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from policy.ecr_guardrails.policies import check_config
-from tools.pack_runner import Resource, RunningPack
+from tools.pack_runner import Resource
 
 OWNER = "ecr-stack-registry-owner"
 NOTES = "ecr-stack-exemption-notes"
@@ -24,10 +24,8 @@ SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 
 
 @pytest.fixture(scope="module")
-def pack():
-    running = RunningPack()
-    yield running
-    running.close()
+def pack(running):
+    return running
 
 
 def provider(stack, region="ap-northeast-2", account=ACCOUNT):

@@ -9,7 +9,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from tests.fakes import compliant_repository
-from tools.pack_runner import Resource, RunningPack
+from tools.pack_runner import Resource
 
 KEY = "arn:aws:kms:ap-northeast-2:123456789012:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"
 TAGS = dict(compliant_repository("x").props["tags"])
@@ -28,13 +28,6 @@ QUIET = {
     "ecr-stack-production-signing-profile": {"enforcementLevel": "disabled"},
     "ecr-repository-protected-in-production": {"enforcementLevel": "disabled"},
 }
-
-
-@pytest.fixture(scope="module")
-def running():
-    pack = RunningPack()
-    yield pack
-    pack.close()
 
 
 @pytest.fixture

@@ -11,20 +11,13 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from tools.mock_engine import run_program
-from tools.pack_runner import Resource, RunningPack
+from tools.pack_runner import Resource
 
 PRODUCTION = "ecr-stack-production-signing-profile"
 CONFIGURATION = "ecr-stack-signing-configuration"
 PUSH = "ecr-stack-signing-push-permission"
 NATIVE = "aws-native:ecr:SigningConfiguration"
 PROFILE_ARN = "arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/ecr_prod"
-
-
-@pytest.fixture(scope="module")
-def running():
-    pack = RunningPack()
-    yield pack
-    pack.close()
 
 
 @pytest.fixture
