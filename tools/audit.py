@@ -37,25 +37,25 @@ included). Production is the Environment tag (there is no stack here). Live-only
 
 Exit status: 0 clean; 1 a mandatory rule or a live check failed (including ecr-live-unreadable);
 2 usage error, or nothing at all could be read (one line on stderr).
-Read-only: it calls only Describe/Get/List APIs.
+Read-only: it calls only Describe/Get/List APIs. This module holds the checks; the reads are in
+tools/audit_reads.py, the findings and their rendering in tools/audit_report.py, and organisation-
+wide runs in tools/audit_org.py, tools/targets.py and tools/security_hub.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
 from policy.ecr_guardrails.config import PACK_SETTINGS, PolicyConfigError, exemptions, expanded
-from policy.ecr_guardrails.controls import controls_of, remediation
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
@@ -72,6 +72,10 @@ from policy.ecr_guardrails.rules_access import (
 )
 from policy.ecr_guardrails.rules_repository import Context, is_production, registry_scanning
 from policy.ecr_guardrails.rules_signing import covers
+from tools.audit_reads import Registry, repository_props, scanning_props
+
+# Re-exported: the audit's findings, report and reads are used through this module too.
+from tools.audit_report import COMPONENT_TAG, LEVELS, REGISTRY, Finding, Report, annotated  # noqa: F401
 from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,
@@ -82,108 +86,20 @@ from tools.aws import (
     at_or_above,
     emit,
     error_code,
-    markdown_table,
     newest_release,
-    paginate,
     progress,
     pushed_at,
     regions,
     run,
-    table,
     write_step_summary,
 )
 from tools.inputs import read_json
 from tools.scan_gate import SIGNING, signing_status
 from tools.usage import Use, task_definitions, users_by_digest
 
-COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with
-REGISTRY = "(registry)"
-LEVELS = ("mandatory", "advisory", "info")
 WORKERS = 8
 GRACE = datetime.timedelta(hours=24)  # ECR applies lifecycle rules within 24 hours
 AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
-
-
-@dataclass(frozen=True)
-class Finding:
-    repository: str
-    check: str
-    level: str
-    message: str
-    region: str = ""
-    account: str = ""  # set in multi-account runs
-
-
-def annotated(finding: Finding, managed: bool) -> dict[str, Any]:
-    """A finding for `--json`: its fields, the controls its check covers and its remediation."""
-    return asdict(finding) | {
-        "controls": controls_of(finding.check).requirements(),
-        "remediation": remediation(finding.check, managed),
-    }
-
-
-@dataclass
-class Report:
-    findings: list[Finding] = field(default_factory=list)
-    repositories: int = 0
-    regions: list[str] = field(default_factory=list)
-    calls: Calls = field(default_factory=Calls)
-
-    @property
-    def failed(self) -> bool:
-        return any(f.level == "mandatory" for f in self.findings)
-
-    def summary(self) -> dict[str, Any]:
-        counts = {level: sum(f.level == level for f in self.findings) for level in LEVELS}
-        return {
-            "regions": self.regions,
-            "repositories": self.repositories,
-            "findings": counts,
-            "failed": self.failed,
-            "apiCalls": dict(sorted(self.calls.counts.items())),
-        }
-
-    def managed(self) -> Callable[[Finding], bool]:
-        """Whether a finding's repository carries the program's Component tag (the registry and
-        the account- and region-level findings, named in parentheses, are not repositories)."""
-        unmanaged = {
-            (f.account, f.region, f.repository)
-            for f in self.findings
-            if f.check == "ecr-live-unmanaged"
-        }
-        return lambda f: (
-            not f.repository.startswith("(")
-            and (f.account, f.region, f.repository) not in unmanaged
-        )
-
-    def as_json(self) -> str:
-        managed = self.managed()
-        findings = [annotated(f, managed(f)) for f in self.findings]
-        return json.dumps({"findings": findings, "summary": self.summary()}, indent=2)
-
-    def rows(self) -> list[list[str]]:
-        return [[f.region, f.repository, f.check, f.level, f.message] for f in self.findings]
-
-    def as_table(self) -> str:
-        counts = self.summary()["findings"]
-        head = (
-            f"{self.repositories} repositories in {', '.join(self.regions)}: "
-            f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['info']} info"
-        )
-        if not self.findings:
-            return head + "\nno findings"
-        return (
-            head + "\n" + table(["region", "repository", "check", "level", "message"], self.rows())
-        )
-
-    def as_markdown(self) -> str:
-        verdict = "❌ failed" if self.failed else "✅ passed"
-        lines = [f"## ECR audit: {verdict}", "", self.as_table().splitlines()[0], ""]
-        if self.findings:
-            lines.append(
-                markdown_table(["region", "repository", "check", "level", "message"], self.rows())
-            )
-        return "\n".join(lines)
 
 
 # --- policy config --------------------------------------------------------------------------------
@@ -244,138 +160,6 @@ def judged(
             problems = [f"{p} (the {exemption.describe()} has expired)" for p in problems]
             break
     return [Finding(repository, policy, level, p, region) for p in problems]
-
-
-# --- reading AWS ----------------------------------------------------------------------------------
-
-
-class Registry:
-    """The read-only calls the audit makes in one region."""
-
-    def __init__(self, aws: Aws) -> None:
-        self.aws = aws
-        self.ecr = aws.client("ecr")
-        self._keys: dict[str, tuple[str, bool | None]] = {}
-        self.signing_filters: list[str] | None = None
-        """The registry's managed-signing filters (None: no signing configuration, or not read)."""
-
-    def repositories(self) -> list[dict[str, Any]]:
-        return list(paginate(self.ecr, "describe_repositories", "repositories"))
-
-    def _optional(self, call: Callable[[], Any], missing: str) -> Any:
-        try:
-            return call()
-        except Exception as error:
-            if error_code(error) == missing:
-                return None
-            raise
-
-    def lifecycle_policy(self, name: str) -> str | None:
-        found = self._optional(
-            lambda: self.ecr.get_lifecycle_policy(repositoryName=name),
-            "LifecyclePolicyNotFoundException",
-        )
-        return found["lifecyclePolicyText"] if found else None
-
-    def repository_policy(self, name: str) -> str | None:
-        found = self._optional(
-            lambda: self.ecr.get_repository_policy(repositoryName=name),
-            "RepositoryPolicyNotFoundException",
-        )
-        return found["policyText"] if found else None
-
-    def registry_policy(self) -> str | None:
-        found = self._optional(
-            lambda: self.ecr.get_registry_policy(), "RegistryPolicyNotFoundException"
-        )
-        return found["policyText"] if found else None
-
-    def read_signing_filters(self) -> list[str] | None:
-        """Every repository filter of the registry's signing configuration (None: it has none)."""
-        found = self._optional(
-            lambda: self.ecr.get_signing_configuration(), "SigningConfigurationNotFoundException"
-        )
-        if found is None:
-            return None
-        rules = (found.get("signingConfiguration") or {}).get("rules") or []
-        return [f["filter"] for rule in rules for f in rule.get("repositoryFilters") or []]
-
-    def scanning_configuration(self) -> dict[str, Any]:
-        found = self.ecr.get_registry_scanning_configuration()["scanningConfiguration"]
-        return dict(found)
-
-    def replication_configuration(self) -> tuple[str, dict[str, Any]]:
-        """(registry id, replication configuration) from DescribeRegistry."""
-        found = self.ecr.describe_registry()
-        return found.get("registryId", ""), dict(found.get("replicationConfiguration") or {})
-
-    def tags(self, arn: str) -> dict[str, str]:
-        tags = self.ecr.list_tags_for_resource(resourceArn=arn).get("tags", [])
-        return {t["Key"]: t["Value"] for t in tags}
-
-    def images(self, name: str) -> list[dict[str, Any]]:
-        return list(paginate(self.ecr, "describe_images", "imageDetails", repositoryName=name))
-
-    def scan(self, name: str, digest: str) -> dict[str, Any] | None:
-        """The finding counts of the image's completed scan; None when it has none."""
-        found = self._optional(
-            lambda: self.ecr.describe_image_scan_findings(
-                repositoryName=name, imageId={"imageDigest": digest}
-            ),
-            "ScanNotFoundException",
-        )
-        if found is None:
-            return None
-        if found.get("imageScanStatus", {}).get("status") not in ("COMPLETE", "ACTIVE"):
-            return None
-        return dict(found.get("imageScanFindings", {}).get("findingSeverityCounts", {}))
-
-    def key(self, arn: str) -> tuple[str, bool | None]:
-        """(KeyManager, rotation on) for a KMS key, read once per key."""
-        if arn not in self._keys:
-            kms = self.aws.client("kms")
-            manager = kms.describe_key(KeyId=arn)["KeyMetadata"].get("KeyManager", "CUSTOMER")
-            rotation = None
-            if manager == "CUSTOMER":
-                rotation = bool(kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"])
-            self._keys[arn] = (manager, rotation)
-        return self._keys[arn]
-
-
-# --- converting to the pack's shape ---------------------------------------------------------------
-
-
-def repository_props(
-    repository: Mapping[str, Any], tags: Mapping[str, str], managed: bool
-) -> dict[str, Any]:
-    """A repository from DescribeRepositories as the pulumi-aws properties the pack judges.
-    `managed` says the key is AWS managed (DescribeRepositories shows its ARN, not the alias)."""
-    encryption = dict(repository.get("encryptionConfiguration") or {})
-    if managed:
-        encryption["kmsKey"] = "alias/aws/ecr"
-    return {
-        "name": repository["repositoryName"],
-        "encryptionConfigurations": [encryption] if encryption else [],
-        "imageScanningConfiguration": dict(repository.get("imageScanningConfiguration") or {}),
-        "imageTagMutability": repository.get("imageTagMutability"),
-        "imageTagMutabilityExclusionFilters": [
-            dict(f) for f in repository.get("imageTagMutabilityExclusionFilters") or []
-        ],
-        "tags": dict(tags),
-    }
-
-
-def scanning_props(configuration: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "scanType": configuration.get("scanType"),
-        "rules": [
-            {
-                "scanFrequency": r.get("scanFrequency"),
-                "repositoryFilters": r.get("repositoryFilters", []),
-            }
-            for r in configuration.get("rules", [])
-        ],
-    }
 
 
 # --- live checks ----------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from typing import Any
 import botocore.session
 
 from tools import security_hub
-from tools.audit import LEVELS, Finding, Options, Report, audit_region
+from tools.audit import Options, audit_region
+from tools.audit_report import LEVELS, Finding, Report
 from tools.aws import Aws, Calls, ToolError, markdown_table, regions, table
 from tools.security_hub import Exported
 from tools.targets import (

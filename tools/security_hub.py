@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy.ecr_guardrails.controls import controls_of, remediation
-from tools.audit import LEVELS, Finding, Report
+from tools.audit_report import LEVELS, Finding, Report
 from tools.aws import Aws, ToolError, error_code, one_line, paginate, progress
 from tools.targets import NOT_ENABLED, UNREADABLE, partition_of
 
