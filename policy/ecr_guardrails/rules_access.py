@@ -6,55 +6,19 @@ sentences. The CrossGuard policies and the live audit are adapters around them.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .actions import action_matches, actions, iam_glob, unknown_actions, write_actions
 from .config import config_list
 from .props import mapping, sequence, show, statements, string_or_list
 
-# Every ECR action IAM knows: the ECR API's operations (a test checks this list against botocore's
-# service model) plus the IAM-only ReplicateImage and BatchImportUpstreamImage.
-ECR_ACTIONS = (
-    "BatchCheckLayerAvailability", "BatchDeleteImage", "BatchGetImage",
-    "BatchGetRepositoryScanningConfiguration", "BatchImportUpstreamImage", "CompleteLayerUpload",
-    "CreatePullThroughCacheRule", "CreateRepository", "CreateRepositoryCreationTemplate",
-    "DeleteLifecyclePolicy", "DeletePullThroughCacheRule", "DeleteRegistryPolicy",
-    "DeleteRepository", "DeleteRepositoryCreationTemplate", "DeleteRepositoryPolicy",
-    "DeleteSigningConfiguration", "DeregisterPullTimeUpdateExclusion",
-    "DescribeImageReplicationStatus", "DescribeImageScanFindings", "DescribeImageSigningStatus",
-    "DescribeImages", "DescribePullThroughCacheRules", "DescribeRegistry",
-    "DescribeReplicationBackfillResults", "DescribeRepositories",
-    "DescribeRepositoryCreationTemplates", "GetAccountSetting", "GetAuthorizationToken",
-    "GetDownloadUrlForLayer", "GetLifecyclePolicy", "GetLifecyclePolicyPreview",
-    "GetRegistryPolicy", "GetRegistryScanningConfiguration", "GetRepositoryPolicy",
-    "GetSigningConfiguration", "InitiateLayerUpload", "ListImageReferrers", "ListImages",
-    "ListPullTimeUpdateExclusions", "ListReplicationBackfills", "ListTagsForResource",
-    "PutAccountSetting", "PutImage", "PutImageScanningConfiguration", "PutImageTagMutability",
-    "PutLifecyclePolicy", "PutRegistryPolicy", "PutRegistryScanningConfiguration",
-    "PutReplicationConfiguration", "PutSigningConfiguration", "RegisterPullTimeUpdateExclusion",
-    "ReplicateImage", "SetRepositoryPolicy", "StartImageScan", "StartLifecyclePolicyPreview",
-    "StartReplicationBackfill", "StopReplicationBackfill", "TagResource", "UntagResource",
-    "UpdateImageStorageClass", "UpdatePullThroughCacheRule", "UpdateRepositoryCreationTemplate",
-    "UploadLayerPart", "ValidatePullThroughCacheRule",
-)  # fmt: skip
-# Read-only = the action's verb is Describe, List, Get, BatchGet or BatchCheck; every other ECR
-# action changes something (an image, a repository, a policy, a registry setting).
-READ_ONLY_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
-WRITE_ACTIONS = tuple(f"ecr:{a}" for a in ECR_ACTIONS if not a.startswith(READ_ONLY_PREFIXES))
-# ECR Public's operations (botocore's ecr-public model; a test checks the list).
-PUBLIC_ACTIONS = (
-    "BatchCheckLayerAvailability", "BatchDeleteImage", "CompleteLayerUpload", "CreateRepository",
-    "DeleteRepository", "DeleteRepositoryPolicy", "DescribeImageTags", "DescribeImages",
-    "DescribeRegistries", "DescribeRepositories", "GetAuthorizationToken", "GetRegistryCatalogData",
-    "GetRepositoryCatalogData", "GetRepositoryPolicy", "InitiateLayerUpload", "ListTagsForResource",
-    "PutImage", "PutRegistryCatalogData", "PutRepositoryCatalogData", "SetRepositoryPolicy",
-    "TagResource", "UntagResource", "UploadLayerPart",
-)  # fmt: skip
-PUBLIC_WRITE_ACTIONS = tuple(
-    f"ecr-public:{a}" for a in PUBLIC_ACTIONS if not a.startswith(READ_ONLY_PREFIXES)
-)
+# The catalogue (IAM's dataset, pinned): names of every ECR / ECR Public action, and the writes.
+ECR_ACTIONS = actions("ecr")
+PUBLIC_ACTIONS = actions("ecr-public")
+WRITE_ACTIONS = write_actions("ecr")
+PUBLIC_WRITE_ACTIONS = write_actions("ecr-public")
 
 # AWS managed policies that grant ECR writes on every repository.
 MANAGED_WRITE_POLICIES = (
@@ -97,22 +61,9 @@ def _strings(values: Any) -> list[str]:
 # --- IAM's matching -------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
-def _pattern(glob: str, ignore_case: bool) -> re.Pattern[str]:
-    """IAM's wildcards: `*` any run of characters (`:` and `/` included), `?` one character;
-    nothing else is special."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
-    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
-
-
-def action_matches(pattern: str, action: str) -> bool:
-    """Whether an Action element matches an action, as IAM matches it (case-insensitive)."""
-    return _pattern(pattern, True).fullmatch(action) is not None
-
-
 def resource_matches(pattern: str, arn: str) -> bool:
     """Whether a Resource element matches an ARN, as IAM matches it (`*` crosses `:`)."""
-    return _pattern(pattern, False).fullmatch(arn) is not None
+    return iam_glob(pattern, False).fullmatch(arn) is not None
 
 
 def _every_action_wildcards(actions: list[str]) -> list[str]:
@@ -305,8 +256,13 @@ def _writes(statement: Mapping[str, Any]) -> tuple[list[str], str]:
         return [w for w in every if not any(action_matches(e, w) for e in excluded)], (
             "NotAction leaves"
         )
-    actions = _strings(statement.get("Action", []))
-    return [w for w in every if any(action_matches(a, w) for a in actions)], "grants"
+    granted = _strings(statement.get("Action", []))
+    unknown = [
+        f"{u} (not in IAM's catalogue: counted as a write)"
+        for a in granted
+        if (u := unknown_actions(a))
+    ]
+    return [w for w in every if any(action_matches(a, w) for a in granted)] + unknown, "grants"
 
 
 def ecr_writes(document: Any) -> list[str]:

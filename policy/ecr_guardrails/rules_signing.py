@@ -16,9 +16,10 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from .actions import action_matches
 from .model import IDENTITY, REPOSITORY, SIGNING
 from .props import MalformedPropertyError, document, mapping, sequence, show
-from .rules_access import action_matches, allow_statements
+from .rules_access import allow_statements
 from .rules_stack import Finding, Item, read_known, stack_items
 
 SIGNING_PROFILE = "aws:signer/signingProfile:SigningProfile"

@@ -17,6 +17,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
+from .actions import action_matches
 from .model import (
     AWS_CFN_STACK_SET,
     AWS_REPOSITORY,
@@ -37,7 +38,6 @@ from .model import (
 )
 from .props import MalformedPropertyError, document, mapping, sequence, show, string_or_list
 from .rules_access import (
-    action_matches,
     allow_statements,
     ecr_writes,
     grants_ecr_write,
