@@ -15,9 +15,10 @@ ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml"
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-CODE_SPAN = re.compile(r"`[^`\n]*`")
-# [text](target) and ![alt](target), with an optional "title"; text may hold code spans.
-LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+CODE_SPAN = re.compile(r"`[^`]+`")
+# [text](target) and ![alt](target), with an optional "title"; the text may hold code spans and
+# run over a line break.
+LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # https:, mailto:, ...
 
 
@@ -61,11 +62,7 @@ def anchors(path: Path) -> set[str]:
 
 def links(path: Path) -> list[str]:
     """The targets of a page's links (not those shown inside code)."""
-    return [
-        target
-        for line in _prose(path.read_text())
-        for target in LINK.findall(CODE_SPAN.sub("", line))
-    ]
+    return LINK.findall(CODE_SPAN.sub("", "\n".join(_prose(path.read_text()))))
 
 
 def _resolve(page: Path, target: str) -> tuple[Path, str]:
@@ -166,6 +163,7 @@ def test_a_site_whose_links_resolve_passes(site):
         ("[self](#nowhere)", "README.md: #nowhere: no heading makes #nowhere"),
         ("[code](docs/b.md#not-a-heading)", "README.md: docs/b.md#not-a-heading: no heading"),
         ("[out](../elsewhere.md)", "README.md: ../elsewhere.md: no such file"),
+        ("[over a\nline `break`](docs/a.md#nope)", "README.md: docs/a.md#nope: no heading"),
     ],
 )
 def test_a_broken_link_or_anchor_is_caught(site, link, problem):
