@@ -508,8 +508,8 @@ def test_every_policy_and_live_check_declares_its_controls():
         assert controls.aws_fix or controls.stack_fix, check
 
 
-def test_the_readme_shows_the_control_table():
-    assert markdown_table() in (ROOT / "README.md").read_text(), (
-        "README's control table differs: paste "
+def test_the_operations_page_shows_the_control_table():
+    assert markdown_table() in (ROOT / "docs" / "operations.md").read_text(), (
+        "docs/operations.md's control table differs: paste "
         "`python -c 'from policy.ecr_guardrails.controls import markdown_table as t; print(t())'`"
     )

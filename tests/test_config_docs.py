@@ -1,5 +1,5 @@
 """What users read about the stack config is generated from the settings models and kept current:
-the README reference, the editor schema and Pulumi.yaml's declarations."""
+the reference in docs/configuration.md, the editor schema and Pulumi.yaml's declarations."""
 
 import json
 import shutil
@@ -73,10 +73,13 @@ def test_every_stack_key_is_documented_with_type_and_default():
         assert field.description
 
 
-@pytest.mark.parametrize("path", ["README.md", "schema/stack-config.schema.json", "Pulumi.yaml"])
+@pytest.mark.parametrize(
+    "path", ["docs/configuration.md", "schema/stack-config.schema.json", "Pulumi.yaml"]
+)
 def test_a_stale_file_is_detected_and_rewritten(tmp_path, monkeypatch, path):
     copies = {}
-    for name, attribute in (("README.md", "README"), ("schema/stack-config.schema.json", "SCHEMA"),
+    for name, attribute in (("docs/configuration.md", "REFERENCE"),
+                            ("schema/stack-config.schema.json", "SCHEMA"),
                             ("Pulumi.yaml", "PROJECT")):  # fmt: skip
         copy = tmp_path / name.replace("/", "_")
         copy.write_text((ROOT / name).read_text())
@@ -92,7 +95,7 @@ def test_a_stale_file_is_detected_and_rewritten(tmp_path, monkeypatch, path):
 
 def test_missing_markers_are_an_error():
     with pytest.raises(ValueError, match="lacks the markers"):
-        config_docs.updated("# README without a reference")
+        config_docs.updated("# Configuration without a reference")
 
 
 def test_pulumi_yaml_declares_what_the_cli_can_fill_in():
