@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from components.lifecycle import Retention, lifecycle_policy
-from components.lifecycle_eval import Image, evaluate, pattern_matches
+from policy.ecr_guardrails.lifecycle_eval import Image, evaluate, pattern_matches
 
 NOW = datetime.datetime(2026, 11, 26, tzinfo=datetime.timezone.utc)
 

@@ -55,7 +55,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
-from policy.ecr_guardrails.config import PACK_SETTINGS, PolicyConfigError, exemptions, expanded
+from policy.ecr_guardrails.config import (
+    PACK_SETTINGS,
+    PolicyConfigError,
+    apply_exemptions,
+    expanded,
+)
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
@@ -146,20 +151,16 @@ def judged(
     problems = list(problems)
     if level == "disabled" or not problems:
         return []
+    today = datetime.datetime.now(datetime.timezone.utc).date()
     try:
-        entries = exemptions(config.of(policy))
+        waiver = apply_exemptions(config.of(policy), repository, None, problems, today)
     except PolicyConfigError as error:
         return [Finding(repository, policy, level, str(error), region)]
-    for exemption in entries:
-        if exemption.covers(repository, None):
-            if exemption.active(datetime.datetime.now(datetime.timezone.utc).date()):
-                # Advisory, as the pack's ecr-exemption-notes reports it; under the policy's own
-                # name, so each waived check keeps its identity (and its Security Hub finding).
-                note = f"waived by the {exemption.describe()}: {'; '.join(problems)}"
-                return [Finding(repository, policy, "advisory", note, region)]
-            problems = [f"{p} (the {exemption.describe()} has expired)" for p in problems]
-            break
-    return [Finding(repository, policy, level, p, region) for p in problems]
+    if waiver.note:
+        # Advisory, as the pack's ecr-exemption-notes reports it; under the policy's own name, so
+        # each waived check keeps its identity (and its Security Hub finding).
+        return [Finding(repository, policy, "advisory", waiver.note, region)]
+    return [Finding(repository, policy, level, p, region) for p in waiver.problems]
 
 
 # --- live checks ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ refuse:
   resource type's operation, each property's member, tags in the service's tag shape), checked
   against that operation's input shape in botocore's service model: required members, types,
   min/max, pattern and enum of every member, at every depth;
-- the limits table (components/settings/limits.py) for what the models do not carry: the
+- the limits table (components/limits.py) for what the models do not carry: the
   provider's stricter validators, document sizes, tag character sets, reserved names;
 - names the provider generates (IAM role, EventBridge rule, ...) as `<name>-` and 7 characters;
 - across resources: no two resources with one URN (the engine refuses them), no two creation
@@ -32,7 +32,7 @@ import botocore.loaders
 import botocore.model
 import regex
 
-from components.settings.limits import (
+from components.limits import (
     IAM_ATTACHED_POLICIES,
     IAM_INLINE_ROLE_POLICY,
     PULL_THROUGH_CACHE_RULES,

@@ -14,8 +14,8 @@ grouped by `repositoryName`; then nothing is read from AWS, and in-use reference
 task definitions and running ECS tasks (all clusters, or `--ecs-cluster`), Lambda functions with
 package type Image, and `--in-use FILE` (one `repo:tag`, `repo@sha256:...` or image URI per line,
 UTF-8). Tags are resolved to digests. The verdict follows ECR's documented evaluation
-(components/lifecycle_eval.py); `--aws-preview` also runs AWS's own lifecycle policy preview and
-reports any disagreement.
+(policy/ecr_guardrails/lifecycle_eval.py); `--aws-preview` also runs AWS's own lifecycle policy
+preview and reports any disagreement.
 
 Never an all-clear for what it did not see: a service the snapshot does not cover, or whose images
 cannot be read, is "not judged" (exit 1; the others are still judged); a service whose repository
@@ -43,8 +43,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
-from components.lifecycle_eval import Action, Image, evaluate, pattern_matches
 from components.settings import RepositorySettings, SettingsError
+from policy.ecr_guardrails.lifecycle_eval import Action, Image, evaluate, pattern_matches
 from tools.aws import (
     EXIT_FOUND,
     EXIT_OK,

@@ -19,12 +19,10 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-# A module reference, not names: components.access reads the limits table of this package.
-from components import access
+from components import access, limits
 from components.config_messages import Formatter, key, show
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
-from components.settings import limits
 from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
 from components.settings.repository import RepositorySettings, ServiceConfig, iam_policy_name
 from components.settings.stack import StackConfig, StackSettings

@@ -16,8 +16,9 @@ A model of ECR's documented evaluation (ECR User Guide, "Lifecycle policy evalua
   push / last recorded pull (else push) / archive time is more than D days ago;
 - expiration always takes older images first.
 
-`tools.retention` compares this with AWS's own lifecycle policy preview when asked
-(`--aws-preview`), and reports any disagreement.
+ECR's semantics, so it lives with the rules (policy/ stays publishable on its own):
+`tools.retention` judges a stack file's proposed policies with it, and compares it with AWS's own
+lifecycle policy preview when asked (`--aws-preview`), reporting any disagreement.
 """
 
 from __future__ import annotations
