@@ -1,12 +1,12 @@
 """AWS's limits on what this program sends, in one table, each with where AWS writes it down.
 
 The botocore service models carry most limits (min/max/pattern/enum of each API member); the
-conformance check (tools/conformance.py) reads those straight from the models. This table holds
-what the models do not say or say too loosely: the provider's stricter validators (it runs them at
-`pulumi preview`), the documented limits (document sizes, tag character sets, quotas per registry,
-reserved names), and the model limits the settings refuse by name before anything is created. The
-settings, the document builders (access, templates, alerts) and the conformance check read it, so a
-limit is written once; it imports nothing of the program, so any module may.
+conformance check (tools/preview/conformance.py) reads those straight from the models. This table
+holds what the models do not say or say too loosely: the provider's stricter validators (it runs
+them at `pulumi preview`), the documented limits (document sizes, tag character sets, quotas per
+registry, reserved names), and the model limits the settings refuse by name before anything is
+created. The settings, the document builders (access, templates, alerts) and the conformance check
+read it, so a limit is written once; it imports nothing of the program, so any module may.
 
 A limit on an API member names it as `service:Operation.Member[.Nested]` (botocore's names), so the
 conformance check applies it to whatever resource sends that member.

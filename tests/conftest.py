@@ -34,7 +34,7 @@ def aws(moto_endpoint):
 def running():
     """The policy pack, started as the Pulumi CLI starts it (one process per test module; each
     test configures it as it needs)."""
-    from tools.pack_runner import RunningPack
+    from tools.preview.pack_runner import RunningPack
 
     with RunningPack() as pack:
         yield pack

@@ -1,14 +1,18 @@
 """Fixed test data for runs of the program and the pack.
 
-The program's runs answer its reads with the engine's labelled placeholders (tools/mock_engine.py);
+The program's runs answer its reads with the engine's labelled placeholders (tools/preview/mock_engine.py);
 the tests name them as their account, region and key. `compliant_repository` is a repository of some
 other project, encrypted with the key that policy/config/org.example.json allowlists.
 """
 
 from __future__ import annotations
 
-from tools.mock_engine import PLACEHOLDER_ACCOUNT_ID, PLACEHOLDER_REGION, placeholder_key_arn
-from tools.pack_runner import Resource
+from tools.preview.mock_engine import (
+    PLACEHOLDER_ACCOUNT_ID,
+    PLACEHOLDER_REGION,
+    placeholder_key_arn,
+)
+from tools.preview.pack_runner import Resource
 
 ACCOUNT_ID = PLACEHOLDER_ACCOUNT_ID
 REGION = PLACEHOLDER_REGION

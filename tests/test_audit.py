@@ -19,9 +19,11 @@ from tests.aws_fixtures import (
 )
 from tests.moto_server import REGION
 from tests.policy_harness import resource_args, violations
-from tools import audit
+from tools.audit import checks, reads
+from tools.audit.pack import PackConfig, judged
 from tools.aws import Aws
-from tools.mock_engine import ROOT
+from tools.cli import ToolError
+from tools.preview.mock_engine import ROOT
 
 
 def run_audit(env, *args):
@@ -113,19 +115,19 @@ def test_the_audit_and_the_pack_agree_on_the_same_properties(registry, monkeypat
     _, env = registry
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    reg = audit.Registry(Aws(REGION))
-    config = audit.PackConfig.load(None)
+    reg = reads.Registry(Aws(REGION))
+    config = PackConfig.load(None)
     for repo in reg.repositories():
         tags = reg.tags(repo["repositoryArn"])
         key = (repo.get("encryptionConfiguration") or {}).get("kmsKey")
-        props = audit.repository_props(repo, tags, managed=bool(key) and reg.key(key)[0] == "AWS")
+        props = reads.repository_props(repo, tags, managed=bool(key) and reg.key(key)[0] == "AWS")
         args = resource_args("aws:ecr/repository:Repository", props, stack="audit")
-        pack = {policy for policy in audit.REPOSITORY_RULES if violations(policy, args)}
+        pack = {policy for policy in checks.REPOSITORY_RULES if violations(policy, args)}
         audited = set()
-        for policy, (rule, production_matters) in audit.REPOSITORY_RULES.items():
-            production = production_matters and audit.is_production(tags, None, {})
-            problems = rule(props, audit.Context(production=production))
-            audited |= {f.check for f in audit.judged(policy, config, "x", problems, REGION)}
+        for policy, (rule, production_matters) in checks.REPOSITORY_RULES.items():
+            production = production_matters and checks.is_production(tags, None, {})
+            problems = rule(props, checks.Context(production=production))
+            audited |= {f.check for f in judged(policy, config, "x", problems, REGION)}
         assert audited == pack, repo["repositoryName"]
         assert pack or repo["repositoryName"] in {"compliant", "open", "shared", "no-lifecycle",
                                                   "lazy-key", "console-made"}  # fmt: skip
@@ -261,7 +263,7 @@ def test_an_unreadable_repository_or_registry_setting_does_not_stop_the_rest(aws
         repository(endpoint, name, kms_key(endpoint))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    real_images = audit.Registry.images
+    real_images = reads.Registry.images
 
     def denied(operation):
         error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
@@ -275,14 +277,14 @@ def test_an_unreadable_repository_or_registry_setting_does_not_stop_the_rest(aws
     def scanning(self):
         raise denied("GetRegistryScanningConfiguration")
 
-    monkeypatch.setattr(audit.Registry, "images", images)
-    monkeypatch.setattr(audit.Registry, "scanning_configuration", scanning)
-    options = audit.Options(
+    monkeypatch.setattr(reads.Registry, "images", images)
+    monkeypatch.setattr(reads.Registry, "scanning_configuration", scanning)
+    options = checks.Options(
         "HIGH",
-        audit.PackConfig.load(None),
-        audit.datetime.datetime.now(audit.datetime.timezone.utc),
+        PackConfig.load(None),
+        datetime.datetime.now(datetime.timezone.utc),
     )
-    report = audit.audit([REGION], options)
+    report = checks.audit([REGION], options)
     unreadable = {
         f.repository: f.message for f in report.findings if f.check == "ecr-live-unreadable"
     }
@@ -296,21 +298,21 @@ def test_an_unreadable_repository_or_registry_setting_does_not_stop_the_rest(aws
 
 
 def test_the_lifecycle_working_check_gives_ecr_its_24_hours():
-    now = audit.datetime.datetime(2026, 11, 26, tzinfo=audit.datetime.timezone.utc)
+    now = datetime.datetime(2026, 11, 26, tzinfo=datetime.timezone.utc)
 
     def image(tag, hours_ago):
         return {
             "imageTags": [tag],
-            "imagePushedAt": now - audit.datetime.timedelta(hours=hours_ago),
+            "imagePushedAt": now - datetime.timedelta(hours=hours_ago),
         }
 
     policy = json.dumps({"rules": [{"rulePriority": 1, "action": {"type": "expire"},
                                     "selection": {"tagStatus": "tagged", "tagPrefixList": ["v"],
                                                   "countType": "imageCountMoreThan", "countNumber": 2}}]})  # fmt: skip
     burst = [image("v1", 100), image("v2", 3), image("v3", 2), image("v4", 1)]
-    assert audit.lifecycle_problems(policy, burst, now) == []  # v1 surplus for 2 hours only
+    assert checks.lifecycle_problems(policy, burst, now) == []  # v1 surplus for 2 hours only
     late = [image("v1", 100), image("v2", 30), image("v3", 26), image("v4", 1)]
-    (problem,) = audit.lifecycle_problems(policy, late, now)  # v1 surplus since v3, 26 hours ago
+    (problem,) = checks.lifecycle_problems(policy, late, now)  # v1 surplus since v3, 26 hours ago
     assert "4 images tagged v* but rule 1 keeps 2, 1 of them surplus for over a day" in problem
 
 
@@ -323,7 +325,7 @@ def test_a_region_that_cannot_be_listed_is_a_finding_and_the_others_are_audited(
     repository(endpoint, "fileflow", kms_key(endpoint))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    real = audit.Registry.repositories
+    real = reads.Registry.repositories
     denied_regions = {"us-east-1"}
 
     def repositories(self):
@@ -332,10 +334,10 @@ def test_a_region_that_cannot_be_listed_is_a_finding_and_the_others_are_audited(
             raise ClientError(error, "DescribeRepositories")
         return real(self)
 
-    monkeypatch.setattr(audit.Registry, "repositories", repositories)
-    now = audit.datetime.datetime.now(audit.datetime.timezone.utc)
-    options = audit.Options("HIGH", audit.PackConfig.load(None), now)
-    report = audit.audit([REGION, "us-east-1"], options)
+    monkeypatch.setattr(reads.Registry, "repositories", repositories)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    options = checks.Options("HIGH", PackConfig.load(None), now)
+    report = checks.audit([REGION, "us-east-1"], options)
     (finding,) = [f for f in report.findings if f.check == "ecr-live-unreadable"]
     assert (finding.region, finding.repository, finding.message) == (
         "us-east-1",
@@ -344,8 +346,8 @@ def test_a_region_that_cannot_be_listed_is_a_finding_and_the_others_are_audited(
     )
     assert report.repositories == 1
     denied_regions.add(REGION)
-    with pytest.raises(audit.ToolError, match=r"^nothing could be read: ap-northeast-2: Describe"):
-        audit.audit([REGION, "us-east-1"], options)
+    with pytest.raises(ToolError, match=r"^nothing could be read: ap-northeast-2: Describe"):
+        checks.audit([REGION, "us-east-1"], options)
 
 
 def test_the_newest_release_image_breaks_push_time_ties_by_version():
@@ -355,13 +357,13 @@ def test_the_newest_release_image_breaks_push_time_ties_by_version():
         {"imageDigest": f"sha256:{n}", "imageTags": [tag], "imagePushedAt": at}
         for n, tag in enumerate(["v1.10.0", "v1.2.0", "v1.9.3", "latest"])
     ]
-    assert audit.images_to_check("svc", images, [], None) == {"sha256:0": "newest release image"}
+    assert checks.images_to_check("svc", images, [], None) == {"sha256:0": "newest release image"}
     later = {
         "imageDigest": "sha256:9",
         "imageTags": ["v1.0.1"],
         "imagePushedAt": at.replace(hour=1),
     }
-    assert audit.images_to_check("svc", [*images, later], [], None) == {
+    assert checks.images_to_check("svc", [*images, later], [], None) == {
         "sha256:9": "newest release image"
     }
 
@@ -372,7 +374,7 @@ def test_the_newest_release_image_breaks_push_time_ties_by_version():
 class SigningEcr:
     """A stub ECR client for the signing reads. moto has no ECR signing APIs
     (DescribeImageSigningStatus, GetSigningConfiguration) nor ListImageReferrers, so these paths
-    run against data this test controls; tools/audit.py keeps the real calls."""
+    run against data this test controls; tools/audit/reads.py keeps the real calls."""
 
     def __init__(self, statuses, filters):
         self.statuses, self.filters = statuses, filters
@@ -390,7 +392,7 @@ class SigningEcr:
                                                     "repositoryFilters": filters}]}}  # fmt: skip
 
 
-class SigningRegistry(audit.Registry):
+class SigningRegistry(reads.Registry):
     """The audit's registry reads, answered offline: one production release image per
     repository, no lifecycle or repository policy, the signing reads from SigningEcr."""
 
@@ -419,14 +421,14 @@ class SigningRegistry(audit.Registry):
 
 def _signing_findings(statuses, filters, names=("signed", "signing", "failed", "unsigned")):
     registry = SigningRegistry(SigningEcr(statuses, filters))
-    options = audit.Options("CRITICAL", audit.PackConfig.load(None), datetime.datetime.now(
+    options = checks.Options("CRITICAL", PackConfig.load(None), datetime.datetime.now(
         datetime.timezone.utc), require_signature=True)  # fmt: skip
     found = []
     for name in names:
         repo = {"repositoryName": name, "repositoryArn": f"arn:aws:ecr:{REGION}:{ACCOUNT}:"
                 f"repository/{name}", "registryId": ACCOUNT}  # fmt: skip
         found += [
-            f for f in audit.audit_repository(registry, repo, [], options)
+            f for f in checks.audit_repository(registry, repo, [], options)
             if f.check in ("ecr-live-unsigned", "ecr-live-signing-uncovered")
         ]  # fmt: skip
     return found

@@ -23,9 +23,11 @@ from policy.ecr_guardrails.policies import POLICIES
 from tests.aws_fixtures import ACCOUNT, client
 from tests.moto_server import REGION
 from tests.org_fixtures import ROLE, member_client, member_repository, organization
-from tools import audit, audit_org, security_hub, targets
+from tools.audit import checks, command, pack, security_hub, targets
+from tools.audit import org as audit_org
+from tools.audit.report import Finding, Report
 from tools.aws import Calls
-from tools.mock_engine import ROOT
+from tools.preview.mock_engine import ROOT
 
 OTHER = "us-east-1"
 REGIONS = f"{REGION},{OTHER}"
@@ -72,7 +74,7 @@ def refuse(monkeypatch):
 
 
 def run(capsys, *args):
-    code = audit.main(list(args))
+    code = command.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -181,8 +183,8 @@ def test_one_assume_role_per_account_and_constant_calls_per_repository(org):
     plan = targets.Plan(
         [targets.Account(id=a) for a in org.values()], ROLE, [REGION, OTHER], REGION
     )
-    options = audit.Options(
-        "HIGH", audit.PackConfig.load(None), datetime.datetime.now(datetime.UTC)
+    options = checks.Options(
+        "HIGH", pack.PackConfig.load(None), datetime.datetime.now(datetime.UTC)
     )
     calls = Calls()
     report, outcome = audit_org.audit_plan(plan, options, calls)
@@ -350,7 +352,7 @@ def test_what_a_run_could_not_read_keeps_its_findings_open(env):
     now = datetime.datetime.now(datetime.UTC)
 
     def export(*findings):
-        report = audit.Report(findings=list(findings), regions=[REGION])
+        report = Report(findings=list(findings), regions=[REGION])
         hub = (ACCOUNT, Aws(REGION))
         return security_hub.export(report, [(ACCOUNT, REGION)], lambda a, r: hub, REGION, now)
 
@@ -360,7 +362,7 @@ def test_what_a_run_could_not_read_keeps_its_findings_open(env):
                 f["RecordState"] for f in found}  # fmt: skip
 
     def finding(repository, check="ecr-repository-require-kms-cmk"):
-        return audit.Finding(repository, check, "mandatory", "m", REGION, ACCOUNT)
+        return Finding(repository, check, "mandatory", "m", REGION, ACCOUNT)
 
     export(finding("team/a"), finding("b"))
     assert states() == {"team/a": "ACTIVE", "b": "ACTIVE"}
@@ -390,7 +392,7 @@ def test_the_import_goes_in_batches_of_100_and_reports_refusals():
 
 def test_asff_ids_are_stable_and_texts_fit_the_format():
     now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    finding = audit.Finding(
+    finding = Finding(
         "svc", "ecr-live-image-findings", "mandatory", "x" * 3000, REGION, "111111111111"
     )
     key = ("111111111111", REGION, "svc", "ecr-live-image-findings")
@@ -500,9 +502,9 @@ def test_single_account_findings_go_to_the_accounts_own_security_hub(env, capsys
 
 def test_every_policy_and_live_check_declares_its_controls():
     pack = {p.name for p in POLICIES} - {"ecr-exemption-notes", "ecr-stack-exemption-notes"}
-    source = (ROOT / "tools" / "audit.py").read_text() + (ROOT / "tools" / "targets.py").read_text()
+    source = "".join(path.read_text() for path in (ROOT / "tools" / "audit").glob("*.py"))
     live = set(re.findall(r'"(ecr-live-[a-z-]+)"', source))
-    assert live, "the live checks are named in tools/audit.py"
+    assert live, "the live checks are named in tools/audit/"
     assert pack | live == set(CONTROLS), sorted((pack | live) ^ set(CONTROLS))
     for check, controls in CONTROLS.items():
         assert controls.aws_fix or controls.stack_fix, check

@@ -11,7 +11,7 @@ import regex
 import yaml
 
 from components.settings import StackConfig
-from tools import config_docs
+from tools.dev import config_docs
 
 ROOT = config_docs.ROOT
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))

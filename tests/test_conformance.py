@@ -1,6 +1,6 @@
 """Every config the settings accept deploys: the program under mocks, every registered resource's
 inputs checked against the botocore model of the call that creates it and the limits table
-(tools/conformance.py), for each shipped stack and for generated configs over the whole surface.
+(tools/preview/conformance.py), for each shipped stack and for generated configs over the whole surface.
 
 CONFORMANCE_EXAMPLES sets how many generated configs (default 200; set it to thousands for a deeper run).
 """
@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from components.settings import AWS_REGIONS, SettingsError, load_settings
 from tests.fakes import KMS_KEY_ARN, REGION
-from tools.conformance import CALLS, Component, Problem, problems
-from tools.mock_engine import ROOT, run_program
-from tools.stack_file import engine_config
+from tools.preview.conformance import CALLS, Component, Problem, problems
+from tools.preview.mock_engine import ROOT, run_program
+from tools.preview.stack_file import engine_config
 
 STACKS = sorted(p.name.split(".")[1] for p in Path(ROOT).glob("Pulumi.*.yaml"))
 EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "200"))

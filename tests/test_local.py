@@ -9,9 +9,9 @@ import urllib.request
 import boto3
 
 from tests.moto_server import REGION, free_port
-from tools.local import KMS_PARAMETER, seed, stack_endpoint
-from tools.mock_engine import ROOT, run_program
-from tools.stack_file import engine_config
+from tools.dev.local import KMS_PARAMETER, seed, stack_endpoint
+from tools.preview.mock_engine import ROOT, run_program
+from tools.preview.stack_file import engine_config
 
 # Which endpoint key of the AWS provider serves each resource module / invoke the program uses.
 ENDPOINT_OF = {

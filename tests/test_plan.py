@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN, OTHER_PROJECT_KEY_ARN
-from tools import conformance, pack_runner, plan
-from tools.mock_engine import PLACEHOLDER_KEY_ID, ROOT, run_program
+from tools.preview import conformance, pack_runner, plan
+from tools.preview.mock_engine import PLACEHOLDER_KEY_ID, ROOT, run_program
 
 SHIPPED = ("dev", "staging", "prod", "local")
 PACK = (
@@ -218,7 +218,7 @@ def test_the_org_config_flags_the_placeholder_key_until_the_real_one_is_assumed(
 
 
 def test_a_conformance_problem_exits_1(capsys, monkeypatch, summary):
-    """tools/conformance.py is issue 15's module (an interface-only copy on this branch): the
+    """tools/preview/conformance.py is issue 15's module (an interface-only copy on this branch): the
     problem here is data the test controls, returned by a monkeypatched `problems`."""
     seen = []
 

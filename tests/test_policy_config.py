@@ -11,7 +11,7 @@ import pytest
 
 from policy.ecr_guardrails.config import SETTINGS_OF, settings_of
 from policy.ecr_guardrails.policies import POLICIES, check_config
-from tools.mock_engine import ROOT
+from tools.preview.mock_engine import ROOT
 
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 FAR = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()
@@ -126,7 +126,7 @@ def test_the_audit_refuses_a_bad_policy_config_before_any_aws_call(tmp_path, con
 
 
 def test_the_audit_reads_the_clis_shorthands_as_the_cli_does(tmp_path):
-    from tools.audit import PackConfig
+    from tools.audit.pack import PackConfig
 
     path = tmp_path / "policy.json"
     path.write_text(json.dumps({"all": "advisory", LEAST: "remediate", "ecr-pack-settings": {}}))

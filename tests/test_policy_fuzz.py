@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.fakes import OTHER_PROJECT_KEY_ARN as KEY_ARN
 from tests.fakes import compliant_repository
-from tools.pack_runner import Resource, RunningPack
+from tools.preview.pack_runner import Resource, RunningPack
 
 TYPES = [
     "aws:ecr/repository:Repository",

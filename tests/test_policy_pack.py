@@ -8,8 +8,8 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.ecr_guardrails.policies import POLICIES
 from tests.fakes import compliant_repository
-from tools.mock_engine import run_program
-from tools.pack_runner import Resource
+from tools.preview.mock_engine import run_program
+from tools.preview.pack_runner import Resource
 
 REPO = "aws:ecr/repository:Repository"
 GOOD = compliant_repository("r1")
@@ -226,7 +226,7 @@ def test_each_break_is_flagged_by_its_policy_only(pack, program, name):
 
 
 def _config_file(name):
-    from tools.pack_runner import POLICY_DIR
+    from tools.preview.pack_runner import POLICY_DIR
 
     return json.loads((POLICY_DIR / "config" / name).read_text())
 

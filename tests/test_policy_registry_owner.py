@@ -7,7 +7,7 @@ import json
 import pytest
 
 from policy.ecr_guardrails.policies import check_config
-from tools.pack_runner import Resource
+from tools.preview.pack_runner import Resource
 
 OWNER = "ecr-stack-registry-owner"
 NOTES = "ecr-stack-exemption-notes"

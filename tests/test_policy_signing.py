@@ -10,8 +10,8 @@ import json
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from tools.mock_engine import run_program
-from tools.pack_runner import Resource
+from tools.preview.mock_engine import run_program
+from tools.preview.pack_runner import Resource
 
 PRODUCTION = "ecr-stack-production-signing-profile"
 CONFIGURATION = "ecr-stack-signing-configuration"

@@ -8,8 +8,8 @@ import pytest
 from components.access import PULL_ACTIONS, PUSH_ACTIONS
 from tests.ecr_rules import lifecycle_problems
 from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN, REGION
-from tools.mock_engine import ProgramRun, run_program
-from tools.stack_file import engine_config
+from tools.preview.mock_engine import ProgramRun, run_program
+from tools.preview.stack_file import engine_config
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN
-from tools.mock_engine import ProgramRun, run_program
+from tools.preview.mock_engine import ProgramRun, run_program
 
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"

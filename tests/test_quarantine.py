@@ -19,8 +19,8 @@ from tests.aws_fixtures import (
     task_definition,
 )
 from tests.moto_server import REGION
-from tools.aws import ToolError
-from tools.mock_engine import ROOT
+from tools.cli import ToolError
+from tools.preview.mock_engine import ROOT
 from tools.quarantine import (
     EXIT_PARTIAL,
     ScanVerdict,

@@ -16,9 +16,9 @@ from components.lifecycle import Retention
 from components.settings import RepositorySettings
 from tests.aws_fixtures import ACCOUNT, client, kms_key, push, repository
 from tests.moto_server import REGION
-from tools.mock_engine import ROOT
+from tools.preview.mock_engine import ROOT
+from tools.preview.stack_file import stack_settings
 from tools.retention import aws_preview, compare, judge
-from tools.stack_file import stack_settings
 
 URI = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/api"
 

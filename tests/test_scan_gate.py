@@ -9,7 +9,7 @@ import pytest
 
 from tests.aws_fixtures import client
 from tests.moto_server import REGION
-from tools.mock_engine import ROOT
+from tools.preview.mock_engine import ROOT
 from tools.scan_gate import GateError, scan
 
 MANIFEST = json.dumps(
@@ -318,7 +318,7 @@ def test_require_signature_passes_with_a_signature_and_fails_without(image, moto
 
 
 def test_referrers_are_read_from_ecrs_api_when_it_has_it():
-    from tools.scan_gate import signatures
+    from tools.signing import signatures
 
     class Referrers:
         def __init__(self):
@@ -343,7 +343,7 @@ class ManagedSigning:
     """A stub ECR client answering DescribeImageSigningStatus with the statuses given, one answer
     per call (the last repeats). moto has no ECR signing APIs (DescribeImageSigningStatus,
     Get/PutSigningConfiguration) nor ListImageReferrers, so the managed-signing path runs against
-    this stub; the real calls stay in tools/scan_gate.py."""
+    this stub; the real calls stay in tools/signing.py."""
 
     def __init__(self, *answers, referrers=()):
         self.answers = list(answers)
@@ -367,7 +367,7 @@ def _status(state, **more):
 
 
 def test_managed_signing_complete_is_signed_with_the_profile_named():
-    from tools.scan_gate import SIGNED, signing_status
+    from tools.signing import SIGNED, signing_status
 
     stub = ManagedSigning(_status("COMPLETE"), referrers=["sha256:sig"])
     found = signing_status(stub, "fileflow", "sha256:img")
@@ -377,7 +377,7 @@ def test_managed_signing_complete_is_signed_with_the_profile_named():
 
 
 def test_managed_signing_in_progress_is_waited_for_within_the_bound():
-    from tools.scan_gate import SIGNED, SIGNING, signing_status
+    from tools.signing import SIGNED, SIGNING, signing_status
 
     clock = FakeClock()
     stub = ManagedSigning(_status("IN_PROGRESS"), _status("IN_PROGRESS"), _status("COMPLETE"))
@@ -393,7 +393,7 @@ def test_managed_signing_in_progress_is_waited_for_within_the_bound():
 
 
 def test_managed_signing_failed_names_ecrs_reason():
-    from tools.scan_gate import SIGNING_FAILED, signing_status
+    from tools.signing import SIGNING_FAILED, signing_status
 
     failed = _status(
         "FAILED", failureCode="AccessDenied", failureReason="not authorized: signer:SignPayload"
@@ -407,7 +407,7 @@ def test_managed_signing_failed_names_ecrs_reason():
 
 
 def test_without_managed_signing_the_referrers_decide():
-    from tools.scan_gate import SIGNED, UNSIGNED, signing_status
+    from tools.signing import SIGNED, UNSIGNED, signing_status
 
     assert signing_status(ManagedSigning([], referrers=["sha256:s"]), "r", "sha256:i").state == (
         SIGNED
@@ -418,7 +418,8 @@ def test_without_managed_signing_the_referrers_decide():
 
 
 def test_the_gate_fails_on_a_failed_or_unfinished_signing_and_says_which():
-    from tools.scan_gate import Result, Signing
+    from tools.scan_gate import Result
+    from tools.signing import Signing
 
     base = Result("fileflow", {"imageTag": "v1"}, "COMPLETE", {}, "CRITICAL", digest="sha256:i")
     for signing, reason in [

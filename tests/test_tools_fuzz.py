@@ -23,8 +23,10 @@ from hypothesis import strategies as st
 
 from tests.aws_fixtures import kms_key, push, repository
 from tests.moto_server import REGION, reset
-from tools import audit, local, quarantine, retention, scan_gate
-from tools.mock_engine import ROOT
+from tools import quarantine, retention, scan_gate
+from tools.audit import command
+from tools.dev import local
+from tools.preview.mock_engine import ROOT
 
 FUZZ = settings(
     max_examples=60,
@@ -230,7 +232,7 @@ AUDIT = ["--region", "--fail-on"]
          SCAN_GATE, ["--json", "--require-signature"], (0, 1, 2)),
         (quarantine.main, ["--repository", "fileflow", "--tag", "v1.0.0"], QUARANTINE,
          ["--json", "--dry-run", "--all-tags", "--force", "--delete", "--yes"], (0, 1, 2, 3)),
-        (audit.main, [], AUDIT, ["--json", "--markdown", "--require-signature"], (0, 1, 2)),
+        (command.main, [], AUDIT, ["--json", "--markdown", "--require-signature"], (0, 1, 2)),
     ],
     ids=["scan_gate", "quarantine", "audit"],
 )  # fmt: skip

@@ -9,7 +9,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
-LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
+LINT = ROOT / "tools" / "dev" / "actionlint" / "lint.cjs"
 
 
 def load(name):

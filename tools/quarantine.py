@@ -40,34 +40,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.aws import (
+from tools.aws import Aws, paginate, regions
+from tools.cli import (
     EXIT_FOUND,
     EXIT_OK,
-    Aws,
     ToolError,
     add_fail_on,
     at_or_above,
     emit,
     error_code,
-    image_version,
-    is_release,
     one_line,
-    paginate,
     progress,
-    pushed_at,
-    regions,
     run,
-    version,
     write_step_summary,
 )
+from tools.images import DIGEST, REPOSITORY, TAG, image_version, is_release, pushed_at, version
 from tools.usage import from_account, from_file, users_by_digest
 
 EXIT_PARTIAL = 3
 """A step failed after an earlier step changed something (the message names what changed)."""
-# Docker/ECR tag grammar and ECR's repository-name rule, ASCII only.
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
 SHOWN = 5  # images named when explaining why there is no rollback candidate
 
@@ -428,14 +419,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     args = parser.parse_args(argv)
-    if not _REPOSITORY.fullmatch(args.repository):
+    if not REPOSITORY.fullmatch(args.repository):
         parser.error(f"argument --repository: {args.repository!r} is not an ECR repository name")
-    if args.tag is not None and not _TAG.fullmatch(args.tag):
+    if args.tag is not None and not TAG.fullmatch(args.tag):
         parser.error(
             f"argument --tag: {args.tag!r} is not an image tag "
             "([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters)"
         )
-    if args.digest is not None and not _DIGEST.fullmatch(args.digest):
+    if args.digest is not None and not DIGEST.fullmatch(args.digest):
         parser.error(f"argument --digest: {args.digest!r} is not sha256:<64 hex digits>")
     if args.delete and not args.yes:
         parser.error("--delete deletes the image with all its tags: confirm with --yes")

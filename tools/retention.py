@@ -45,25 +45,22 @@ from components.documents import to_json
 from components.lifecycle import lifecycle_policy
 from components.settings import RepositorySettings, SettingsError
 from policy.ecr_guardrails.lifecycle_eval import Action, Image, evaluate, pattern_matches
-from tools.aws import (
+from tools.aws import REGION_NAME, Aws, paginate, regions
+from tools.cli import (
     EXIT_FOUND,
     EXIT_OK,
-    REGION_NAME,
-    Aws,
     ToolError,
     emit,
     error_code,
     markdown_table,
     one_line,
-    paginate,
     progress,
-    regions,
     run,
     table,
     write_step_summary,
 )
 from tools.inputs import images_snapshot, moment
-from tools.stack_file import (
+from tools.preview.stack_file import (
     StackFileError,
     add_stack_arguments,
     engine_config,

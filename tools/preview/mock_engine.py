@@ -1,6 +1,6 @@
 """Run the Pulumi program the way the engine would, with Pulumi's mock runtime in place of AWS.
 
-- `engine_config` (tools/stack_file.py) builds the config map the CLI hands a program.
+- `engine_config` (tools/preview/stack_file.py) builds the config map the CLI hands a program.
 - `run_program` runs `__main__.py` under `pulumi.runtime.set_mocks` with that config and returns
   every registered resource (inputs and options), every invoke, the resolved stack outputs and
   what each read from AWS was answered with.
@@ -37,9 +37,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 
-from tools.stack_file import engine_config
+from tools.preview.stack_file import engine_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # AWS's documentation example account and key id: recognisably not a real account or key.
 PLACEHOLDER_ACCOUNT_ID = "123456789012"
 PLACEHOLDER_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -6,11 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tools.aws import (
-    Aws,
-    error_code,
-    paginate,
-)
+from tools.aws import Aws, paginate
+from tools.cli import error_code
 
 
 class Registry:

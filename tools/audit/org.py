@@ -1,7 +1,7 @@
 """The live audit over many accounts and regions: `python -m tools.audit --organization ...`.
 
 Each (account, region) is audited exactly as a single-account run audits its region
-(`audit.audit_region`), with the account's assumed-role credentials and adaptive retries; its
+(`checks.audit_region`), with the account's assumed-role credentials and adaptive retries; its
 findings carry the account. What could not be audited (an account not entered, a region not
 enabled or not readable) is a finding of its own under the account and region it concerns.
 """
@@ -19,12 +19,11 @@ from typing import Any
 
 import botocore.session
 
-from tools import security_hub
-from tools.audit import Options, audit_region
-from tools.audit_report import LEVELS, Finding, Report
-from tools.aws import Aws, Calls, ToolError, markdown_table, regions, table
-from tools.security_hub import Exported
-from tools.targets import (
+from tools.audit import security_hub
+from tools.audit.checks import Options, audit_region
+from tools.audit.report import LEVELS, Finding, Report
+from tools.audit.security_hub import Exported
+from tools.audit.targets import (
     EXTERNAL_ID,
     NOT_ENABLED,
     ROLE_NAME,
@@ -41,6 +40,8 @@ from tools.targets import (
     run_plan,
     session_with,
 )
+from tools.aws import Aws, Calls, regions
+from tools.cli import ToolError, markdown_table, table
 
 # An account that could not be entered, or a region that could not be read, was not looked at:
 # the run must not pass because of it. A region the account has not enabled holds no registry.
@@ -305,8 +306,8 @@ def hub_of(args: argparse.Namespace, plan: Plan | None) -> Hub | None:
 
 
 def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exported:
-    """Sends the report to Security Hub (see tools/security_hub.py) with the credentials the run
-    entered each account with: no second AssumeRole for an audited account."""
+    """Sends the report to Security Hub (see tools/audit/security_hub.py) with the credentials the
+    run entered each account with: no second AssumeRole for an audited account."""
     now = datetime.datetime.now(datetime.timezone.utc)
     if outcome is None:  # single account: the findings are the credentials' own account's
         assert hub.own is not None

@@ -25,7 +25,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.aws import Aws, Calls, ToolError, error_code, one_line, paginate, progress
+from tools.aws import Aws, Calls, paginate
+from tools.cli import ToolError, error_code, one_line, progress
 
 SESSION_NAME = "ecr-guardrails-audit"
 # One hour is every role's default maximum session. botocore refreshes 15 minutes before expiry

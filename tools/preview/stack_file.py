@@ -20,7 +20,7 @@ import yaml
 
 from components.settings import NAMESPACE, StackSettings, load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _CLI_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
 
 

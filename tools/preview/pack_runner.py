@@ -30,9 +30,9 @@ from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from policy.ecr_guardrails.config import expanded
-from tools.mock_engine import Registration
+from tools.preview.mock_engine import Registration
 
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 LEVELS = {
     "advisory": pb.ADVISORY,
     "mandatory": pb.MANDATORY,

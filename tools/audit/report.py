@@ -1,5 +1,5 @@
 """The live audit's findings and how they are shown: a table for people, JSON for machines,
-Markdown for the job summary (tools/audit_org.py groups them by account for organisation runs)."""
+Markdown for the job summary (tools/audit/org.py groups them by account for organisation runs)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from policy.ecr_guardrails.controls import controls_of, remediation
-from tools.aws import (
-    Calls,
-    markdown_table,
-    table,
-)
+from tools.aws import Calls
+from tools.cli import markdown_table, table
 
 COMPONENT_TAG = ("Component", "container-registry")  # what the program tags its resources with
 REGISTRY = "(registry)"

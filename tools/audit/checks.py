@@ -1,52 +1,14 @@
-"""Live audit of the registry with the policy pack's own rules, plus the seed's periodic checks.
+"""The checks of one region: every repository judged by the pack's rules (with the policy config's
+levels and exemptions: tools/audit/pack.py) and by the live checks the command's help lists, then
+the registry's own policy, scanning and replication configuration.
 
-    python -m tools.audit [--region R ...] [--policy-config FILE] [--fail-on HIGH] [--json]
-    python -m tools.audit --organization --role-name ROLE --regions all-enabled [--security-hub]
-
-Many accounts and regions: tools/audit_org.py (targets: tools/targets.py); the Security Hub export:
-tools/security_hub.py; the controls and remediation each finding carries in --json:
-policy/ecr_guardrails/controls.py.
-
-Every repository in each region, whether or not a stack manages it, is read from AWS
-(DescribeRepositories, its lifecycle policy, repository policy and tags), converted to the
-properties the pack judges and run through the same rules, under the same policy names and levels,
-with the same policy config file the CLI takes with `--policy-pack-config` (levels and exemptions
-included). Production is the Environment tag (there is no stack here). Live-only checks:
-
-- ecr-live-image-findings: the newest release image (`v*`) and every image an ACTIVE ECS task
-  definition uses has no scan finding at or above --fail-on (mandatory);
-- ecr-live-image-not-scanned: such an image has no completed scan (advisory);
-- ecr-live-key-rotation: the customer-managed KMS key a repository uses rotates automatically
-  (mandatory); an AWS managed key is reported by ecr-repository-require-kms-cmk;
-- ecr-live-lifecycle-working: no image that a count rule made surplus more than a day ago, no
-  untagged image older than its expiry plus a day (mandatory: ECR applies lifecycle rules within
-  24 hours, so a burst of pushes is not a finding);
-- ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, and
-  other accounts the registry replicates to, for the quarterly review (info);
-- ecr-live-unmanaged: repositories without this program's `Component` tag (info);
-- ecr-live-unsigned: with --require-signature, the newest release image is not signed: ECR
-  managed signing failed (with ECR's reason) or no signature is beside it (mandatory), or managed
-  signing is still in progress (advisory; the audit does not wait). Read as the scan gate reads it:
-  DescribeImageSigningStatus, then the referrers API, then the manifests' `subject`;
-- ecr-live-signing-uncovered: with --require-signature, a production repository (Environment tag)
-  that the registry's signing configuration (GetSigningConfiguration) does not cover, when the
-  registry has one: its pushes are not signed (mandatory);
-- ecr-live-unreadable: a repository, the registry's settings, ECS's task definitions or a whole
-  region could not be read (the finding names the call and the error); everything else is still
-  audited (mandatory: what was not read was not checked).
-
-Exit status: 0 clean; 1 a mandatory rule or a live check failed (including ecr-live-unreadable);
-2 usage error, or nothing at all could be read (one line on stderr).
-Read-only: it calls only Describe/Get/List APIs. This module holds the checks; the reads are in
-tools/audit_reads.py, the findings and their rendering in tools/audit_report.py, and organisation-
-wide runs in tools/audit_org.py, tools/targets.py and tools/security_hub.py.
+A repository, the registry's settings or ECS's task definitions that cannot be read is a finding of
+its own (ecr-live-unreadable, naming the call and the error); the rest is still audited.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,16 +20,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from policy.ecr_guardrails.config import (
     PACK_SETTINGS,
     PolicyConfigError,
-    apply_exemptions,
-    expanded,
 )
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
-    POLICIES,
     REGISTRY_SCANNING_POLICY,
     REPOSITORY_RULES,
-    check_config,
 )
 from policy.ecr_guardrails.props import MalformedPropertyError, document, sequence
 from policy.ecr_guardrails.rules_access import (
@@ -77,90 +35,23 @@ from policy.ecr_guardrails.rules_access import (
 )
 from policy.ecr_guardrails.rules_repository import Context, is_production, registry_scanning
 from policy.ecr_guardrails.rules_signing import covers
-from tools.audit_reads import Registry, repository_props, scanning_props
-
-# Re-exported: the audit's findings, report and reads are used through this module too.
-from tools.audit_report import COMPONENT_TAG, LEVELS, REGISTRY, Finding, Report, annotated  # noqa: F401
-from tools.aws import (
-    EXIT_FOUND,
-    EXIT_OK,
-    Aws,
-    Calls,
+from tools.audit.pack import PackConfig, judged
+from tools.audit.reads import Registry, repository_props, scanning_props
+from tools.audit.report import COMPONENT_TAG, LEVELS, REGISTRY, Finding, Report
+from tools.aws import Aws, Calls
+from tools.cli import (
     ToolError,
-    add_fail_on,
     at_or_above,
-    emit,
     error_code,
-    newest_release,
     progress,
-    pushed_at,
-    regions,
-    run,
-    write_step_summary,
 )
-from tools.inputs import read_json
-from tools.scan_gate import SIGNING, signing_status
+from tools.images import newest_release, pushed_at
+from tools.signing import SIGNING, signing_status
 from tools.usage import Use, task_definitions, users_by_digest
 
 WORKERS = 8
 GRACE = datetime.timedelta(hours=24)  # ECR applies lifecycle rules within 24 hours
 AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
-
-
-# --- policy config --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PackConfig:
-    """The policy config file as the CLI takes it: levels (the pack's defaults) and properties."""
-
-    levels: Mapping[str, str]
-    properties: Mapping[str, Mapping[str, Any]]
-
-    @classmethod
-    def load(cls, path: str | None) -> PackConfig:
-        defaults = {
-            p.name: p.enforcement_level.value if p.enforcement_level else "mandatory"
-            for p in POLICIES
-        }
-        raw: Any = read_json(path, "--policy-config") if path else {}
-        # The pack's own validation: a misspelled key or a bad value is refused, never ignored.
-        problems = check_config(raw)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise ToolError(f"--policy-config {path}: {problems[0]}{more}")
-        levels = dict(defaults)
-        properties: dict[str, dict[str, Any]] = {}
-        for name, values in expanded(raw, defaults).items():
-            values = dict(values)
-            level = values.pop("enforcementLevel", levels[name])
-            # remediate enforces as mandatory does; the audit changes nothing.
-            levels[name] = "mandatory" if level == "remediate" else level
-            properties[name] = values
-        return cls(levels, properties)
-
-    def of(self, policy: str) -> Mapping[str, Any]:
-        return self.properties.get(policy, {})
-
-
-def judged(
-    policy: str, config: PackConfig, repository: str, problems: Iterable[str], region: str
-) -> list[Finding]:
-    """Findings of a pack rule at the policy's level, after its exemptions (stack: none here)."""
-    level = config.levels[policy]
-    problems = list(problems)
-    if level == "disabled" or not problems:
-        return []
-    today = datetime.datetime.now(datetime.timezone.utc).date()
-    try:
-        waiver = apply_exemptions(config.of(policy), repository, None, problems, today)
-    except PolicyConfigError as error:
-        return [Finding(repository, policy, level, str(error), region)]
-    if waiver.note:
-        # Advisory, as the pack's ecr-exemption-notes reports it; under the policy's own name, so
-        # each waived check keeps its identity (and its Security Hub finding).
-        return [Finding(repository, policy, "advisory", waiver.note, region)]
-    return [Finding(repository, policy, level, p, region) for p in waiver.problems]
 
 
 # --- live checks ----------------------------------------------------------------------------------
@@ -471,56 +362,6 @@ def replication_findings(registry: Registry, options: Options) -> list[Finding]:
     return found
 
 
-def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.audit",
-        description="Judge every ECR repository of an account with the policy pack's rules and "
-        "the seed's periodic checks (image findings, key rotation, lifecycle, cross-account "
-        "grants, unmanaged repositories). Read-only.",
-        epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
-        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error, or "
-        "nothing at all could be read (one line on stderr). Uses the standard AWS environment "
-        "(credentials, AWS_REGION, AWS_ENDPOINT_URL).",
-    )
-    parser.add_argument(
-        "--region",
-        action="append",
-        help="region to audit (repeatable; default AWS_REGION, else AWS_DEFAULT_REGION)",
-    )
-    parser.add_argument(
-        "--policy-config",
-        metavar="FILE",
-        help="policy config JSON, as given to "
-        "`pulumi preview --policy-pack-config` (levels, allowlists, exemptions)",
-    )
-    add_fail_on(parser, "HIGH", "lowest scan-finding severity that fails")
-    parser.add_argument(
-        "--require-signature",
-        action="store_true",
-        help="report newest release images without a Notation signature (when signing is on)",
-    )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON for machines")
-    output.add_argument("--markdown", action="store_true", help="print Markdown")
-    from tools import audit_org
-
-    audit_org.add_arguments(parser)
-    hub = parser.add_argument_group("AWS Security Hub")
-    hub.add_argument(
-        "--security-hub",
-        action="store_true",
-        help="import the findings into Security Hub (BatchImportFindings) and archive the ones "
-        "this tool made that are gone",
-    )
-    hub.add_argument(
-        "--security-hub-account",
-        metavar="ID",
-        help="import into this account's Security Hub (the run's own, or entered with "
-        "--role-name) instead of each audited account's; implies --security-hub",
-    )
-    return parser.parse_args(argv)
-
-
 def audit(region_names: Sequence[str], options: Options, calls: Calls | None = None) -> Report:
     report = Report(regions=list(region_names), calls=calls or Calls())
     read = [audit_region(Aws(region, report.calls), options, report) for region in region_names]
@@ -530,40 +371,3 @@ def audit(region_names: Sequence[str], options: Options, calls: Calls | None = N
     order = {level: i for i, level in enumerate(LEVELS)}
     report.findings.sort(key=lambda f: (order[f.level], f.region, f.repository, f.check))
     return report
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _arguments(argv)
-
-    def body() -> int:
-        options = Options(
-            args.fail_on,
-            PackConfig.load(args.policy_config),
-            datetime.datetime.now(datetime.timezone.utc),
-            args.require_signature,
-        )
-        from tools import audit_org
-
-        plan = audit_org.plan_of(args)
-        hub = audit_org.hub_of(args, plan)  # checks the Security Hub flags before any audit
-        if plan is None:
-            report, outcome = audit(regions(args.region), options), None
-        else:
-            report, outcome = audit_org.audit_plan(plan, options)
-        emit(
-            report.as_json()
-            if args.json
-            else report.as_markdown()
-            if args.markdown
-            else report.as_table()
-        )
-        write_step_summary(report.as_markdown())
-        if hub is not None:
-            progress(audit_org.export(hub, report, outcome).describe())
-        return EXIT_FOUND if report.failed else EXIT_OK
-
-    return run("audit", body)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

