@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from components.settings import AWS_REGIONS, SettingsError, load_settings
 from tests.fakes import KMS_KEY_ARN, REGION
-from tools.preview.conformance import CALLS, Component, Problem, problems
+from tools.preview.api_calls import CALLS, Component
+from tools.preview.conformance import Problem, problems
 from tools.preview.mock_engine import ROOT, run_program
 from tools.preview.stack_file import engine_config
 

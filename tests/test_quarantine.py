@@ -21,12 +21,11 @@ from tests.aws_fixtures import (
 from tests.moto_server import REGION
 from tools.cli import ToolError
 from tools.preview.mock_engine import ROOT
-from tools.quarantine import (
-    EXIT_PARTIAL,
+from tools.quarantine import EXIT_PARTIAL, execute
+from tools.quarantine_plan import (
     ScanVerdict,
     Step,
     candidates,
-    execute,
     last_release_problem,
     plan,
     rollback_candidate,

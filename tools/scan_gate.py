@@ -192,9 +192,43 @@ def scan(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Result:
     """Scan results for one image, starting a scan and waiting for it when there is none."""
+    label = f"{repository}:{image.get('imageTag') or image.get('imageDigest')}"
+    digest, url = _look_up(client, repository, image, label)
+    deadline = clock() + timeout
+    started = False
+    while True:
+        response = _scan_findings(client, repository, image, label, started, progress)
+        if response is None:  # no scan yet: one was started
+            started = True
+            continue
+        status = response.get("imageScanStatus", {}).get("status", "")
+        if status in DONE:
+            counts = response.get("imageScanFindings", {}).get("findingSeverityCounts", {})
+            return Result(
+                repository,
+                image,
+                status,
+                {s: int(counts.get(s, 0)) for s in SEVERITIES},
+                fail_on,
+                digest,
+                f"{url}@{digest}",
+                findings=tuple(_all_findings(client, repository, image, response)),
+            )
+        if status in UNUSABLE:
+            raise GateError(f"scan of {label} is {status}: {UNUSABLE[status]}")
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise GateError(
+                f"timed out after {timeout:g}s waiting for the scan of {label} ({status})"
+            )
+        progress(f"waiting for the scan of {label}: {status or 'unknown'}, {remaining:.0f}s left")
+        sleep(min(poll, remaining))
+
+
+def _look_up(client: Any, repository: str, image: dict[str, str], label: str) -> tuple[str, str]:
+    """(the image's digest, the repository's URL); GateError when either does not exist."""
     from botocore.exceptions import ClientError
 
-    label = f"{repository}:{image.get('imageTag') or image.get('imageDigest')}"
     try:
         details = client.describe_images(repositoryName=repository, imageIds=[image])
         url = client.describe_repositories(repositoryNames=[repository])["repositories"][0][
@@ -206,57 +240,55 @@ def scan(
         if error_code(error) == "ImageNotFoundException":
             raise GateError(f"image {label} not found") from None
         raise
+    return str(details["imageDetails"][0]["imageDigest"]), str(url)
 
-    deadline = clock() + timeout
-    started = False
-    while True:
-        try:
-            response = client.describe_image_scan_findings(repositoryName=repository, imageId=image)
-        except ClientError as error:
-            if error_code(error) != "ScanNotFoundException" or started:
-                raise
-            progress(f"no scan for {label}: starting one")
-            try:
-                client.start_image_scan(repositoryName=repository, imageId=image)
-            except ClientError as start_error:
-                raise GateError(
-                    f"cannot start a scan of {label}: {error_code(start_error)} "
-                    "(is scanning enabled for this registry, and has the image not been scanned "
-                    "in the last 24 hours?)"
-                ) from None
-            started = True
-            continue
-        status = response.get("imageScanStatus", {}).get("status", "")
-        if status in DONE:
-            counts = response.get("imageScanFindings", {}).get("findingSeverityCounts", {})
-            digest = details["imageDetails"][0]["imageDigest"]
-            findings = findings_of(response)
-            token = response.get("nextToken")
-            while token:  # findings come 100 to a page by default
-                response = client.describe_image_scan_findings(
-                    repositoryName=repository, imageId=image, nextToken=token
-                )
-                findings += findings_of(response)
-                token = response.get("nextToken")
-            return Result(
-                repository,
-                image,
-                status,
-                {s: int(counts.get(s, 0)) for s in SEVERITIES},
-                fail_on,
-                digest,
-                f"{url}@{digest}",
-                findings=tuple(findings),
-            )
-        if status in UNUSABLE:
-            raise GateError(f"scan of {label} is {status}: {UNUSABLE[status]}")
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise GateError(
-                f"timed out after {timeout:g}s waiting for the scan of {label} ({status})"
-            )
-        progress(f"waiting for the scan of {label}: {status or 'unknown'}, {remaining:.0f}s left")
-        sleep(min(poll, remaining))
+
+def _scan_findings(
+    client: Any,
+    repository: str,
+    image: dict[str, str],
+    label: str,
+    started: bool,
+    progress: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """The first page of the image's scan findings; None after starting a scan it did not have
+    (a second ScanNotFoundException, once one was started, is an error)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response: dict[str, Any] = client.describe_image_scan_findings(
+            repositoryName=repository, imageId=image
+        )
+        return response
+    except ClientError as error:
+        if error_code(error) != "ScanNotFoundException" or started:
+            raise
+    progress(f"no scan for {label}: starting one")
+    try:
+        client.start_image_scan(repositoryName=repository, imageId=image)
+    except ClientError as start_error:
+        raise GateError(
+            f"cannot start a scan of {label}: {error_code(start_error)} "
+            "(is scanning enabled for this registry, and has the image not been scanned "
+            "in the last 24 hours?)"
+        ) from None
+    return None
+
+
+def _all_findings(
+    client: Any, repository: str, image: dict[str, str], first: dict[str, Any]
+) -> list[Finding]:
+    """Every finding of a completed scan: the first page's, then the following pages' (findings
+    come 100 to a page by default)."""
+    findings = findings_of(first)
+    token = first.get("nextToken")
+    while token:
+        response = client.describe_image_scan_findings(
+            repositoryName=repository, imageId=image, nextToken=token
+        )
+        findings += findings_of(response)
+        token = response.get("nextToken")
+    return findings
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -51,6 +51,16 @@ from tools.usage import Use, task_definitions, users_by_digest
 
 WORKERS = 8
 GRACE = datetime.timedelta(hours=24)  # ECR applies lifecycle rules within 24 hours
+# The live checks (what each means: tools/audit/command.py; controls and remediation:
+# policy/ecr_guardrails/controls.py).
+IMAGE_FINDINGS = "ecr-live-image-findings"
+NOT_SCANNED = "ecr-live-image-not-scanned"
+KEY_ROTATION = "ecr-live-key-rotation"
+LIFECYCLE_WORKING = "ecr-live-lifecycle-working"
+CROSS_ACCOUNT = "ecr-live-cross-account"
+UNMANAGED = "ecr-live-unmanaged"
+UNSIGNED = "ecr-live-unsigned"
+SIGNING_UNCOVERED = "ecr-live-signing-uncovered"
 AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 
 
@@ -130,6 +140,29 @@ class Options:
     require_signature: bool = False
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One repository as the checks see it: what DescribeRepositories said, and its tags."""
+
+    name: str
+    region: str
+    repository: Mapping[str, Any]
+    tags: Mapping[str, str]
+
+    def finding(self, check: str, level: str, message: str) -> Finding:
+        return Finding(self.name, check, level, message, self.region)
+
+
+@dataclass(frozen=True)
+class Key:
+    """The repository's KMS key: its manager and rotation, or why they could not be read."""
+
+    arn: str | None
+    manager: str = ""
+    rotation: bool | None = None
+    unreadable: tuple[Finding, ...] = ()
+
+
 def audit_repository(
     registry: Registry,
     repository: Mapping[str, Any],
@@ -138,122 +171,150 @@ def audit_repository(
 ) -> list[Finding]:
     """Every pack rule and live check for one repository: a constant number of API calls apart
     from pagination and the images checked."""
-    name, region = repository["repositoryName"], registry.aws.region
-    config = options.config
-    tags = registry.tags(repository["repositoryArn"])
-    findings: list[Finding] = []
-    key_arn = (repository.get("encryptionConfiguration") or {}).get("kmsKey")
-    manager, rotation = "", None
-    if key_arn:
-        try:  # a key in another account, or one the audit role may not describe
-            manager, rotation = registry.key(key_arn)
-        except AWS_ERRORS as error:
-            findings.append(unreadable(name, region, error, f"KMS key {key_arn} not checked"))
-    props = repository_props(repository, tags, managed=manager == "AWS")
+    name = repository["repositoryName"]
+    seen = Seen(name, registry.aws.region, repository, registry.tags(repository["repositoryArn"]))
+    key = read_key(registry, seen)
+    props = repository_props(repository, seen.tags, managed=key.manager == "AWS")
+    findings = [*key.unreadable, *pack_rule_findings(seen, props, options.config)]
+    lifecycle = registry.lifecycle_policy(name)
+    findings += missing_lifecycle(seen, lifecycle, options.config)
+    findings += repository_policy_findings(seen, registry.repository_policy(name), options.config)
+    findings += key_rotation(seen, key) + unmanaged(seen)
+    images = registry.images(name)
+    findings += [
+        seen.finding(LIFECYCLE_WORKING, "mandatory", problem)
+        for problem in lifecycle_problems(lifecycle, images, options.now)
+    ]
+    findings += unsigned(seen, registry, images, options)
+    findings += signing_uncovered(seen, registry.signing_filters, options)
+    return findings + image_findings(seen, registry, images, in_use, options)
 
+
+def read_key(registry: Registry, seen: Seen) -> Key:
+    arn = (seen.repository.get("encryptionConfiguration") or {}).get("kmsKey")
+    if not arn:
+        return Key(arn)
+    try:  # a key in another account, or one the audit role may not describe
+        manager, rotation = registry.key(arn)
+    except AWS_ERRORS as error:
+        consequence = f"KMS key {arn} not checked"
+        return Key(arn, unreadable=(unreadable(seen.name, seen.region, error, consequence),))
+    return Key(arn, manager, rotation)
+
+
+def pack_rule_findings(seen: Seen, props: Mapping[str, Any], config: PackConfig) -> list[Finding]:
+    """The pack's repository rules, at their levels and after their exemptions."""
+    findings = []
     for policy, (rule, production_matters) in REPOSITORY_RULES.items():
         try:
-            production = production_matters and is_production(tags, None, config.of(PACK_SETTINGS))
+            settings = config.of(PACK_SETTINGS)
+            production = production_matters and is_production(seen.tags, None, settings)
             problems = rule(props, Context(production=production, config=config.of(policy)))
         except (PolicyConfigError, MalformedPropertyError) as error:
             problems = [str(error)]
-        findings += judged(policy, config, name, problems, region)
+        findings += judged(policy, config, seen.name, problems, seen.region)
+    return findings
 
-    lifecycle = registry.lifecycle_policy(name)
-    if lifecycle is None:
-        problem = f"Repository {name} has no lifecycle policy: images pile up forever."
-        findings += judged(LIFECYCLE, config, name, [problem], region)
 
-    policy_text = registry.repository_policy(name)
-    if policy_text is not None:
-        try:
-            parsed = document(policy_text, "policyText")
-            grants = grant_problems(parsed, config.of(LEAST_PRIVILEGE))
-            others = cross_account_principals(parsed, repository.get("registryId", ""))
-        except (PolicyConfigError, MalformedPropertyError) as error:
-            grants, others = [str(error)], []
-        findings += judged(LEAST_PRIVILEGE, config, name, grants, region)
-        if others:
-            message = f"lets in {', '.join(others)}: review them quarterly"
-            findings.append(Finding(name, "ecr-live-cross-account", "info", message, region))
+def missing_lifecycle(seen: Seen, lifecycle: str | None, config: PackConfig) -> list[Finding]:
+    if lifecycle is not None:
+        return []
+    problem = f"Repository {seen.name} has no lifecycle policy: images pile up forever."
+    return judged(LIFECYCLE, config, seen.name, [problem], seen.region)
 
-    if rotation is False:
-        findings.append(
-            Finding(
-                name,
-                "ecr-live-key-rotation",
-                "mandatory",
-                f"KMS key {key_arn} has automatic rotation off: enable it",
-                region,
-            )
-        )
-    if tags.get(COMPONENT_TAG[0]) != COMPONENT_TAG[1]:
-        findings.append(
-            Finding(
-                name,
-                "ecr-live-unmanaged",
-                "info",
-                "not managed by the ECR stack (no Component=container-registry tag)",
-                region,
-            )
-        )
 
-    images = registry.images(name)
-    findings += [
-        Finding(name, "ecr-live-lifecycle-working", "mandatory", p, region)
-        for p in lifecycle_problems(lifecycle, images, options.now)
-    ]
+def repository_policy_findings(
+    seen: Seen, policy_text: str | None, config: PackConfig
+) -> list[Finding]:
+    """The pack's least-privilege rule on the repository policy, and the other accounts it lets
+    in, listed for the quarterly review."""
+    if policy_text is None:
+        return []
+    try:
+        parsed = document(policy_text, "policyText")
+        grants = grant_problems(parsed, config.of(LEAST_PRIVILEGE))
+        others = cross_account_principals(parsed, seen.repository.get("registryId", ""))
+    except (PolicyConfigError, MalformedPropertyError) as error:
+        grants, others = [str(error)], []
+    findings = judged(LEAST_PRIVILEGE, config, seen.name, grants, seen.region)
+    if others:
+        message = f"lets in {', '.join(others)}: review them quarterly"
+        findings.append(seen.finding(CROSS_ACCOUNT, "info", message))
+    return findings
+
+
+def key_rotation(seen: Seen, key: Key) -> list[Finding]:
+    if key.rotation is not False:
+        return []
+    message = f"KMS key {key.arn} has automatic rotation off: enable it"
+    return [seen.finding(KEY_ROTATION, "mandatory", message)]
+
+
+def unmanaged(seen: Seen) -> list[Finding]:
+    if seen.tags.get(COMPONENT_TAG[0]) == COMPONENT_TAG[1]:
+        return []
+    message = "not managed by the ECR stack (no Component=container-registry tag)"
+    return [seen.finding(UNMANAGED, "info", message)]
+
+
+def unsigned(
+    seen: Seen, registry: Registry, images: Sequence[Mapping[str, Any]], options: Options
+) -> list[Finding]:
+    """With --require-signature: the newest release image is signed (managed signing still in
+    progress is advisory: the audit does not wait)."""
     newest = newest_release(images)
-    if options.require_signature and newest is not None:
-        signing = signing_status(registry.ecr, name, newest["imageDigest"])
-        if signing.problem:
-            shown = ", ".join(newest.get("imageTags") or [])
-            message = f"{name}@{newest['imageDigest']} ({shown}, newest release image): " + (
-                signing.problem
-            )
-            level = "advisory" if signing.state == SIGNING else "mandatory"
-            findings.append(Finding(name, "ecr-live-unsigned", level, message, region))
-    filters = registry.signing_filters
-    if (
-        options.require_signature
-        and filters
-        and is_production(tags, None, config.of(PACK_SETTINGS))
-        and not covers(filters, name)
-    ):
-        message = (
-            "production repository not covered by the registry's signing configuration "
-            f"(filters {', '.join(filters)}): its pushes are not signed"
-        )
-        findings.append(Finding(name, "ecr-live-signing-uncovered", "mandatory", message, region))
+    if not options.require_signature or newest is None:
+        return []
+    signing = signing_status(registry.ecr, seen.name, newest["imageDigest"])
+    if not signing.problem:
+        return []
+    shown = ", ".join(newest.get("imageTags") or [])
+    message = f"{seen.name}@{newest['imageDigest']} ({shown}, newest release image): " + (
+        signing.problem
+    )
+    level = "advisory" if signing.state == SIGNING else "mandatory"
+    return [seen.finding(UNSIGNED, level, message)]
+
+
+def signing_uncovered(seen: Seen, filters: list[str] | None, options: Options) -> list[Finding]:
+    """With --require-signature: a production repository the registry's signing configuration
+    (when it has one) does not cover."""
+    if not (options.require_signature and filters):
+        return []
+    production = is_production(seen.tags, None, options.config.of(PACK_SETTINGS))
+    if not production or covers(filters, seen.name):
+        return []
+    message = (
+        "production repository not covered by the registry's signing configuration "
+        f"(filters {', '.join(filters)}): its pushes are not signed"
+    )
+    return [seen.finding(SIGNING_UNCOVERED, "mandatory", message)]
+
+
+def image_findings(
+    seen: Seen,
+    registry: Registry,
+    images: Sequence[Mapping[str, Any]],
+    in_use: list[Use],
+    options: Options,
+) -> list[Finding]:
+    """The newest release image and every image ECS uses: a completed scan, and no finding at or
+    above --fail-on."""
     blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
-    in_use_here = images_to_check(name, images, in_use, repository.get("registryId"))
-    for digest, why in in_use_here.items():
-        label = f"{name}@{digest} ({', '.join(tags_of.get(digest, [])) or 'untagged'}, {why})"
-        counts = registry.scan(name, digest)
+    checked = images_to_check(seen.name, images, in_use, seen.repository.get("registryId"))
+    findings = []
+    for digest, why in checked.items():
+        label = f"{seen.name}@{digest} ({', '.join(tags_of.get(digest, [])) or 'untagged'}, {why})"
+        counts = registry.scan(seen.name, digest)
         if counts is None:
-            findings.append(
-                Finding(
-                    name,
-                    "ecr-live-image-not-scanned",
-                    "advisory",
-                    f"{label} has no completed scan",
-                    region,
-                )
-            )
+            findings.append(seen.finding(NOT_SCANNED, "advisory", f"{label} has no completed scan"))
             continue
         found = {s: int(counts.get(s, 0)) for s in blocking if counts.get(s)}
         if found:
             shown = ", ".join(f"{n} {s}" for s, n in found.items())
-            findings.append(
-                Finding(
-                    name,
-                    "ecr-live-image-findings",
-                    "mandatory",
-                    f"{label} has {shown} findings (fail on {options.fail_on})",
-                    region,
-                )
-            )
+            message = f"{label} has {shown} findings (fail on {options.fail_on})"
+            findings.append(seen.finding(IMAGE_FINDINGS, "mandatory", message))
     return findings
 
 
@@ -358,7 +419,7 @@ def replication_findings(registry: Registry, options: Options) -> list[Finding]:
     )
     if elsewhere:
         message = f"replicates images to other accounts: {', '.join(elsewhere)}"
-        found.append(Finding(REGISTRY, "ecr-live-cross-account", "info", message, region))
+        found.append(Finding(REGISTRY, CROSS_ACCOUNT, "info", message, region))
     return found
 
 

@@ -245,6 +245,23 @@ HubOf = Callable[[str, str], tuple[str, Aws]]
 that account in that region); KeyError when that account was not entered."""
 
 
+@dataclass(frozen=True)
+class _Export:
+    """What every target's export needs: the findings grouped as Security Hub holds them, and what
+    this run could not read (which therefore proves nothing fixed)."""
+
+    groups: Mapping[Key, list[Finding]]
+    by_target: Mapping[tuple[str, str], list[Key]]
+    audited: set[tuple[str, str]]
+    unsure_targets: set[tuple[str, str]]
+    """Targets whose registry or listing could not be read (an unreadable item in parentheses):
+    nothing of theirs is archived."""
+    unsure_repositories: set[tuple[str, str, str]]
+    """Repositories that could not be read: their findings stay open."""
+    managed: Callable[[Finding], bool]
+    now: datetime.datetime
+
+
 def export(
     report: Report,
     audited: Iterable[tuple[str, str]],
@@ -258,70 +275,12 @@ def export(
     targets not audited (an account not entered) are imported only when their hub can be reached;
     nothing of theirs is archived. Raises ToolError naming what was refused, after sending
     everything else."""
-    from botocore.exceptions import ClientError
-
-    managed = report.managed()
-    groups = grouped(report.findings, home)
-    audited = set(audited)
-    by_target: dict[tuple[str, str], list[Key]] = {}
-    for key in groups:
-        by_target.setdefault((key[0], key[1]), []).append(key)
-    # What could not be read this run proves nothing fixed: a repository that could not be read
-    # keeps its findings open, and a target whose registry or listing could not be read (an
-    # unreadable item in parentheses) has nothing archived.
-    unreadable = [k for k in groups if k[3] == UNREADABLE]
-    unsure_targets = {(k[0], k[1]) for k in unreadable if k[2].startswith("(")}
-    unsure_repositories = {k[:3] for k in unreadable}
-
-    def send(account: str, region: str) -> tuple[str, int, int, list[str]]:
-        """(hub account, imported, archived, refusals) for one target."""
-        hub_account, aws = hub_of(account, region)
-        securityhub = aws.client("securityhub")
-        product, prefix = product_arn(region, hub_account), target_prefix(account, region)
-        try:
-            # Only a target audited this run can tell which of its findings are gone.
-            stored = {}
-            if (account, region) in audited and (account, region) not in unsure_targets:
-                stored = stored_findings(securityhub, product, prefix)
-            current = [
-                asff(key, groups[key], hub_account, now, managed(groups[key][0]), stored.get(fid))
-                for key in by_target.get((account, region), [])
-                for fid in [finding_id(*key)]
-            ]
-            seen = {f["Id"] for f in current}
-            closing = [
-                archived(f, now)
-                for fid, f in sorted(stored.items())
-                if fid not in seen
-                and f.get("RecordState", "ACTIVE") == "ACTIVE"
-                and (account, region, repository_of(fid, prefix)) not in unsure_repositories
-            ]
-            return (
-                hub_account,
-                len(current),
-                len(closing),
-                import_findings(securityhub, current + closing),
-            )
-        except ClientError as error:  # e.g. Security Hub not enabled there: the others still go
-            return (
-                hub_account,
-                0,
-                0,
-                [f"{hub_account} {region}: {error_code(error)}: {one_line(error)}"],
-            )
-
+    job = _prepared(report, audited, home, now)
+    reachable = _reachable(sorted(set(job.by_target) | job.audited), hub_of)
     result, refused = Exported(), []
-    reachable = []
-    for account, region in sorted(set(by_target) | audited):
-        try:
-            hub_of(account, region)
-        except KeyError:
-            progress(f"Security Hub: {account} {region} was not entered; its findings not sent")
-            continue
-        reachable.append((account, region))
     with ThreadPoolExecutor(workers) as pool:
         for (_, region), (hub_account, imported, closed, problems) in zip(
-            reachable, pool.map(lambda target: send(*target), reachable), strict=True
+            reachable, pool.map(lambda target: _send(job, hub_of, *target), reachable), strict=True
         ):
             refused += problems
             result.imported += imported
@@ -334,3 +293,83 @@ def export(
             f"{result.describe()}"
         )
     return result
+
+
+def _prepared(
+    report: Report, audited: Iterable[tuple[str, str]], home: str, now: datetime.datetime
+) -> _Export:
+    groups = grouped(report.findings, home)
+    by_target: dict[tuple[str, str], list[Key]] = {}
+    for key in groups:
+        by_target.setdefault((key[0], key[1]), []).append(key)
+    # What could not be read this run proves nothing fixed: a repository that could not be read
+    # keeps its findings open, and a target whose registry or listing could not be read (an
+    # unreadable item in parentheses) has nothing archived.
+    unreadable = [k for k in groups if k[3] == UNREADABLE]
+    return _Export(
+        groups,
+        by_target,
+        set(audited),
+        {(k[0], k[1]) for k in unreadable if k[2].startswith("(")},
+        {k[:3] for k in unreadable},
+        report.managed(),
+        now,
+    )
+
+
+def _reachable(targets: Iterable[tuple[str, str]], hub_of: HubOf) -> list[tuple[str, str]]:
+    """The targets whose hub can be reached (an account not entered cannot be)."""
+    reachable = []
+    for account, region in targets:
+        try:
+            hub_of(account, region)
+        except KeyError:
+            progress(f"Security Hub: {account} {region} was not entered; its findings not sent")
+            continue
+        reachable.append((account, region))
+    return reachable
+
+
+def _send(
+    job: _Export, hub_of: HubOf, account: str, region: str
+) -> tuple[str, int, int, list[str]]:
+    """(hub account, imported, archived, refusals) for one target."""
+    from botocore.exceptions import ClientError
+
+    hub_account, aws = hub_of(account, region)
+    securityhub = aws.client("securityhub")
+    product, prefix = product_arn(region, hub_account), target_prefix(account, region)
+    try:
+        # Only a target audited this run can tell which of its findings are gone.
+        stored = {}
+        if (account, region) in job.audited and (account, region) not in job.unsure_targets:
+            stored = stored_findings(securityhub, product, prefix)
+        current = [
+            asff(
+                key,
+                job.groups[key],
+                hub_account,
+                job.now,
+                job.managed(job.groups[key][0]),
+                stored.get(fid),
+            )
+            for key in job.by_target.get((account, region), [])
+            for fid in [finding_id(*key)]
+        ]
+        seen = {f["Id"] for f in current}
+        closing = [
+            archived(f, job.now)
+            for fid, f in sorted(stored.items())
+            if fid not in seen
+            and f.get("RecordState", "ACTIVE") == "ACTIVE"
+            and (account, region, repository_of(fid, prefix)) not in job.unsure_repositories
+        ]
+        refused = import_findings(securityhub, current + closing)
+        return hub_account, len(current), len(closing), refused
+    except ClientError as error:  # e.g. Security Hub not enabled there: the others still go
+        return (
+            hub_account,
+            0,
+            0,
+            [f"{hub_account} {region}: {error_code(error)}: {one_line(error)}"],
+        )

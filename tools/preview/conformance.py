@@ -5,12 +5,12 @@ accept deploys".
 camelCase `.inputs`, as the mock engine records them) and returns what AWS or the provider would
 refuse:
 
-- each resource's inputs, turned into the request of the API call that creates it (`CALLS`: the
-  resource type's operation, each property's member, tags in the service's tag shape), checked
-  against that operation's input shape in botocore's service model: required members, types,
-  min/max, pattern and enum of every member, at every depth;
-- the limits table (components/limits.py) for what the models do not carry: the
-  provider's stricter validators, document sizes, tag character sets, reserved names;
+- each resource's inputs, turned into the request of the API call that creates it (`CALLS` in
+  tools/preview/api_calls.py: the resource type's operation, each property's member, tags in the
+  service's tag shape), checked against that operation's input shape in botocore's service
+  model: required members, types, min/max, pattern and enum of every member, at every depth;
+- the limits table (components/limits.py) for what the models do not carry: the provider's
+  stricter validators, document sizes, tag character sets, reserved names;
 - names the provider generates (IAM role, EventBridge rule, ...) as `<name>-` and 7 characters;
 - across resources: no two resources with one URN (the engine refuses them), no two creation
   templates for one namespace in one region (ECR treats `team-a` and `team-a/` as one).
@@ -24,8 +24,8 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import botocore.loaders
@@ -42,6 +42,7 @@ from components.limits import (
     Limit,
     member_limits,
 )
+from tools.preview.api_calls import CALLS, Attribute, Component, Provider, Tags, To
 
 
 class Resource(Protocol):
@@ -66,284 +67,8 @@ class Problem:
         return f"{self.resource}: {self.property}: {self.rule}"
 
 
-# --- how resources become API requests ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class To:
-    """A property sent as the API member `member` (a dotted path into the request).
-
-    `first`: the provider's one-element list is the API's single structure. `rename`: nested
-    property names -> member names (the provider's names differ from the API's there)."""
-
-    member: str
-    first: bool = False
-    rename: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Tags:
-    """A tag map, sent in the service's tag shape (a list of Key/Value or a map)."""
-
-    member: str
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """A value sent as one entry of an attribute map (SNS)."""
-
-    member: str
-    key: str
-
-
-@dataclass(frozen=True)
-class NotSent:
-    """A property the provider uses itself, not sent to this call (why is in `reason`)."""
-
-    reason: str
-
-
-Mapping_ = To | Tags | Attribute | NotSent
-
-
-@dataclass(frozen=True)
-class Call:
-    """The API call that creates a resource type, and how its properties map to members."""
-
-    service: str
-    operation: str
-    properties: Mapping[str, Mapping_]
-    autonamed: str | None = None
-    """The member the provider fills with `<name>-<7 random characters>` when not set."""
-    fixed: Mapping[str, Any] = field(default_factory=dict)
-    """Members the provider always sends (so required members are not reported missing)."""
-
-
 _AUTONAME_SUFFIX = "-a1b2c3d"  # the provider appends `-` and 7 random characters
 
-
-@dataclass(frozen=True)
-class Component:
-    """A component resource: no API call of its own, no inputs."""
-
-
-@dataclass(frozen=True)
-class Provider:
-    """An explicit provider: no API call of its own; it must name a region (the stack's)."""
-
-
-CALLS: dict[str, Call | Component | Provider] = {
-    "ecr:index:EcrRepository": Component(),
-    "ecr:index:EcrAlerts": Component(),
-    "ecr:index:EcrRegistry": Component(),
-    "ecr:index:EcrCreationTemplates": Component(),
-    "ecr:index:EcrSigningConfiguration": Component(),
-    "pulumi:providers:aws-native": Provider(),
-    "aws-native:ecr:SigningConfiguration": Call(
-        "ecr",
-        "PutSigningConfiguration",
-        {"rules": To("signingConfiguration.rules")},
-    ),
-    "aws:ecr/repository:Repository": Call(
-        "ecr",
-        "CreateRepository",
-        {
-            "name": To("repositoryName"),
-            "encryptionConfigurations": To("encryptionConfiguration", first=True),
-            "imageScanningConfiguration": To("imageScanningConfiguration"),
-            "imageTagMutability": To("imageTagMutability"),
-            "imageTagMutabilityExclusionFilters": To("imageTagMutabilityExclusionFilters"),
-            "forceDelete": NotSent("the provider's DeleteRepository flag"),
-            "tags": Tags("tags"),
-        },
-    ),
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy": Call(
-        "ecr",
-        "PutLifecyclePolicy",
-        {"repository": To("repositoryName"), "policy": To("lifecyclePolicyText")},
-    ),
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": Call(
-        "ecr",
-        "SetRepositoryPolicy",
-        {"repository": To("repositoryName"), "policy": To("policyText")},
-    ),
-    "aws:ecr/accountSetting:AccountSetting": Call(
-        "ecr", "PutAccountSetting", {"name": To("name"), "value": To("value")}
-    ),
-    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": Call(
-        "ecr",
-        "PutRegistryScanningConfiguration",
-        {"scanType": To("scanType"), "rules": To("rules")},
-    ),
-    "aws:ecr/replicationConfiguration:ReplicationConfiguration": Call(
-        "ecr",
-        "PutReplicationConfiguration",
-        {"replicationConfiguration": To("replicationConfiguration")},
-    ),
-    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": Call(
-        "ecr",
-        "CreatePullThroughCacheRule",
-        {
-            "ecrRepositoryPrefix": To("ecrRepositoryPrefix"),
-            "upstreamRegistryUrl": To("upstreamRegistryUrl"),
-            "credentialArn": To("credentialArn"),
-            "customRoleArn": To("customRoleArn"),
-            "upstreamRepositoryPrefix": To("upstreamRepositoryPrefix"),
-        },
-    ),
-    "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion": Call(
-        "ecr", "RegisterPullTimeUpdateExclusion", {"principalArn": To("principalArn")}
-    ),
-    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": Call(
-        "ecr",
-        "CreateRepositoryCreationTemplate",
-        {
-            "prefix": To("prefix"),
-            "description": To("description"),
-            "appliedFors": To("appliedFor"),
-            "encryptionConfigurations": To("encryptionConfiguration", first=True),
-            "imageTagMutability": To("imageTagMutability"),
-            "lifecyclePolicy": To("lifecyclePolicy"),
-            "repositoryPolicy": To("repositoryPolicy"),
-            "resourceTags": Tags("resourceTags"),
-            "customRoleArn": To("customRoleArn"),
-            "region": NotSent("the provider's endpoint region (checked across templates)"),
-        },
-    ),
-    "aws:ssm/parameter:Parameter": Call(
-        "ssm",
-        "PutParameter",
-        {
-            "name": To("Name"),
-            "type": To("Type"),
-            "value": To("Value"),
-            "description": To("Description"),
-            "tags": Tags("Tags"),
-        },
-    ),
-    "aws:iam/policy:Policy": Call(
-        "iam",
-        "CreatePolicy",
-        {
-            "name": To("PolicyName"),
-            "description": To("Description"),
-            "policy": To("PolicyDocument"),
-            "tags": Tags("Tags"),
-        },
-        autonamed="PolicyName",
-    ),
-    "aws:iam/role:Role": Call(
-        "iam",
-        "CreateRole",
-        {
-            "name": To("RoleName"),
-            "description": To("Description"),
-            "assumeRolePolicy": To("AssumeRolePolicyDocument"),
-            "tags": Tags("Tags"),
-        },
-        autonamed="RoleName",
-    ),
-    "aws:iam/rolePolicy:RolePolicy": Call(
-        "iam",
-        "PutRolePolicy",
-        {"role": To("RoleName"), "name": To("PolicyName"), "policy": To("PolicyDocument")},
-        autonamed="PolicyName",
-    ),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": Call(
-        "iam", "AttachRolePolicy", {"role": To("RoleName"), "policyArn": To("PolicyArn")}
-    ),
-    "aws:signer/signingProfile:SigningProfile": Call(
-        "signer",
-        "PutSigningProfile",
-        {
-            "name": To("profileName"),
-            "platformId": To("platformId"),
-            "signatureValidityPeriod": To("signatureValidityPeriod"),
-            "tags": Tags("tags"),
-        },
-    ),
-    "aws:sns/topic:Topic": Call(
-        "sns",
-        "CreateTopic",
-        {
-            "name": To("Name"),
-            "kmsMasterKeyId": Attribute("Attributes", "KmsMasterKeyId"),
-            "tags": Tags("Tags"),
-        },
-        autonamed="Name",
-    ),
-    "aws:sns/topicPolicy:TopicPolicy": Call(
-        "sns",
-        "SetTopicAttributes",
-        {"arn": To("TopicArn"), "policy": To("AttributeValue")},
-        fixed={"AttributeName": "Policy"},
-    ),
-    "aws:sns/topicSubscription:TopicSubscription": Call(
-        "sns",
-        "Subscribe",
-        {"topic": To("TopicArn"), "protocol": To("Protocol"), "endpoint": To("Endpoint")},
-    ),
-    "aws:cloudwatch/eventRule:EventRule": Call(
-        "events",
-        "PutRule",
-        {
-            "name": To("Name"),
-            "description": To("Description"),
-            "eventPattern": To("EventPattern"),
-            "tags": Tags("Tags"),
-        },
-        autonamed="Name",
-    ),
-    "aws:cloudwatch/eventTarget:EventTarget": Call(
-        "events",
-        "PutTargets",
-        {"rule": To("Rule"), "arn": To("Targets.Arn"), "targetId": To("Targets.Id")},
-        fixed={"Targets": {"Id": "terraform-20260101000000000000000001"}},
-    ),
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter": Call(
-        "logs",
-        "PutMetricFilter",
-        {
-            "name": To("filterName"),
-            "logGroupName": To("logGroupName"),
-            "pattern": To("filterPattern"),
-            "metricTransformation": To(
-                "metricTransformations",
-                rename={
-                    "name": "metricName",
-                    "namespace": "metricNamespace",
-                    "value": "metricValue",
-                },
-            ),
-        },
-        autonamed="filterName",
-    ),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": Call(
-        "cloudwatch",
-        "PutMetricAlarm",
-        {
-            "name": To("AlarmName"),
-            "alarmDescription": To("AlarmDescription"),
-            "comparisonOperator": To("ComparisonOperator"),
-            "evaluationPeriods": To("EvaluationPeriods"),
-            "metricName": To("MetricName"),
-            "namespace": To("Namespace"),
-            "period": To("Period"),
-            "statistic": To("Statistic"),
-            "threshold": To("Threshold"),
-            "treatMissingData": To("TreatMissingData"),
-            "alarmActions": To("AlarmActions"),
-            "tags": Tags("Tags"),
-        },
-        autonamed="AlarmName",
-    ),
-    "aws:cloudwatch/dashboard:Dashboard": Call(
-        "cloudwatch",
-        "PutDashboard",
-        {"dashboardName": To("DashboardName"), "dashboardBody": To("DashboardBody")},
-    ),
-}
-"""Every resource type the program registers -> the API call that creates it."""
 
 # Members whose values come from other resources' outputs, which mocks may leave unresolved.
 _REFERENCES = {"Rule", "TopicArn", "RoleName"}
@@ -364,79 +89,111 @@ def _pattern(text: str) -> Any:
     return regex.compile(text)
 
 
-def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tuple[str, str]]:
-    """(path, rule) for every way `value` breaks `shape` (botocore's model), at every depth."""
-    found: list[tuple[str, str]] = []
-    meta, kind = shape.metadata, shape.type_name
+Found = list[tuple[str, str]]
+"""(path, rule) pairs: what AWS would refuse, and where."""
+Checked = tuple[list[str], Found]
+"""The rules a value breaks at its own path, and the problems of its members."""
+
+
+def _shape_problems(shape: Any, value: Any, path: str, source: str) -> Found:
+    """(path, rule) for every way `value` breaks `shape` (botocore's model), at every depth: the
+    rules of this level first, then those of its members."""
     where = f"botocore {source} {shape.name}"
+    check = _CHECKS.get(shape.type_name)
+    if check is None:
+        return [(path, f"has type {shape.type_name}, which this check does not know ({where})")]
+    rules, nested = check(shape, value, path, source, where)
+    return [(path, f"{rule} ({where})") for rule in rules] + nested
 
-    def bad(rule: str) -> None:
-        found.append((path, f"{rule} ({where})"))
 
-    if kind == "structure":
-        if not isinstance(value, dict):
-            bad("must be a structure")
-            return found
-        for name in shape.required_members:
-            if name not in value and name not in _REFERENCES:
-                found.append((f"{path}.{name}".lstrip("."), f"is required ({where})"))
-        for name, item in value.items():
-            member = shape.members.get(name)
-            if member is None:
-                found.append((f"{path}.{name}".lstrip("."), f"is not a member of {where}"))
-            else:
-                found += _shape_problems(member, item, f"{path}.{name}".lstrip("."), source)
-        return found
-    if kind == "list":
-        if not isinstance(value, list):
-            bad("must be a list")
-            return found
-        for broken in _bounds(meta, len(value), "items"):
-            bad(broken)
-        for index, item in enumerate(value):
-            found += _shape_problems(shape.member, item, f"{path}[{index}]", source)
-        return found
-    if kind == "map":
-        if not isinstance(value, dict):
-            bad("must be a map")
-            return found
-        for broken in _bounds(meta, len(value), "entries"):
-            bad(broken)
-        for k, item in value.items():
-            found += _shape_problems(shape.key, k, f"{path}.{k}", source)
-            found += _shape_problems(shape.value, item, f"{path}.{k}", source)
-        return found
-    if kind == "string":
-        if not isinstance(value, str):
-            bad("must be a string")
-            return found
-        for broken in _bounds(meta, len(value), "characters"):
-            bad(broken)
-        if "pattern" in meta and not _pattern(meta["pattern"]).fullmatch(value):
-            bad(f"must match {meta['pattern']}, is {json.dumps(value)[:80]}")
-        if shape.enum and value not in shape.enum:
-            bad(f"must be one of {', '.join(shape.enum)}, is {json.dumps(value)[:80]}")
-        return found
-    if kind in ("integer", "long"):
-        # The engine passes numbers as floats; AWS needs whole numbers in range.
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            bad("must be an integer")
-            return found
-        if "min" in meta and value < meta["min"]:
-            bad(f"must be at least {meta['min']}, is {value}")
-        if "max" in meta and value > meta["max"]:
-            bad(f"must be at most {meta['max']}, is {value}")
-        return found
-    if kind in ("double", "float"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            bad("must be a number")
-        return found
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            bad("must be a boolean")
-        return found
-    bad(f"has type {kind}, which this check does not know")
-    return found
+def _child(path: str, name: str) -> str:
+    return f"{path}.{name}".lstrip(".")
+
+
+def _structure(shape: Any, value: Any, path: str, source: str, where: str) -> Checked:
+    if not isinstance(value, dict):
+        return ["must be a structure"], []
+    found: Found = [
+        (_child(path, name), f"is required ({where})")
+        for name in shape.required_members
+        if name not in value and name not in _REFERENCES
+    ]
+    for name, item in value.items():
+        member = shape.members.get(name)
+        if member is None:
+            found.append((_child(path, name), f"is not a member of {where}"))
+        else:
+            found += _shape_problems(member, item, _child(path, name), source)
+    return [], found
+
+
+def _list(shape: Any, value: Any, path: str, source: str, where: str) -> Checked:
+    if not isinstance(value, list):
+        return ["must be a list"], []
+    nested = [
+        problem
+        for index, item in enumerate(value)
+        for problem in _shape_problems(shape.member, item, f"{path}[{index}]", source)
+    ]
+    return _bounds(shape.metadata, len(value), "items"), nested
+
+
+def _map(shape: Any, value: Any, path: str, source: str, where: str) -> Checked:
+    if not isinstance(value, dict):
+        return ["must be a map"], []
+    nested: Found = []
+    for key, item in value.items():
+        nested += _shape_problems(shape.key, key, f"{path}.{key}", source)
+        nested += _shape_problems(shape.value, item, f"{path}.{key}", source)
+    return _bounds(shape.metadata, len(value), "entries"), nested
+
+
+def _string(shape: Any, value: Any, path: str, source: str, where: str) -> Checked:
+    if not isinstance(value, str):
+        return ["must be a string"], []
+    meta = shape.metadata
+    rules = _bounds(meta, len(value), "characters")
+    if "pattern" in meta and not _pattern(meta["pattern"]).fullmatch(value):
+        rules.append(f"must match {meta['pattern']}, is {json.dumps(value)[:80]}")
+    if shape.enum and value not in shape.enum:
+        rules.append(f"must be one of {', '.join(shape.enum)}, is {json.dumps(value)[:80]}")
+    return rules, []
+
+
+def _integer(shape: Any, value: Any, path: str, source: str, where: str) -> Checked:
+    # The engine passes numbers as floats; AWS needs whole numbers in range.
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        return ["must be an integer"], []
+    meta, rules = shape.metadata, []
+    if "min" in meta and value < meta["min"]:
+        rules.append(f"must be at least {meta['min']}, is {value}")
+    if "max" in meta and value > meta["max"]:
+        rules.append(f"must be at most {meta['max']}, is {value}")
+    return rules, []
+
+
+def _number(shape: Any, value: Any, path: str, source: str, where: str) -> Checked:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ["must be a number"], []
+    return [], []
+
+
+def _boolean(shape: Any, value: Any, path: str, source: str, where: str) -> Checked:
+    return ([] if isinstance(value, bool) else ["must be a boolean"]), []
+
+
+_CHECKS: dict[str, Callable[[Any, Any, str, str, str], Checked]] = {
+    "structure": _structure,
+    "list": _list,
+    "map": _map,
+    "string": _string,
+    "integer": _integer,
+    "long": _integer,
+    "double": _number,
+    "float": _number,
+    "boolean": _boolean,
+}
+"""botocore's shape types -> the check of a value against a shape of that type."""
 
 
 def _bounds(meta: Mapping[str, Any], size: int, unit: str) -> list[str]:
