@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml uv.lock $(UV)
 
 # After changing pyproject.toml, or to take newer releases (`make lock UPGRADE=--upgrade`): resolves
 # uv.lock and exports the policy pack's pins to policy/requirements.txt (what a published pack
-# installs). Commit both; tests/test_dependencies.py holds them together.
+# installs). Commit both; tests/project/test_dependencies.py holds them together.
 UPGRADE ?=
 lock: $(UV)
 	$(UV) lock $(UPGRADE) --python $(PYTHON)

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.aws_fixtures import kms_key, push, repository  # noqa: E402
-from tests.moto_server import aws_environment, moto_server, reset  # noqa: E402
+from tests.support.aws_fixtures import kms_key, push, repository  # noqa: E402
+from tests.support.moto_server import aws_environment, moto_server, reset  # noqa: E402
 from tools.audit import checks, pack  # noqa: E402
 from tools.aws import Calls  # noqa: E402
 

@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.moto_server import aws_environment, free_port  # noqa: E402
-from tests.org_fixtures import member_repository, organization  # noqa: E402
+from tests.support.moto_server import aws_environment, free_port  # noqa: E402
+from tests.support.org_fixtures import member_repository, organization  # noqa: E402
 from tools.audit import checks, pack, targets  # noqa: E402
 from tools.audit import org as audit_org  # noqa: E402
 from tools.aws import Calls  # noqa: E402

@@ -226,7 +226,11 @@ class RecordingMocks(pulumi_mocks.Mocks):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock monitor, also recording the resource options the mocks do not see."""
+    """The mock monitor, also recording the resource options the mocks do not see.
+
+    It overrides SDK internals (make_urn, RegisterResource; run_program also resets the root
+    stack resource): tests/tools/preview/test_mock_engine_sdk.py fails, naming the attribute,
+    when a Pulumi upgrade changes their shape."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)

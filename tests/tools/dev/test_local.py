@@ -8,7 +8,7 @@ import urllib.request
 
 import boto3
 
-from tests.moto_server import REGION, free_port
+from tests.support.moto_server import REGION, free_port
 from tools.dev.local import KMS_PARAMETER, seed, stack_endpoint
 from tools.preview.mock_engine import ROOT, run_program
 from tools.preview.stack_file import engine_config

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tests.aws_fixtures import client
-from tests.moto_server import REGION
+from tests.support.aws_fixtures import NOTARY, client, push_signature
+from tests.support.moto_server import REGION
 from tools.preview.mock_engine import ROOT
 from tools.scan_gate import GateError, scan
 
@@ -119,7 +119,7 @@ def test_lookup_and_usage_errors_exit_2_with_a_message(image, args, message):
 
 def test_unreachable_endpoint_is_a_one_line_error(aws):
     _, env = aws
-    from tests.moto_server import free_port
+    from tests.support.moto_server import free_port
 
     env = env | {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_MAX_ATTEMPTS": "1"}
     result = gate(env, "--repository", "fileflow", "--tag", "v1")
@@ -262,33 +262,6 @@ def test_numbers_must_be_finite_and_positive_and_names_valid(image, args):
 
 
 # --- signatures -----------------------------------------------------------------------------------
-
-NOTARY = "application/vnd.cncf.notary.signature"
-
-
-def push_signature(ecr, digest):
-    """What `notation sign` stores: an OCI artifact whose subject is the image."""
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "artifactType": NOTARY,
-        "config": {
-            "mediaType": "application/vnd.oci.empty.v1+json",
-            "digest": "sha256:" + "4" * 64,
-            "size": 2,
-        },
-        "layers": [
-            {"mediaType": "application/jose+json", "digest": "sha256:" + "5" * 64, "size": 10}
-        ],
-        "subject": {
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "digest": digest,
-            "size": 100,
-        },
-    }
-    put = ecr.put_image(repositoryName="fileflow", imageManifest=json.dumps(manifest),
-                        imageManifestMediaType="application/vnd.oci.image.manifest.v1+json")  # fmt: skip
-    return put["image"]["imageId"]["imageDigest"]
 
 
 def test_require_signature_passes_with_a_signature_and_fails_without(image, moto_endpoint):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from policy.ecr_guardrails.policies import PREFIX
-from tests.policy_harness import resource_args, stack_resource, violations
+from tests.support.policy_harness import resource_args, stack_resource, violations
 
 NATIVE = "aws-native:ecr:Repository"
 REPO = "aws:ecr/repository:Repository"

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN, OTHER_PROJECT_KEY_ARN
+from tests.support.fakes import ACCOUNT_ID, KMS_KEY_ARN, OTHER_PROJECT_KEY_ARN
 from tools.preview import conformance, pack_runner, plan
 from tools.preview.mock_engine import PLACEHOLDER_KEY_ID, ROOT, run_program
 

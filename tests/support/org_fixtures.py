@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from tests.aws_fixtures import ACCOUNT, client
+from tests.support.aws_fixtures import ACCOUNT, client
 
 ROLE = "EcrAudit"
 

@@ -14,8 +14,8 @@ import yaml
 
 from components.lifecycle import Retention
 from components.settings import RepositorySettings
-from tests.aws_fixtures import ACCOUNT, client, kms_key, push, repository
-from tests.moto_server import REGION
+from tests.support.aws_fixtures import ACCOUNT, client, kms_key, push, repository
+from tests.support.moto_server import REGION
 from tools.preview.mock_engine import ROOT
 from tools.preview.stack_file import stack_settings
 from tools.retention import aws_preview, compare, judge

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from tests.moto_server import REGION
+from tests.support.moto_server import REGION
 
 ACCOUNT = "123456789012"  # moto's default account
 GOVERNANCE = {
@@ -134,3 +134,31 @@ def scan_result(endpoint: str, name: str, digest: str, counts: dict[str, int]) -
         method="POST",
     )
     urllib.request.urlopen(request).read()
+
+
+NOTARY = "application/vnd.cncf.notary.signature"
+
+
+def push_signature(ecr: Any, digest: str) -> str:
+    """What `notation sign` stores: an OCI artifact whose subject is the image."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": NOTARY,
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": "sha256:" + "4" * 64,
+            "size": 2,
+        },
+        "layers": [
+            {"mediaType": "application/jose+json", "digest": "sha256:" + "5" * 64, "size": 10}
+        ],
+        "subject": {
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "digest": digest,
+            "size": 100,
+        },
+    }
+    put = ecr.put_image(repositoryName="fileflow", imageManifest=json.dumps(manifest),
+                        imageManifestMediaType="application/vnd.oci.image.manifest.v1+json")  # fmt: skip
+    return str(put["image"]["imageId"]["imageDigest"])

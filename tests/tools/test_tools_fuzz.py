@@ -21,8 +21,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.aws_fixtures import kms_key, push, repository
-from tests.moto_server import REGION, reset
+from tests.support.aws_fixtures import kms_key, push, repository
+from tests.support.moto_server import REGION, reset
 from tools import quarantine, retention, scan_gate
 from tools.audit import command
 from tools.dev import local

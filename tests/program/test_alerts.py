@@ -15,7 +15,7 @@ from components.alerts import (
     topic_policy,
 )
 from components.documents import to_json
-from tests.eventbridge import matches
+from tests.support.eventbridge import matches
 
 BASIC_EVENT = {
     "version": "0", "id": "85fc3613-e913-7fc4-a80c-a3753e4aa9ae", "detail-type": "ECR Image Scan",

@@ -8,7 +8,7 @@ from pulumi_policy.policy import UnknownValueError
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
 from policy.ecr_guardrails.policies import DEFAULTS, POLICIES, PREFIX, stack_name
-from tests.policy_harness import (
+from tests.support.policy_harness import (
     pack_settings,
     policy,
     resource_args,

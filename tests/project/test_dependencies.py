@@ -25,9 +25,9 @@ import yaml
 from policy.ecr_guardrails import actions
 from policy.ecr_guardrails.rules_access import ecr_writes, iam_problems
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RECORD = ROOT / "tests" / "data" / "aws-ecr-models.json"
-REFRESH = f"{Path(sys.executable).name} -m tests.test_dependencies"
+REFRESH = f"{Path(sys.executable).name} -m tests.project.test_dependencies"
 
 # API operations with no IAM action of the same name in IAM's dataset, each with the decision taken.
 # A grant that names one of them is counted as a write (actions.unknown_actions), so leaving an

@@ -6,8 +6,8 @@ import pulumi
 import pytest
 
 from components.access import PULL_ACTIONS, PUSH_ACTIONS
-from tests.ecr_rules import lifecycle_problems
-from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN, REGION
+from tests.support.ecr_rules import lifecycle_problems
+from tests.support.fakes import ACCOUNT_ID, KMS_KEY_ARN, REGION
 from tools.preview.mock_engine import ProgramRun, run_program
 from tools.preview.stack_file import engine_config
 

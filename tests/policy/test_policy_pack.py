@@ -7,7 +7,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.ecr_guardrails.policies import POLICIES
-from tests.fakes import compliant_repository
+from tests.support.fakes import compliant_repository
 from tools.preview.mock_engine import run_program
 from tools.preview.pack_runner import Resource
 
@@ -21,7 +21,7 @@ SIGNING = "ecr-stack-production-signing-profile"
 # own prod stack included; tests of the other policies switch it off (its own tests do not).
 # The program's stacks here are each their account's registry owner (without `owners`, the owner
 # policy notes every stack with registry-wide settings; its own tests are
-# tests/test_policy_registry_owner.py).
+# tests/policy/test_policy_registry_owner.py).
 QUIET = {
     SIGNING: {"enforcementLevel": "disabled"},
     "ecr-stack-registry-owner": {"owners": [{"account": "*", "region": "*", "stacks": ["*"]}]},

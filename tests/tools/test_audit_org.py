@@ -20,9 +20,9 @@ from botocore.exceptions import ClientError
 
 from policy.ecr_guardrails.controls import CONTROLS, markdown_table
 from policy.ecr_guardrails.policies import POLICIES
-from tests.aws_fixtures import ACCOUNT, client
-from tests.moto_server import REGION
-from tests.org_fixtures import ROLE, member_client, member_repository, organization
+from tests.support.aws_fixtures import ACCOUNT, client
+from tests.support.moto_server import REGION
+from tests.support.org_fixtures import ROLE, member_client, member_repository, organization
 from tools.audit import checks, command, pack, security_hub, targets
 from tools.audit import org as audit_org
 from tools.audit.report import Finding, Report

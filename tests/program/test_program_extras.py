@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.fakes import ACCOUNT_ID, KMS_KEY_ARN
+from tests.support.fakes import ACCOUNT_ID, KMS_KEY_ARN
 from tools.preview.mock_engine import ProgramRun, run_program
 
 REPOSITORY = "aws:ecr/repository:Repository"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.aws_fixtures import (
+from tests.support.aws_fixtures import (
     ACCOUNT,
     GOVERNANCE,
     client,
@@ -17,8 +17,8 @@ from tests.aws_fixtures import (
     repository,
     task_definition,
 )
-from tests.moto_server import REGION
-from tests.policy_harness import resource_args, violations
+from tests.support.moto_server import REGION
+from tests.support.policy_harness import resource_args, violations
 from tools.audit import checks, reads
 from tools.audit.pack import PackConfig, judged
 from tools.aws import Aws
@@ -211,7 +211,7 @@ def test_usage_and_aws_errors_are_one_line_exit_2(aws, args, env_change, message
 
 
 def test_unsigned_newest_release_images_are_reported_when_signing_is_required(aws):
-    from tests.test_scan_gate import push_signature
+    from tests.support.aws_fixtures import push_signature
 
     endpoint, env = aws
     env = env | {"AWS_MAX_ATTEMPTS": "1"}  # moto answers ListImageReferrers with a 500

@@ -5,7 +5,7 @@ from components.access import (
     push_policy,
     repository_policy,
 )
-from tests.ecr_rules import actions, statements
+from tests.support.ecr_rules import actions, statements
 
 
 def test_repository_policy_grants_pull_and_push_to_the_same_account_only():

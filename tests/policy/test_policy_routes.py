@@ -8,7 +8,7 @@ import json
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from tests.fakes import compliant_repository
+from tests.support.fakes import compliant_repository
 from tools.preview.pack_runner import Resource
 
 KEY = "arn:aws:kms:ap-northeast-2:123456789012:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"

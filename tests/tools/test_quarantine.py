@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.aws_fixtures import (
+from tests.support.aws_fixtures import (
     ACCOUNT,
     client,
     kms_key,
@@ -18,7 +18,7 @@ from tests.aws_fixtures import (
     scan_result,
     task_definition,
 )
-from tests.moto_server import REGION
+from tests.support.moto_server import REGION
 from tools.cli import ToolError
 from tools.preview.mock_engine import ROOT
 from tools.quarantine import EXIT_PARTIAL, execute
@@ -329,7 +329,7 @@ def test_a_failure_after_a_change_says_what_changed_and_exits_3():
 
 
 def test_an_images_signatures_stay_with_it(releases):
-    from tests.test_scan_gate import push_signature
+    from tests.support.aws_fixtures import push_signature
 
     endpoint, env, _, bad = releases
     signature = push_signature(client(endpoint, "ecr"), bad)

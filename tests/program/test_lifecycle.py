@@ -3,7 +3,7 @@ import json
 import pytest
 
 from components.lifecycle import Retention, lifecycle_policy
-from tests.ecr_rules import lifecycle_problems
+from tests.support.ecr_rules import lifecycle_problems
 
 
 def test_seed_rules_keep_30_release_images_and_expire_untagged_after_7_days():

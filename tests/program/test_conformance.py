@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from components.settings import AWS_REGIONS, SettingsError, load_settings
-from tests.fakes import KMS_KEY_ARN, REGION
+from tests.support.fakes import KMS_KEY_ARN, REGION
 from tools.preview.api_calls import CALLS, Component
 from tools.preview.conformance import Problem, problems
 from tools.preview.mock_engine import ROOT, run_program
@@ -183,7 +183,7 @@ _secret = st.builds(
     ),
     st.sampled_from([REGION, REGION, "us-east-1"]),
     # The secret's account is checked at run time, when the account is known (another account
-    # stops the run: tests/test_program_extras.py); settings cannot refuse it.
+    # stops the run: tests/program/test_program_extras.py); settings cannot refuse it.
     st.just("123456789012"),
     st.sampled_from(["dh", "docker-hub-credentials", "x" * 600]),
 )

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.fakes import OTHER_PROJECT_KEY_ARN as KEY_ARN
-from tests.fakes import compliant_repository
+from tests.support.fakes import OTHER_PROJECT_KEY_ARN as KEY_ARN
+from tests.support.fakes import compliant_repository
 from tools.preview.pack_runner import Resource, RunningPack
 
 TYPES = [
