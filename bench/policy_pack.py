@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes import compliant_repository
-from tools.pack_runner import RunningPack
+from tests.support.fakes import compliant_repository
+from tools.preview.pack_runner import RunningPack
 
 
 def main(count: int) -> None:

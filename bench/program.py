@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.mock_engine import run_program
+from tools.preview.mock_engine import run_program
 
 
 def main(counts: list[int]) -> None:

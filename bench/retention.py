@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from components.lifecycle import Retention  # noqa: E402
 from components.settings import RepositorySettings  # noqa: E402
-from tests.aws_fixtures import kms_key, push, repository  # noqa: E402
-from tests.moto_server import aws_environment, moto_server  # noqa: E402
+from tests.support.aws_fixtures import kms_key, push, repository  # noqa: E402
+from tests.support.moto_server import aws_environment, moto_server  # noqa: E402
 from tools.aws import Aws  # noqa: E402
 from tools.retention import judge, repository_images  # noqa: E402
 from tools.usage import Use, from_account  # noqa: E402

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from components.settings.limits import IAM_INLINE_ROLE_POLICY, IAM_MANAGED_POLICY
+from components.limits import IAM_INLINE_ROLE_POLICY, IAM_MANAGED_POLICY
 
 POLICY_VERSION = "2012-10-17"
 

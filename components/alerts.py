@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents import to_json
-from components.settings.limits import EVENT_PATTERN
+from components.limits import EVENT_PATTERN
 
 TYPE_TOKEN = "ecr:index:EcrAlerts"
 SEVERITY_ORDER = ("CRITICAL", "HIGH")

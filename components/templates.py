@@ -21,7 +21,7 @@ from components.access import (
 )
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
-from components.settings.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
+from components.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
 
 TYPE_TOKEN = "ecr:index:EcrCreationTemplates"
 # A template's prefix `ROOT` matches every repository no other template's prefix matches.

@@ -15,7 +15,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    from tests.moto_server import moto_server
+    from tests.support.moto_server import moto_server
 
     with moto_server() as endpoint:
         yield endpoint
@@ -24,7 +24,7 @@ def moto_endpoint():
 @pytest.fixture
 def aws(moto_endpoint):
     """A fresh emulated AWS for one test: (endpoint, environment for subprocesses)."""
-    from tests.moto_server import aws_environment, reset
+    from tests.support.moto_server import aws_environment, reset
 
     reset(moto_endpoint)
     return moto_endpoint, aws_environment(moto_endpoint)
@@ -34,7 +34,7 @@ def aws(moto_endpoint):
 def running():
     """The policy pack, started as the Pulumi CLI starts it (one process per test module; each
     test configures it as it needs)."""
-    from tools.pack_runner import RunningPack
+    from tools.preview.pack_runner import RunningPack
 
     with RunningPack() as pack:
         yield pack

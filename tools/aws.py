@@ -1,52 +1,25 @@
-"""What every operational tool shares: AWS sessions and errors, output, and the exit-code contract.
+"""The AWS calls of every tool in one place: boto3 clients behind a small object tests aim at moto.
 
 - Region: `--region`, else AWS_REGION, else AWS_DEFAULT_REGION (boto3 itself reads only the last;
   GitHub's AWS action sets both, other runners often only AWS_REGION).
-- Errors: a usage or AWS problem is a ToolError; `run` is every tool's one top-level handler: any
-  failure becomes one line on stderr and exit 2 (never a traceback), a closed stdout (`| head -1`)
-  ends quietly, and an unwritable job summary is a warning.
+- Endpoints: AWS_ENDPOINT_URL (and per service) are checked before the first call.
 - Every client counts its API calls by operation (`Calls`), so benchmarks and tests can check that
   the calls per repository stay constant apart from pagination.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import datetime
-import math
 import os
 import re
-import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from components.lifecycle import RELEASE_TAG_PREFIX
+from tools.cli import ToolError
 
-EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
-"""The scan severities a threshold can name, worst first."""
 REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
-
-
-class ToolError(Exception):
-    """A usage or AWS problem: exit 2 (or `exit`) with this one-line message."""
-
-    def __init__(self, message: str, exit: int | None = None) -> None:
-        super().__init__(message)
-        self.exit = exit
-
-
-def error_code(error: Exception) -> str:
-    response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def one_line(text: object) -> str:
-    return " ".join(str(text).split())
 
 
 class Calls:
@@ -148,181 +121,3 @@ def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[A
     """Every item of `key` over all pages of `operation`."""
     for page in client.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
-
-
-def positive_seconds(text: str) -> float:
-    """argparse type: a finite number > 0 (rejects nan, inf, 0, negatives)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds > 0")
-    return value
-
-
-def add_fail_on(parser: argparse.ArgumentParser, default: str, meaning: str) -> None:
-    """`--fail-on`: a severity threshold, case-insensitive, its default shown in --help."""
-    parser.add_argument(
-        "--fail-on",
-        type=str.upper,
-        choices=SEVERITIES,
-        default=default,
-        metavar="SEVERITY",
-        help=f"{meaning}: one of {', '.join(SEVERITIES)}, any case (default {default})",
-    )
-
-
-def at_or_above(threshold: str) -> tuple[str, ...]:
-    """The severities that count at `threshold`: it and everything worse."""
-    return SEVERITIES[: SEVERITIES.index(threshold) + 1]
-
-
-def progress(message: str) -> None:
-    # Progress is a courtesy: a closed stderr must not stop the work.
-    with contextlib.suppress(OSError, ValueError):
-        print(message, file=sys.stderr, flush=True)
-
-
-def emit(text: str) -> None:
-    """Prints the tool's result on stdout; a reader that went away (`| head -1`) is not an error:
-    the rest of the output is dropped and the tool still ends with its verdict's exit code."""
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:
-        _drop_stdout()
-
-
-def _drop_stdout() -> None:
-    # Python's advice for SIGPIPE: point stdout at devnull so the flush at exit cannot fail again.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    finally:
-        os.close(devnull)
-
-
-def write_step_summary(markdown: str) -> None:
-    """Appends to the GitHub job summary when running in Actions; a summary that cannot be written
-    is a warning, never a reason to lose the verdict."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as summary:
-            summary.write(markdown.rstrip("\n") + "\n")
-    except OSError as error:
-        progress(f"warning: GITHUB_STEP_SUMMARY {path}: {error.strerror or error}: not written")
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain-text table for people."""
-    cells = [[one_line(c) for c in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    def cell(value: object) -> str:
-        return one_line(value).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def run(tool: str, body: Callable[[], int]) -> int:
-    """Every tool's top-level handler: runs its body and maps every failure to one line on stderr
-    and exit 2 (a ToolError may name another documented code: quarantine's "changed, then
-    failed"). A closed stdout ends quietly."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    code = EXIT_ERROR
-    try:
-        return body()
-    except ToolError as error:
-        message, code = str(error), EXIT_ERROR if error.exit is None else error.exit
-    except ClientError as error:
-        message = f"AWS error {error_code(error)}: {error}"
-    except BotoCoreError as error:
-        message = f"AWS error: {error}"
-    except BrokenPipeError:
-        _drop_stdout()
-        return code
-    except KeyboardInterrupt:
-        message = "interrupted"
-    except RecursionError:
-        message = "input nested too deeply"
-    except Exception as error:  # the promise is one line, never a traceback
-        message = f"unexpected error ({type(error).__name__}): {error}"
-    with contextlib.suppress(OSError, ValueError):
-        print(f"{tool}: {one_line(message)}", file=sys.stderr, flush=True)
-    return code
-
-
-# --- image details --------------------------------------------------------------------------------
-
-
-def pushed_at(image: Mapping[str, Any]) -> datetime.datetime:
-    """An `imageDetails` entry's push time, timezone-aware (boto3 gives datetimes)."""
-    pushed = image.get("imagePushedAt")
-    if isinstance(pushed, datetime.datetime):
-        return pushed if pushed.tzinfo else pushed.replace(tzinfo=datetime.timezone.utc)
-    return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-
-
-def is_release(image: Mapping[str, Any]) -> bool:
-    """A release image: one of its tags starts with `v` (what the lifecycle policy keeps)."""
-    return any(t.startswith(RELEASE_TAG_PREFIX) for t in image.get("imageTags") or [])
-
-
-# A release tag's version: v1, v1.2, v1.2.3, with an optional -pre-release and +build (semver).
-_VERSION = re.compile(r"v(\d{1,9}(?:\.\d{1,9}){0,2})(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
-
-
-def version(tag: str) -> tuple[tuple[int, int, int], bool] | None:
-    """`v1.2.3` -> ((1, 2, 3), pre-release?); None for a tag that is not a version."""
-    match = _VERSION.fullmatch(tag)
-    if match is None:
-        return None
-    numbers = [int(n) for n in match[1].split(".")] + [0, 0]
-    return (numbers[0], numbers[1], numbers[2]), match[2] is not None
-
-
-def image_version(image: Mapping[str, Any]) -> tuple[int, int, int] | None:
-    """The highest release version among an image's tags (pre-releases count as their version)."""
-    found = [v for t in image.get("imageTags") or [] if (v := version(t))]
-    return max(v for v, _ in found) if found else None
-
-
-def newest_release(images: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The newest release image: the last pushed, and among images pushed at the same time (ECR
-    gives whole seconds in some views) the highest version."""
-    releases = [i for i in images if is_release(i)]
-    if not releases:
-        return None
-    return max(releases, key=lambda i: (pushed_at(i), image_version(i) or (0, 0, 0)))
-
-
-# --- image references -----------------------------------------------------------------------------
-
-_IMAGE = re.compile(
-    r"(?:(?P<account>[0-9]{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/)?"
-    r"(?P<repository>[a-z0-9][a-z0-9._/-]*?)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
-)
-
-
-def parse_image(reference: str) -> Mapping[str, str | None] | None:
-    """`repo:tag`, `repo@sha256:...` or a full ECR URI -> its parts (None when it is none of
-    these, e.g. an image of another registry)."""
-    match = _IMAGE.fullmatch(reference.strip())
-    if match is None or (match["tag"] is None and match["digest"] is None):
-        return None
-    return match.groupdict()

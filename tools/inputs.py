@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from tools.aws import ToolError, one_line
+from tools.cli import ToolError, one_line
 
 EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)

@@ -37,256 +37,39 @@ import json
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from tools.aws import (
+from tools.aws import Aws, paginate, regions
+from tools.cli import (
     EXIT_FOUND,
     EXIT_OK,
-    Aws,
     ToolError,
     add_fail_on,
     at_or_above,
     emit,
     error_code,
-    image_version,
-    is_release,
     one_line,
-    paginate,
     progress,
-    pushed_at,
-    regions,
     run,
-    version,
     write_step_summary,
+)
+from tools.images import DIGEST, REPOSITORY, TAG
+from tools.quarantine_plan import (
+    Outcome,
+    ScanVerdict,
+    Step,
+    artifacts_of,
+    label,
+    last_release_problem,
+    plan,
+    quarantine_tag,
+    rollback_candidate,
 )
 from tools.usage import from_account, from_file, users_by_digest
 
 EXIT_PARTIAL = 3
 """A step failed after an earlier step changed something (the message names what changed)."""
-# Docker/ECR tag grammar and ECR's repository-name rule, ASCII only.
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
-SHOWN = 5  # images named when explaining why there is no rollback candidate
-
-
-# --- pure decisions -------------------------------------------------------------------------------
-
-
-def _is_final_release(image: Mapping[str, Any]) -> bool:
-    versions = [version(t) for t in image.get("imageTags") or []]
-    return any(v is not None and not v[1] for v in versions)
-
-
-def last_release_problem(
-    images: Sequence[Mapping[str, Any]],
-    target: Mapping[str, Any],
-    removed: Sequence[str],
-    delete: bool,
-) -> str | None:
-    """Why the action would leave the repository without any release image (None if it would
-    not): deleting the only image tagged v*, or removing the only v* tags there are."""
-    others = [i for i in images if i["imageDigest"] != target["imageDigest"] and is_release(i)]
-    if others:
-        return None
-    remaining = [] if delete else [t for t in target.get("imageTags") or [] if t not in removed]
-    if is_release(target) and not is_release({"imageTags": remaining}):
-        return "it is the last release image of the repository: pass --force to do it anyway"
-    return None
-
-
-@dataclass(frozen=True)
-class ScanVerdict:
-    """An image's completed scan: clean, or the findings that block it; or no completed scan."""
-
-    scanned: bool
-    blocking: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def clean(self) -> bool:
-        return self.scanned and not self.blocking
-
-
-def candidates(
-    images: Sequence[Mapping[str, Any]], target: Mapping[str, Any]
-) -> list[Mapping[str, Any]]:
-    """Release images to roll back to, best first: versions below the target's, highest first
-    (pre-releases skipped). A target without a version (`latest`) compares by push time."""
-    ceiling = image_version(target)
-    found = []
-    for image in images:
-        current = image_version(image)
-        if image["imageDigest"] == target["imageDigest"] or current is None:
-            continue
-        if not _is_final_release(image):
-            continue
-        below = current < ceiling if ceiling else pushed_at(image) < pushed_at(target)
-        if below:
-            found.append((current, pushed_at(image), image))
-    return [image for *_, image in sorted(found, key=lambda f: (f[0], f[1]), reverse=True)]
-
-
-def rollback_candidate(
-    images: Sequence[Mapping[str, Any]],
-    target: Mapping[str, Any],
-    verdict: Callable[[str], ScanVerdict],
-) -> tuple[Mapping[str, Any] | None, str]:
-    """(the best candidate with a clean scan, None and why there is none). Checks best first and
-    stops at the first clean one."""
-    checked: list[tuple[Mapping[str, Any], ScanVerdict]] = []
-    for image in candidates(images, target):
-        found = verdict(image["imageDigest"])
-        if found.clean:
-            return image, ""
-        checked.append((image, found))
-    below = f"below {_label(target)}"
-    if not checked:
-        return None, f"no release image {below}"
-    vulnerable = [
-        f"{_label(i)}: " + ", ".join(f"{n} {s}" for s, n in v.blocking.items())
-        for i, v in checked
-        if v.scanned
-    ]
-    unscanned = [_label(i) for i, v in checked if not v.scanned]
-    parts = []
-    if vulnerable:
-        parts.append(f"{len(vulnerable)} vulnerable ({_some(vulnerable)})")
-    if unscanned:
-        parts.append(f"{len(unscanned)} without a completed scan ({_some(unscanned)})")
-    return None, f"no release image {below} has a clean scan: {'; '.join(parts)}"
-
-
-def _label(image: Mapping[str, Any]) -> str:
-    tags = sorted(image.get("imageTags") or [], key=lambda t: (version(t) is None, t))
-    return tags[0] if tags else str(image["imageDigest"])[:19]
-
-
-def _some(items: Sequence[str]) -> str:
-    shown = "; ".join(items[:SHOWN])
-    return shown + (f"; and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
-
-
-def artifacts_of(images: Sequence[Mapping[str, Any]], digest: str) -> list[str]:
-    """The image's signatures (client-side Notation or ECR managed signing) and other artifacts:
-    the images whose `subjectManifestDigest` is its digest."""
-    return sorted(str(i["imageDigest"]) for i in images if i.get("subjectManifestDigest") == digest)
-
-
-def quarantine_tag(tag: str, now: datetime.datetime) -> str:
-    return f"quarantined-{now.strftime('%Y%m%dT%H%M%SZ')}-{tag}"[:128]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One change, in the order the real run makes it."""
-
-    kind: str
-    """`announce` (a "starting" message, which proves the topic takes ours: before any change),
-    `keep` (add the quarantine tag), `untag`, `delete` (the image) or `notify`."""
-    value: str
-    """The tag, the digest or the topic."""
-
-    def describe(self, repository: str) -> str:
-        return {
-            "announce": f"announce the quarantine on {self.value}",
-            "keep": f"tag the image {repository}:{self.value} so that it survives",
-            "untag": f"remove the tag {repository}:{self.value}",
-            "delete": f"delete the image {repository}@{self.value} with every tag",
-            "notify": f"publish what was done to {self.value}",
-        }[self.kind]
-
-
-def plan(
-    target: Mapping[str, Any],
-    removed: Sequence[str],
-    delete: bool,
-    keep_as: str,
-    topic: str | None,
-) -> list[Step]:
-    """The changes, in order: the announcement; the quarantine tag first when no tag would be left
-    (ECR deletes an image with its last tag), then each tag, or the deletion; the notification."""
-    steps = [Step("announce", topic)] if topic else []
-    if delete:
-        steps.append(Step("delete", str(target["imageDigest"])))
-    else:
-        left = [t for t in target.get("imageTags") or [] if t not in removed]
-        if removed and not left:
-            steps.append(Step("keep", keep_as))
-        steps += [Step("untag", tag) for tag in removed]
-    if topic:
-        steps.append(Step("notify", topic))
-    return steps
-
-
-# --- output ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    repository: str
-    digest: str
-    tags: list[str]
-    """The image's tags before anything changed."""
-    steps: list[Step]
-    dry_run: bool
-    still_tagged: list[str]
-    """Tags that still pull the image afterwards (not asked to be removed)."""
-    used_by: list[str]
-    rollback: Mapping[str, Any] | None
-    no_rollback: str
-    artifacts: list[str] = field(default_factory=list)
-    """Digests of the image's signatures and other artifacts (their `subject` is the image):
-    never touched, they stay with the image (and verify it again after a rollback of it)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "repository": self.repository,
-            "digest": self.digest,
-            "tags": self.tags,
-            "dryRun": self.dry_run,
-            "steps": [
-                {"action": s.kind, "value": s.value, "text": s.describe(self.repository)}
-                for s in self.steps
-            ],
-            "stillTagged": self.still_tagged,
-            "usedBy": self.used_by,
-            "rollback": self.rollback,
-            "noRollback": self.no_rollback or None,
-            "artifacts": self.artifacts,
-        }
-
-    def as_text(self) -> str:
-        tags = ", ".join(self.tags) or "untagged"
-        lines = [f"{self.repository}@{self.digest} ({tags})"]
-        head = "would" if self.dry_run else "done"
-        if self.steps:
-            lines += [f"  {head}: {s.describe(self.repository)}" for s in self.steps]
-        else:
-            lines.append(f"  {head}: nothing (the image has no tag to remove)")
-        if self.still_tagged:
-            shown = ", ".join(f"{self.repository}:{t}" for t in self.still_tagged)
-            lines.append(
-                f"still pullable as {shown} (same image): rerun with --all-tags to remove them too"
-            )
-        if not any(s.kind == "delete" for s in self.steps):
-            lines.append(
-                "references by digest still pull it: `--delete --yes` deletes the image itself"
-            )
-        if self.artifacts:
-            lines.append(
-                f"kept with the image: {len(self.artifacts)} signature(s) or other artifact(s) "
-                f"({', '.join(self.artifacts)})"
-            )
-        if self.used_by:
-            lines.append(f"in use by: {'; '.join(self.used_by)}: redeploy them with the rollback")
-        if self.rollback:
-            shown = ", ".join(self.rollback["tags"])
-            lines.append(f"roll back to: {self.rollback['reference']} ({shown})")
-        else:
-            lines.append(f"nothing safe to roll back to: {self.no_rollback}")
-        return "\n".join(lines)
 
 
 # --- AWS ------------------------------------------------------------------------------------------
@@ -372,7 +155,7 @@ class Quarantine:
 # --- the command ----------------------------------------------------------------------------------
 
 
-def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.quarantine",
         description="Take a vulnerable image out of circulation (remove its tag, or delete it) "
@@ -427,15 +210,21 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="check everything and list the exact steps; change nothing, publish nothing",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    return parser
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments, each checked against its grammar (a usage error names the flag)."""
+    parser = _parser()
     args = parser.parse_args(argv)
-    if not _REPOSITORY.fullmatch(args.repository):
+    if not REPOSITORY.fullmatch(args.repository):
         parser.error(f"argument --repository: {args.repository!r} is not an ECR repository name")
-    if args.tag is not None and not _TAG.fullmatch(args.tag):
+    if args.tag is not None and not TAG.fullmatch(args.tag):
         parser.error(
             f"argument --tag: {args.tag!r} is not an image tag "
             "([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 128 characters)"
         )
-    if args.digest is not None and not _DIGEST.fullmatch(args.digest):
+    if args.digest is not None and not DIGEST.fullmatch(args.digest):
         parser.error(f"argument --digest: {args.digest!r} is not sha256:<64 hex digits>")
     if args.delete and not args.yes:
         parser.error("--delete deletes the image with all its tags: confirm with --yes")
@@ -473,83 +262,120 @@ def execute(
         progress(f"done: {done[-1]}")
 
 
+def _target(images: Sequence[Mapping[str, Any]], args: argparse.Namespace) -> tuple[Any, str]:
+    """The image --tag or --digest names, and how to name it; ToolError when it is not there."""
+    if args.tag:
+        target = next((i for i in images if args.tag in (i.get("imageTags") or [])), None)
+        name = f"{args.repository}:{args.tag}"
+    else:
+        target = next((i for i in images if i["imageDigest"] == args.digest), None)
+        name = f"{args.repository}@{args.digest}"
+    if target is None:
+        raise ToolError(f"image {name} not found")
+    return target, name
+
+
+def _removed(target: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
+    """The tags to remove: the named tag first, then, with --all-tags, --digest or --delete, the
+    others in a stable order (what the dry run lists)."""
+    named = [args.tag] if args.tag else []
+    others = sorted(t for t in target.get("imageTags") or [] if t not in named)
+    return named + others if (args.all_tags or args.digest or args.delete) else named
+
+
+def _users(
+    aws: Aws, args: argparse.Namespace, images: Sequence[Mapping[str, Any]], target: Any
+) -> list[str]:
+    """Who uses the image: --in-use, and with --delete what ECS and Lambda run."""
+    uses = from_file(args.in_use) if args.in_use else []
+    if args.delete:
+        uses += from_account(aws)
+    registry = target.get("registryId")
+    found = users_by_digest(uses, args.repository, images, registry)
+    return found.get(str(target["imageDigest"]), [])
+
+
+def _outcome(
+    args: argparse.Namespace,
+    tool: Quarantine,
+    url: str,
+    images: Sequence[Mapping[str, Any]],
+    target: Any,
+    removed: list[str],
+    used_by: list[str],
+) -> Outcome:
+    """What the run does (or would): its steps, and the release image to roll back to."""
+    digest, tags = str(target["imageDigest"]), list(target.get("imageTags") or [])
+    found, why_not = rollback_candidate(images, target, tool.scan)
+    rollback = (
+        {
+            "digest": found["imageDigest"],
+            "tags": sorted(found.get("imageTags") or []),
+            "reference": f"{url}@{found['imageDigest']}",
+        }
+        if found
+        else None
+    )
+    now = datetime.datetime.now(datetime.timezone.utc)
+    keep_as = quarantine_tag(args.tag or label(target), now)
+    return Outcome(
+        args.repository,
+        digest,
+        tags,
+        plan(target, removed, args.delete, keep_as, args.notify),
+        args.dry_run,
+        [] if args.delete else [t for t in tags if t not in removed],
+        used_by,
+        rollback,
+        why_not,
+        artifacts_of(images, digest),
+    )
+
+
+def _messages(outcome: Outcome, name: str) -> Callable[[Step], tuple[str, str]]:
+    """The subject and text of each publishing step: the plan first, then what was done."""
+
+    def message(step: Step) -> tuple[str, str]:
+        if step.kind == "announce":
+            plan_text = dataclasses.replace(outcome, dry_run=True).as_text()
+            return f"ECR quarantine starting: {name}", f"Starting now:\n{plan_text}"
+        done = outcome.as_text() + "\n\n" + json.dumps(outcome.as_dict(), indent=2)
+        return f"ECR quarantine: {name}", done
+
+    return message
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    """Checks everything (image, topic, last release, users), then changes it unless a dry run."""
+    (region,) = regions([args.region] if args.region else None)
+    aws = Aws(region)
+    tool = Quarantine(aws, args.repository, args.fail_on)
+    url = tool.url()
+    images = tool.images()
+    target, name = _target(images, args)
+    if args.notify:
+        tool.check_topic(args.notify)
+    removed = _removed(target, args)
+    refusal = last_release_problem(images, target, removed, args.delete)
+    if refusal and not args.force:
+        raise ToolError(f"refusing to remove {name}: {refusal}")
+    used_by = _users(aws, args, images, target)
+    if args.delete and used_by and not args.force:
+        raise ToolError(
+            f"refusing to delete {name}: in use by {'; '.join(used_by)}: redeploy them first, "
+            "or pass --force"
+        )
+    outcome = _outcome(args, tool, url, images, target, removed, used_by)
+    if not args.dry_run:
+        execute(tool, outcome.steps, outcome.digest, _messages(outcome, name))
+    emit(json.dumps(outcome.as_dict(), indent=2) if args.json else outcome.as_text())
+    write_step_summary(f"## ECR quarantine\n\n```\n{outcome.as_text()}\n```")
+    return EXIT_OK if outcome.rollback else EXIT_FOUND
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
-
-    def body() -> int:
-        (region,) = regions([args.region] if args.region else None)
-        aws = Aws(region)
-        tool = Quarantine(aws, args.repository, args.fail_on)
-        url = tool.url()
-        images = tool.images()
-        if args.tag:
-            target = next((i for i in images if args.tag in (i.get("imageTags") or [])), None)
-            name = f"{args.repository}:{args.tag}"
-        else:
-            target = next((i for i in images if i["imageDigest"] == args.digest), None)
-            name = f"{args.repository}@{args.digest}"
-        if target is None:
-            raise ToolError(f"image {name} not found")
-        if args.notify:
-            tool.check_topic(args.notify)
-        digest, tags = str(target["imageDigest"]), list(target.get("imageTags") or [])
-        # The named tag first, then the others in a stable order (what the dry run lists).
-        named = [args.tag] if args.tag else []
-        others = sorted(t for t in tags if t not in named)
-        removed = named + others if (args.all_tags or args.digest or args.delete) else named
-        refusal = last_release_problem(images, target, removed, args.delete)
-        if refusal and not args.force:
-            raise ToolError(f"refusing to remove {name}: {refusal}")
-        uses = from_file(args.in_use) if args.in_use else []
-        if args.delete:
-            uses += from_account(aws)
-        registry = target.get("registryId")
-        used_by = users_by_digest(uses, args.repository, images, registry).get(digest, [])
-        if args.delete and used_by and not args.force:
-            raise ToolError(
-                f"refusing to delete {name}: in use by {'; '.join(used_by)}: redeploy them first, "
-                "or pass --force"
-            )
-        found, why_not = rollback_candidate(images, target, tool.scan)
-        rollback = (
-            {
-                "digest": found["imageDigest"],
-                "tags": sorted(found.get("imageTags") or []),
-                "reference": f"{url}@{found['imageDigest']}",
-            }
-            if found
-            else None
-        )
-        now = datetime.datetime.now(datetime.timezone.utc)
-        keep_as = quarantine_tag(args.tag or _label(target), now)
-        steps = plan(target, removed, args.delete, keep_as, args.notify)
-        outcome = Outcome(
-            args.repository,
-            digest,
-            tags,
-            steps,
-            args.dry_run,
-            [] if args.delete else [t for t in tags if t not in removed],
-            used_by,
-            rollback,
-            why_not,
-            artifacts_of(images, digest),
-        )
-
-        def message(step: Step) -> tuple[str, str]:
-            if step.kind == "announce":
-                plan_text = dataclasses.replace(outcome, dry_run=True).as_text()
-                return f"ECR quarantine starting: {name}", f"Starting now:\n{plan_text}"
-            done = outcome.as_text() + "\n\n" + json.dumps(outcome.as_dict(), indent=2)
-            return f"ECR quarantine: {name}", done
-
-        if not args.dry_run:
-            execute(tool, steps, digest, message)
-        emit(json.dumps(outcome.as_dict(), indent=2) if args.json else outcome.as_text())
-        write_step_summary(f"## ECR quarantine\n\n```\n{outcome.as_text()}\n```")
-        return EXIT_OK if rollback else EXIT_FOUND
-
-    return run("quarantine", body)
+    return run("quarantine", lambda: _quarantine(args))
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ grouped by `repositoryName`; then nothing is read from AWS, and in-use reference
 task definitions and running ECS tasks (all clusters, or `--ecs-cluster`), Lambda functions with
 package type Image, and `--in-use FILE` (one `repo:tag`, `repo@sha256:...` or image URI per line,
 UTF-8). Tags are resolved to digests. The verdict follows ECR's documented evaluation
-(components/lifecycle_eval.py); `--aws-preview` also runs AWS's own lifecycle policy preview and
-reports any disagreement.
+(policy/ecr_guardrails/lifecycle_eval.py); `--aws-preview` also runs AWS's own lifecycle policy
+preview and reports any disagreement.
 
 Never an all-clear for what it did not see: a service the snapshot does not cover, or whose images
 cannot be read, is "not judged" (exit 1; the others are still judged); a service whose repository
@@ -43,27 +43,24 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
-from components.lifecycle_eval import Action, Image, evaluate, pattern_matches
 from components.settings import RepositorySettings, SettingsError
-from tools.aws import (
+from policy.ecr_guardrails.lifecycle_eval import Action, Image, evaluate, pattern_matches
+from tools.aws import REGION_NAME, Aws, paginate, regions
+from tools.cli import (
     EXIT_FOUND,
     EXIT_OK,
-    REGION_NAME,
-    Aws,
     ToolError,
     emit,
     error_code,
     markdown_table,
     one_line,
-    paginate,
     progress,
-    regions,
     run,
     table,
     write_step_summary,
 )
 from tools.inputs import images_snapshot, moment
-from tools.stack_file import (
+from tools.preview.stack_file import (
     StackFileError,
     add_stack_arguments,
     engine_config,

@@ -24,25 +24,26 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tools.aws import (
-    Aws,
+from tools.aws import Aws, regions
+from tools.cli import (
     ToolError,
     add_fail_on,
     at_or_above,
     emit,
+    error_code,
     positive_seconds,
     progress,
-    regions,
     run,
     write_step_summary,
 )
+from tools.images import DIGEST, REPOSITORY, TAG
+from tools.signing import Signing, signing_status
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
 SHOWN = 20  # failing findings listed in the table (all of them in --json)
@@ -53,9 +54,6 @@ UNUSABLE = {
     "FINDINGS_UNAVAILABLE": "findings are unavailable (scan eligibility expired or image too old)",
     "SCAN_ELIGIBILITY_EXPIRED": "the image is no longer eligible for scanning",
 }
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
 class GateError(Exception):
@@ -182,149 +180,6 @@ class Result:
         return "\n".join(lines)
 
 
-NOTARY_SIGNATURE = "application/vnd.cncf.notary.signature"
-
-SIGNED, SIGNING, SIGNING_FAILED, UNSIGNED = "signed", "in progress", "failed", "unsigned"
-
-
-@dataclass(frozen=True)
-class Signing:
-    """Whether an image is signed, and how that was found out."""
-
-    state: str
-    """signed, in progress (ECR managed signing did not finish in time), failed, unsigned."""
-    signatures: tuple[str, ...] = ()
-    """Digests of the Notation signatures found beside the image (referrers or manifests)."""
-    detail: str = ""
-    """What ECR said: the profile that signed, or the failure code and reason."""
-
-    @property
-    def problem(self) -> str | None:
-        """Why the image does not count as signed (None: it does)."""
-        if self.state == SIGNED:
-            return None
-        if self.state == SIGNING:
-            return f"ECR managed signing is still in progress ({self.detail})"
-        if self.state == SIGNING_FAILED:
-            return f"ECR managed signing FAILED: {self.detail}"
-        return "no Notation signature beside the image"
-
-
-def signing_status(
-    client: Any,
-    repository: str,
-    digest: str,
-    timeout: float = 0.0,
-    poll: float = 5.0,
-    progress: Callable[[str], None] = lambda _: None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Signing:
-    """The image's signing state: ECR managed signing's DescribeImageSigningStatus first (waiting
-    up to `timeout` seconds while it is IN_PROGRESS; FAILED with ECR's reason), then the
-    referrers API, then the untagged manifests' `subject` (client-side Notation signatures)."""
-    deadline = clock() + timeout
-    while True:
-        statuses = _managed_statuses(client, repository, digest)
-        failed = [s for s in statuses if s.get("status") == "FAILED"]
-        if failed:
-            return Signing(SIGNING_FAILED, detail="; ".join(_failure(s) for s in failed))
-        pending = [s for s in statuses if s.get("status") == "IN_PROGRESS"]
-        if not pending:
-            break
-        remaining = deadline - clock()
-        profiles = ", ".join(str(s.get("signingProfileArn", "")) for s in pending)
-        if remaining <= 0:
-            return Signing(SIGNING, detail=f"after {timeout:g}s, profile {profiles}")
-        progress(f"waiting for ECR to sign {repository}@{digest}: {remaining:.0f}s left")
-        sleep(min(poll, remaining))
-    found = signatures(client, repository, digest)
-    complete = [s for s in statuses if s.get("status") == "COMPLETE"]
-    if complete:
-        profiles = ", ".join(str(s.get("signingProfileArn", "")) for s in complete)
-        return Signing(SIGNED, found, f"signed by ECR with {profiles}")
-    return Signing(SIGNED, found, "Notation signature") if found else Signing(UNSIGNED)
-
-
-def _failure(status: Mapping[str, Any]) -> str:
-    code, reason = status.get("failureCode") or "", status.get("failureReason") or ""
-    profile = status.get("signingProfileArn") or "?"
-    return f"{code}: {reason} (profile {profile})".strip()
-
-
-def _managed_statuses(client: Any, repository: str, digest: str) -> list[Mapping[str, Any]]:
-    """ECR managed signing's statuses for the image; none where the registry has no managed
-    signing for it, or the API is not offered (older endpoints, other registries)."""
-    from botocore.exceptions import ClientError
-
-    try:
-        page = client.describe_image_signing_status(
-            repositoryName=repository, imageId={"imageDigest": digest}
-        )
-    except ClientError as error:
-        if _code(error) in ("AccessDeniedException", "RepositoryNotFoundException"):
-            raise
-        return []
-    except AttributeError:  # a botocore without the API
-        return []
-    return list(page.get("signingStatuses") or [])
-
-
-def signatures(client: Any, repository: str, digest: str) -> tuple[str, ...]:
-    """Digests of the Notation signatures stored beside an image (OCI artifacts whose `subject`
-    is the image): ECR's ListImageReferrers, or, where a registry does not offer it, the untagged
-    manifests' own `subject` and `artifactType`."""
-    from botocore.exceptions import ClientError
-
-    try:
-        found, token = [], None
-        while True:
-            page = client.list_image_referrers(
-                repositoryName=repository,
-                subjectId={"imageDigest": digest},
-                filter={"artifactTypes": [NOTARY_SIGNATURE]},
-                **({"nextToken": token} if token else {}),
-            )
-            found += [r["digest"] for r in page.get("referrers", [])]
-            token = page.get("nextToken")
-            if not token:
-                return tuple(found)
-    except ClientError as error:
-        if _code(error) in ("AccessDeniedException", "RepositoryNotFoundException"):
-            raise
-    return _signatures_from_manifests(client, repository, digest)
-
-
-def _signatures_from_manifests(client: Any, repository: str, digest: str) -> tuple[str, ...]:
-    untagged = [
-        image
-        for page in client.get_paginator("list_images").paginate(
-            repositoryName=repository, filter={"tagStatus": "UNTAGGED"}
-        )
-        for image in page.get("imageIds", [])
-    ]
-    found = []
-    for start in range(0, len(untagged), 100):  # BatchGetImage takes at most 100 image ids
-        images = client.batch_get_image(
-            repositoryName=repository, imageIds=untagged[start : start + 100]
-        )["images"]
-        for image in images:
-            try:
-                manifest = json.loads(image.get("imageManifest") or "{}")
-            except ValueError:
-                continue
-            kind = manifest.get("artifactType") or manifest.get("config", {}).get("mediaType")
-            subject = (manifest.get("subject") or {}).get("digest")
-            if kind == NOTARY_SIGNATURE and subject == digest:
-                found.append(image["imageId"]["imageDigest"])
-    return tuple(found)
-
-
-def _code(error: Exception) -> str:
-    response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 def scan(
     client: Any,
     repository: str,
@@ -337,52 +192,18 @@ def scan(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Result:
     """Scan results for one image, starting a scan and waiting for it when there is none."""
-    from botocore.exceptions import ClientError
-
     label = f"{repository}:{image.get('imageTag') or image.get('imageDigest')}"
-    try:
-        details = client.describe_images(repositoryName=repository, imageIds=[image])
-        url = client.describe_repositories(repositoryNames=[repository])["repositories"][0][
-            "repositoryUri"
-        ]
-    except ClientError as error:
-        if _code(error) == "RepositoryNotFoundException":
-            raise GateError(f"repository {repository} not found") from None
-        if _code(error) == "ImageNotFoundException":
-            raise GateError(f"image {label} not found") from None
-        raise
-
+    digest, url = _look_up(client, repository, image, label)
     deadline = clock() + timeout
     started = False
     while True:
-        try:
-            response = client.describe_image_scan_findings(repositoryName=repository, imageId=image)
-        except ClientError as error:
-            if _code(error) != "ScanNotFoundException" or started:
-                raise
-            progress(f"no scan for {label}: starting one")
-            try:
-                client.start_image_scan(repositoryName=repository, imageId=image)
-            except ClientError as start_error:
-                raise GateError(
-                    f"cannot start a scan of {label}: {_code(start_error)} "
-                    "(is scanning enabled for this registry, and has the image not been scanned "
-                    "in the last 24 hours?)"
-                ) from None
+        response = _scan_findings(client, repository, image, label, started, progress)
+        if response is None:  # no scan yet: one was started
             started = True
             continue
         status = response.get("imageScanStatus", {}).get("status", "")
         if status in DONE:
             counts = response.get("imageScanFindings", {}).get("findingSeverityCounts", {})
-            digest = details["imageDetails"][0]["imageDigest"]
-            findings = findings_of(response)
-            token = response.get("nextToken")
-            while token:  # findings come 100 to a page by default
-                response = client.describe_image_scan_findings(
-                    repositoryName=repository, imageId=image, nextToken=token
-                )
-                findings += findings_of(response)
-                token = response.get("nextToken")
             return Result(
                 repository,
                 image,
@@ -391,7 +212,7 @@ def scan(
                 fail_on,
                 digest,
                 f"{url}@{digest}",
-                findings=tuple(findings),
+                findings=tuple(_all_findings(client, repository, image, response)),
             )
         if status in UNUSABLE:
             raise GateError(f"scan of {label} is {status}: {UNUSABLE[status]}")
@@ -402,6 +223,72 @@ def scan(
             )
         progress(f"waiting for the scan of {label}: {status or 'unknown'}, {remaining:.0f}s left")
         sleep(min(poll, remaining))
+
+
+def _look_up(client: Any, repository: str, image: dict[str, str], label: str) -> tuple[str, str]:
+    """(the image's digest, the repository's URL); GateError when either does not exist."""
+    from botocore.exceptions import ClientError
+
+    try:
+        details = client.describe_images(repositoryName=repository, imageIds=[image])
+        url = client.describe_repositories(repositoryNames=[repository])["repositories"][0][
+            "repositoryUri"
+        ]
+    except ClientError as error:
+        if error_code(error) == "RepositoryNotFoundException":
+            raise GateError(f"repository {repository} not found") from None
+        if error_code(error) == "ImageNotFoundException":
+            raise GateError(f"image {label} not found") from None
+        raise
+    return str(details["imageDetails"][0]["imageDigest"]), str(url)
+
+
+def _scan_findings(
+    client: Any,
+    repository: str,
+    image: dict[str, str],
+    label: str,
+    started: bool,
+    progress: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """The first page of the image's scan findings; None after starting a scan it did not have
+    (a second ScanNotFoundException, once one was started, is an error)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response: dict[str, Any] = client.describe_image_scan_findings(
+            repositoryName=repository, imageId=image
+        )
+        return response
+    except ClientError as error:
+        if error_code(error) != "ScanNotFoundException" or started:
+            raise
+    progress(f"no scan for {label}: starting one")
+    try:
+        client.start_image_scan(repositoryName=repository, imageId=image)
+    except ClientError as start_error:
+        raise GateError(
+            f"cannot start a scan of {label}: {error_code(start_error)} "
+            "(is scanning enabled for this registry, and has the image not been scanned "
+            "in the last 24 hours?)"
+        ) from None
+    return None
+
+
+def _all_findings(
+    client: Any, repository: str, image: dict[str, str], first: dict[str, Any]
+) -> list[Finding]:
+    """Every finding of a completed scan: the first page's, then the following pages' (findings
+    come 100 to a page by default)."""
+    findings = findings_of(first)
+    token = first.get("nextToken")
+    while token:
+        response = client.describe_image_scan_findings(
+            repositoryName=repository, imageId=image, nextToken=token
+        )
+        findings += findings_of(response)
+        token = response.get("nextToken")
+    return findings
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -439,11 +326,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    if not _REPOSITORY.fullmatch(args.repository):
+    if not REPOSITORY.fullmatch(args.repository):
         parser.error(f"argument --repository: {args.repository!r} is not an ECR repository name")
-    if args.tag is not None and not _TAG.fullmatch(args.tag):
+    if args.tag is not None and not TAG.fullmatch(args.tag):
         parser.error(f"argument --tag: {args.tag!r} is not an image tag")
-    if args.digest is not None and not _DIGEST.fullmatch(args.digest):
+    if args.digest is not None and not DIGEST.fullmatch(args.digest):
         parser.error(f"argument --digest: {args.digest!r} is not sha256:<64 hex digits>")
     return args
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.aws import Aws, ToolError, paginate, parse_image
+from tools.aws import Aws, paginate
+from tools.cli import ToolError
+from tools.images import parse_image
 from tools.inputs import read_text
 
 WORKERS = 8

@@ -5,9 +5,10 @@ constraints and description. The README's configuration reference, the editor sc
 (`schema/stack-config.schema.json`) and `Pulumi.yaml`'s declarations are generated from them
 (`make docs`). Everything is validated before the program registers a single resource, and every
 problem is reported at once, one line each, naming the key, the value and what is allowed.
-Nothing in this package creates resources. One module per concern:
+Nothing in this package creates resources. AWS's limits on what the program sends, each with its
+source, are one table beside it (components/limits.py), read by the settings, the builders and the
+conformance check. One module per concern:
 
-- `limits`: AWS's limits on what the program sends, each with its source (one table);
 - `types`: names, regions and the constrained value types the models use;
 - `repository`: the repository and retention keys, per stack and per service;
 - `registry`: registry-wide keys (scanning, pull-through cache);

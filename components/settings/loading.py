@@ -19,12 +19,10 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-# A module reference, not names: components.access reads the limits table of this package.
-from components import access
+from components import access, limits
 from components.config_messages import Formatter, key, show
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
-from components.settings import limits
 from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
 from components.settings.repository import RepositorySettings, ServiceConfig, iam_policy_name
 from components.settings.stack import StackConfig, StackSettings
@@ -298,124 +296,202 @@ def _cross_field_problems(
     config: StackConfig, settings: StackSettings, region: str | None
 ) -> list[str]:
     """What no single field can say: combinations AWS, the provider or our safety rules refuse."""
-    problems: list[str] = []
-
-    def add(path: str, value: Any, allowed: str) -> None:
-        problems.append(f"{NAMESPACE}:{path} = {show(value)}: {allowed}")
-
+    problems = []
     if settings.is_production and config.image_tag_mutability == "MUTABLE":
-        add(
-            "imageTagMutability",
-            "MUTABLE",
-            "not allowed in prod: released tags must not move; exempt named tags with "
-            "services.<name>.imageTagMutabilityExclusions instead",
+        problems.append(
+            _problem(
+                "imageTagMutability",
+                "MUTABLE",
+                "not allowed in prod: released tags must not move; exempt named tags with "
+                "services.<name>.imageTagMutabilityExclusions instead",
+            )
         )
+    problems += _services_problems(config, settings, region)
+    problems += _ownership_problems(config)
+    problems += _replication_problems(config, region)
+    problems += _scanning_problems(config)
+    problems += _cache_problems(config, region)
+    problems += _signing_problems(config, settings)
+    problems += _template_problems(config, settings, region)
+    return problems
+
+
+def _problem(path: str, value: Any, allowed: str) -> str:
+    return f"{NAMESPACE}:{path} = {show(value)}: {allowed}"
+
+
+def _services_problems(
+    config: StackConfig, settings: StackSettings, region: str | None
+) -> list[str]:
+    """Each service's combinations, and two services whose IAM policies would share a name."""
+    problems: list[str] = []
     policy_names: dict[str, str] = {}
     resolved = {s.name: s for s in settings.services}
     for name, given in sorted(config.services.items()):
         path = f"services.{key(name)}"
         service = given or ServiceConfig()
-        if settings.is_production and service.image_tag_mutability == "MUTABLE":
-            add(
+        problems += _service_flag_problems(path, service, settings.is_production)
+        policy = iam_policy_name(name, "push")
+        if policy in policy_names:
+            problems.append(
+                _problem(
+                    path,
+                    name,
+                    f"its IAM policies would be named like those of {policy_names[policy]} "
+                    f"({policy}): rename one of them",
+                )
+            )
+        policy_names.setdefault(policy, name)
+        problems += _retention_problems(path, resolved[name].retention)
+        problems += _service_size_problems(path, service, resolved[name], settings, region)
+    return problems
+
+
+def _service_flag_problems(path: str, service: ServiceConfig, production: bool) -> list[str]:
+    problems = []
+    if production and service.image_tag_mutability == "MUTABLE":
+        problems.append(
+            _problem(
                 f"{path}.imageTagMutability",
                 "MUTABLE",
                 "not allowed in prod: exempt named tags with imageTagMutabilityExclusions instead",
             )
-        if settings.is_production and service.force_delete:
-            add(
+        )
+    if production and service.force_delete:
+        problems.append(
+            _problem(
                 f"{path}.forceDelete",
                 True,
                 "not allowed in prod: a destroy or replacement would delete every image",
             )
-        if service.adopt and service.force_delete:
-            # The provider never reads force_delete back from AWS, so an import with it set
-            # differs from the real resource and fails.
-            add(f"{path}.forceDelete", True, "not allowed with adopt: the import would fail")
-        policy = iam_policy_name(name, "push")
-        if policy in policy_names:
-            add(
+        )
+    if service.adopt and service.force_delete:
+        # The provider never reads force_delete back from AWS, so an import with it set
+        # differs from the real resource and fails.
+        problems.append(
+            _problem(f"{path}.forceDelete", True, "not allowed with adopt: the import would fail")
+        )
+    return problems
+
+
+def _service_size_problems(
+    path: str,
+    service: ServiceConfig,
+    resolved: RepositorySettings,
+    settings: StackSettings,
+    region: str | None,
+) -> list[str]:
+    """What AWS measures: the URL parameter's name as an ARN, the repository policy's size."""
+    problems = []
+    parameter = settings.url_parameter_name(resolved.name)
+    arn = f"arn:aws:ssm:{region or _LONGEST_REGION}:{_ACCOUNT}:parameter/{parameter[1:]}"
+    if parameter.count("/") > SSM_MAX_LEVELS or len(arn) > SSM_MAX_NAME:
+        problems.append(
+            _problem(
                 path,
-                name,
-                f"its IAM policies would be named like those of {policy_names[policy]} "
-                f"({policy}): rename one of them",
-            )
-        policy_names.setdefault(policy, name)
-        problems.extend(_retention_problems(path, resolved[name].retention))
-        parameter = settings.url_parameter_name(name)
-        arn = f"arn:aws:ssm:{region or _LONGEST_REGION}:{_ACCOUNT}:parameter/{parameter[1:]}"
-        if parameter.count("/") > SSM_MAX_LEVELS or len(arn) > SSM_MAX_NAME:
-            add(
-                path,
-                name,
+                resolved.name,
                 f"its URL parameter {parameter} exceeds SSM's {SSM_MAX_LEVELS} levels or "
                 f"{SSM_MAX_NAME} characters counted as the parameter's ARN ({len(arn)}): "
                 "shorten ssmParameterPrefix or the name",
             )
-        document = access.repository_policy(
-            _ACCOUNT, resolved[name].pull_accounts, resolved[name].pull_organization_id
         )
-        size = len(to_json(document))
-        if size > (limits.REPOSITORY_POLICY.max or 0):
-            add(
+    document = access.repository_policy(
+        _ACCOUNT, resolved.pull_accounts, resolved.pull_organization_id
+    )
+    size = len(to_json(document))
+    if size > (limits.REPOSITORY_POLICY.max or 0):
+        problems.append(
+            _problem(
                 f"{path}.pullAccounts",
                 list(service.pull_accounts),
                 f"the repository policy would be {size:,} characters; "
                 f"{limits.REPOSITORY_POLICY.rule}: grant an organisation with "
                 "pullOrganizationId instead",
             )
-    problems += _ownership_problems(config)
+        )
+    return problems
+
+
+def _replication_problems(config: StackConfig, region: str | None) -> list[str]:
+    """The KMS key parameter's depth, and where and how much the registry replicates."""
+    problems = []
     if config.kms_key_parameter.count("/") > SSM_MAX_LEVELS:
-        add("kmsKeyParameter", config.kms_key_parameter, f"SSM allows {SSM_MAX_LEVELS} levels")
+        problems.append(
+            _problem(
+                "kmsKeyParameter", config.kms_key_parameter, f"SSM allows {SSM_MAX_LEVELS} levels"
+            )
+        )
     if region and region in config.replication_regions:
-        add(
-            "replicationRegions",
-            config.replication_regions,
-            f"must not include the stack's own region {region}",
+        problems.append(
+            _problem(
+                "replicationRegions",
+                config.replication_regions,
+                f"must not include the stack's own region {region}",
+            )
         )
     # One replication rule, one repository filter per service.
     filters = limits.REPLICATION_FILTERS.max or 0
     if config.replication_regions and len(config.services) > filters:
-        add(
-            "replicationRegions",
-            config.replication_regions,
-            f"replication covers at most {filters} services per stack ("
-            f"{limits.REPLICATION_FILTERS.rule}); this stack has {len(config.services)}",
+        problems.append(
+            _problem(
+                "replicationRegions",
+                config.replication_regions,
+                f"replication covers at most {filters} services per stack ("
+                f"{limits.REPLICATION_FILTERS.rule}); this stack has {len(config.services)}",
+            )
         )
-    if config.registry_scanning is not None:
-        scan_type = config.registry_scanning.type
-        allowed = SCAN_FREQUENCIES[scan_type]
-        seen: set[tuple[str, frozenset[str]]] = set()
-        for index, rule in enumerate(config.registry_scanning.rules):
-            if rule.frequency not in allowed:
-                add(
+    return problems
+
+
+def _scanning_problems(config: StackConfig) -> list[str]:
+    """Registry scanning rules: a frequency the scan type offers, and no rule twice."""
+    if config.registry_scanning is None:
+        return []
+    problems = []
+    scan_type = config.registry_scanning.type
+    allowed = SCAN_FREQUENCIES[scan_type]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    for index, rule in enumerate(config.registry_scanning.rules):
+        if rule.frequency not in allowed:
+            problems.append(
+                _problem(
                     f"registryScanning.rules[{index}].frequency",
                     rule.frequency,
                     f"must be one of {', '.join(allowed)} with type {scan_type}",
                 )
-            # The provider keeps rules (and their filters) as sets: equal rules collapse into one,
-            # and every preview would then show a change that never settles.
-            same = (rule.frequency, frozenset(rule.filters))
-            if same in seen:
-                add(
+            )
+        # The provider keeps rules (and their filters) as sets: equal rules collapse into one,
+        # and every preview would then show a change that never settles.
+        same = (rule.frequency, frozenset(rule.filters))
+        if same in seen:
+            problems.append(
+                _problem(
                     f"registryScanning.rules[{index}]",
                     rule.model_dump(by_alias=True),
                     "repeats an earlier rule (same frequency and filters): remove it",
                 )
-            seen.add(same)
+            )
+        seen.add(same)
+    return problems
+
+
+def _cache_problems(config: StackConfig, region: str | None) -> list[str]:
+    """Pull-through cache rules: the credential an upstream needs, in the stack's region."""
+    problems = []
     for prefix, cache in sorted(config.pull_through_cache.items()):
         path = f"pullThroughCache.{key(prefix)}.credentialArn"
         if needs_credential(cache.upstream) and not cache.credential_arn:
-            add(path, None, f"is required for {cache.upstream}")
+            problems.append(_problem(path, None, f"is required for {cache.upstream}"))
         secret_region = cache.credential_arn.split(":")[3] if cache.credential_arn else None
         if secret_region and region and secret_region != region:
-            add(
-                path,
-                cache.credential_arn,
-                f"the secret must be in the stack's region {region} (ECR reads it from the "
-                "rule's own region and account)",
+            problems.append(
+                _problem(
+                    path,
+                    cache.credential_arn,
+                    f"the secret must be in the stack's region {region} (ECR reads it from the "
+                    "rule's own region and account)",
+                )
             )
-    problems += _signing_problems(config, settings)
-    problems += _template_problems(config, settings, region)
     return problems
 
 

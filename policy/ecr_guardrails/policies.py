@@ -45,9 +45,9 @@ from .config import (
     Horizon,
     PolicyConfigError,
     Production,
+    apply_exemptions,
     checked,
     config_problems,
-    exemptions,
     schema,
 )
 from .model import (
@@ -188,15 +188,11 @@ def _waived(
 ) -> list[str]:
     """`problems` after the policy's exemptions: [] with a note when one applies, each marked
     when the matching exemption has expired."""
-    stack = stack_name(urn) or None
-    for exemption in exemptions(config, Horizon(settings().horizon_days, today())):
-        if not exemption.covers(name, stack):
-            continue
-        if exemption.active(today()):
-            _note(urn, f"{policy} waived by the {exemption.describe()}: {'; '.join(problems)}")
-            return []
-        return [f"{p} (the {exemption.describe()} has expired)" for p in problems]
-    return problems
+    horizon = Horizon(settings().horizon_days, today())
+    waiver = apply_exemptions(config, name, stack_name(urn) or None, problems, today(), horizon)
+    if waiver.note:
+        _note(urn, f"{policy} {waiver.note}")
+    return waiver.problems
 
 
 def _could_not_judge(policy: str, error: Exception) -> str:

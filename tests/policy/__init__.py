@@ -1,0 +1,1 @@
+"""The policy pack: its rules, config and policies, run as the Pulumi CLI runs them."""

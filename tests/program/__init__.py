@@ -1,0 +1,1 @@
+"""The Pulumi program: settings, documents, components, and what it registers."""

@@ -1,0 +1,1 @@
+"""The project as a whole: locked dependencies, workflows, and the floors its imports keep."""

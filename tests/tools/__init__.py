@@ -1,0 +1,1 @@
+"""The operational tools against a moto server: audit, quarantine, retention, scan gate."""

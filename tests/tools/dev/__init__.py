@@ -1,0 +1,1 @@
+"""Developer tooling: the generated config docs and the local stack."""

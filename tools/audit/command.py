@@ -1,0 +1,140 @@
+"""Live audit of the registry with the policy pack's own rules, plus the seed's periodic checks.
+
+    python -m tools.audit [--region R ...] [--policy-config FILE] [--fail-on HIGH] [--json]
+    python -m tools.audit --organization --role-name ROLE --regions all-enabled [--security-hub]
+
+Many accounts and regions: tools/audit/org.py (targets: tools/audit/targets.py); the Security Hub
+export: tools/audit/security_hub.py; the controls and remediation each finding carries in --json:
+policy/ecr_guardrails/controls.py.
+
+Every repository in each region, whether or not a stack manages it, is read from AWS
+(DescribeRepositories, its lifecycle policy, repository policy and tags), converted to the
+properties the pack judges and run through the same rules, under the same policy names and levels,
+with the same policy config file the CLI takes with `--policy-pack-config` (levels and exemptions
+included). Production is the Environment tag (there is no stack here). Live-only checks:
+
+- ecr-live-image-findings: the newest release image (`v*`) and every image an ACTIVE ECS task
+  definition uses has no scan finding at or above --fail-on (mandatory);
+- ecr-live-image-not-scanned: such an image has no completed scan (advisory);
+- ecr-live-key-rotation: the customer-managed KMS key a repository uses rotates automatically
+  (mandatory); an AWS managed key is reported by ecr-repository-require-kms-cmk;
+- ecr-live-lifecycle-working: no image that a count rule made surplus more than a day ago, no
+  untagged image older than its expiry plus a day (mandatory: ECR applies lifecycle rules within
+  24 hours, so a burst of pushes is not a finding);
+- ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, and
+  other accounts the registry replicates to, for the quarterly review (info);
+- ecr-live-unmanaged: repositories without this program's `Component` tag (info);
+- ecr-live-unsigned: with --require-signature, the newest release image is not signed: ECR
+  managed signing failed (with ECR's reason) or no signature is beside it (mandatory), or managed
+  signing is still in progress (advisory; the audit does not wait). Read as the scan gate reads it:
+  DescribeImageSigningStatus, then the referrers API, then the manifests' `subject`;
+- ecr-live-signing-uncovered: with --require-signature, a production repository (Environment tag)
+  that the registry's signing configuration (GetSigningConfiguration) does not cover, when the
+  registry has one: its pushes are not signed (mandatory);
+- ecr-live-unreadable: a repository, the registry's settings, ECS's task definitions or a whole
+  region could not be read (the finding names the call and the error); everything else is still
+  audited (mandatory: what was not read was not checked).
+
+Exit status: 0 clean; 1 a mandatory rule or a live check failed (including ecr-live-unreadable);
+2 usage error, or nothing at all could be read (one line on stderr).
+Read-only: it calls only Describe/Get/List APIs. This module is the command: it composes a
+single-account run (tools/audit/checks.py, region by region) and an organisation-wide one
+(tools/audit/org.py); the reads are in tools/audit/reads.py, the policy config and exemptions in
+tools/audit/pack.py, the findings and their rendering in tools/audit/report.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from collections.abc import Sequence
+
+from tools.audit import org
+from tools.audit.checks import Options, audit
+from tools.audit.pack import PackConfig
+from tools.aws import regions
+from tools.cli import EXIT_FOUND, EXIT_OK, add_fail_on, emit, progress, run, write_step_summary
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.audit",
+        description="Judge every ECR repository of an account with the policy pack's rules and "
+        "the seed's periodic checks (image findings, key rotation, lifecycle, cross-account "
+        "grants, unmanaged repositories). Read-only.",
+        epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
+        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error, or "
+        "nothing at all could be read (one line on stderr). Uses the standard AWS environment "
+        "(credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+    )
+    parser.add_argument(
+        "--region",
+        action="append",
+        help="region to audit (repeatable; default AWS_REGION, else AWS_DEFAULT_REGION)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        help="policy config JSON, as given to "
+        "`pulumi preview --policy-pack-config` (levels, allowlists, exemptions)",
+    )
+    add_fail_on(parser, "HIGH", "lowest scan-finding severity that fails")
+    parser.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="report newest release images without a Notation signature (when signing is on)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON for machines")
+    output.add_argument("--markdown", action="store_true", help="print Markdown")
+    org.add_arguments(parser)
+    hub = parser.add_argument_group("AWS Security Hub")
+    hub.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="import the findings into Security Hub (BatchImportFindings) and archive the ones "
+        "this tool made that are gone",
+    )
+    hub.add_argument(
+        "--security-hub-account",
+        metavar="ID",
+        help="import into this account's Security Hub (the run's own, or entered with "
+        "--role-name) instead of each audited account's; implies --security-hub",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+
+    def body() -> int:
+        options = Options(
+            args.fail_on,
+            PackConfig.load(args.policy_config),
+            datetime.datetime.now(datetime.timezone.utc),
+            args.require_signature,
+        )
+        plan = org.plan_of(args)
+        hub = org.hub_of(args, plan)  # checks the Security Hub flags before any audit
+        if plan is None:
+            report, outcome = audit(regions(args.region), options), None
+        else:
+            report, outcome = org.audit_plan(plan, options)
+        emit(
+            report.as_json()
+            if args.json
+            else report.as_markdown()
+            if args.markdown
+            else report.as_table()
+        )
+        write_step_summary(report.as_markdown())
+        if hub is not None:
+            progress(org.export(hub, report, outcome).describe())
+        return EXIT_FOUND if report.failed else EXIT_OK
+
+    return run("audit", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

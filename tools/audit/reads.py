@@ -1,0 +1,139 @@
+"""What the live audit reads from AWS (one region's registry, with bounded, counted calls) and how
+it becomes the properties the pack's rules judge (the pulumi-aws shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tools.aws import Aws, paginate
+from tools.cli import error_code
+
+
+class Registry:
+    """The read-only calls the audit makes in one region."""
+
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+        self.ecr = aws.client("ecr")
+        self._keys: dict[str, tuple[str, bool | None]] = {}
+        self.signing_filters: list[str] | None = None
+        """The registry's managed-signing filters (None: no signing configuration, or not read)."""
+
+    def repositories(self) -> list[dict[str, Any]]:
+        return list(paginate(self.ecr, "describe_repositories", "repositories"))
+
+    def _optional(self, call: Callable[[], Any], missing: str) -> Any:
+        try:
+            return call()
+        except Exception as error:
+            if error_code(error) == missing:
+                return None
+            raise
+
+    def lifecycle_policy(self, name: str) -> str | None:
+        found = self._optional(
+            lambda: self.ecr.get_lifecycle_policy(repositoryName=name),
+            "LifecyclePolicyNotFoundException",
+        )
+        return found["lifecyclePolicyText"] if found else None
+
+    def repository_policy(self, name: str) -> str | None:
+        found = self._optional(
+            lambda: self.ecr.get_repository_policy(repositoryName=name),
+            "RepositoryPolicyNotFoundException",
+        )
+        return found["policyText"] if found else None
+
+    def registry_policy(self) -> str | None:
+        found = self._optional(
+            lambda: self.ecr.get_registry_policy(), "RegistryPolicyNotFoundException"
+        )
+        return found["policyText"] if found else None
+
+    def read_signing_filters(self) -> list[str] | None:
+        """Every repository filter of the registry's signing configuration (None: it has none)."""
+        found = self._optional(
+            lambda: self.ecr.get_signing_configuration(), "SigningConfigurationNotFoundException"
+        )
+        if found is None:
+            return None
+        rules = (found.get("signingConfiguration") or {}).get("rules") or []
+        return [f["filter"] for rule in rules for f in rule.get("repositoryFilters") or []]
+
+    def scanning_configuration(self) -> dict[str, Any]:
+        found = self.ecr.get_registry_scanning_configuration()["scanningConfiguration"]
+        return dict(found)
+
+    def replication_configuration(self) -> tuple[str, dict[str, Any]]:
+        """(registry id, replication configuration) from DescribeRegistry."""
+        found = self.ecr.describe_registry()
+        return found.get("registryId", ""), dict(found.get("replicationConfiguration") or {})
+
+    def tags(self, arn: str) -> dict[str, str]:
+        tags = self.ecr.list_tags_for_resource(resourceArn=arn).get("tags", [])
+        return {t["Key"]: t["Value"] for t in tags}
+
+    def images(self, name: str) -> list[dict[str, Any]]:
+        return list(paginate(self.ecr, "describe_images", "imageDetails", repositoryName=name))
+
+    def scan(self, name: str, digest: str) -> dict[str, Any] | None:
+        """The finding counts of the image's completed scan; None when it has none."""
+        found = self._optional(
+            lambda: self.ecr.describe_image_scan_findings(
+                repositoryName=name, imageId={"imageDigest": digest}
+            ),
+            "ScanNotFoundException",
+        )
+        if found is None:
+            return None
+        if found.get("imageScanStatus", {}).get("status") not in ("COMPLETE", "ACTIVE"):
+            return None
+        return dict(found.get("imageScanFindings", {}).get("findingSeverityCounts", {}))
+
+    def key(self, arn: str) -> tuple[str, bool | None]:
+        """(KeyManager, rotation on) for a KMS key, read once per key."""
+        if arn not in self._keys:
+            kms = self.aws.client("kms")
+            manager = kms.describe_key(KeyId=arn)["KeyMetadata"].get("KeyManager", "CUSTOMER")
+            rotation = None
+            if manager == "CUSTOMER":
+                rotation = bool(kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"])
+            self._keys[arn] = (manager, rotation)
+        return self._keys[arn]
+
+
+# --- converting to the pack's shape ---------------------------------------------------------------
+
+
+def repository_props(
+    repository: Mapping[str, Any], tags: Mapping[str, str], managed: bool
+) -> dict[str, Any]:
+    """A repository from DescribeRepositories as the pulumi-aws properties the pack judges.
+    `managed` says the key is AWS managed (DescribeRepositories shows its ARN, not the alias)."""
+    encryption = dict(repository.get("encryptionConfiguration") or {})
+    if managed:
+        encryption["kmsKey"] = "alias/aws/ecr"
+    return {
+        "name": repository["repositoryName"],
+        "encryptionConfigurations": [encryption] if encryption else [],
+        "imageScanningConfiguration": dict(repository.get("imageScanningConfiguration") or {}),
+        "imageTagMutability": repository.get("imageTagMutability"),
+        "imageTagMutabilityExclusionFilters": [
+            dict(f) for f in repository.get("imageTagMutabilityExclusionFilters") or []
+        ],
+        "tags": dict(tags),
+    }
+
+
+def scanning_props(configuration: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "scanType": configuration.get("scanType"),
+        "rules": [
+            {
+                "scanFrequency": r.get("scanFrequency"),
+                "repositoryFilters": r.get("repositoryFilters", []),
+            }
+            for r in configuration.get("rules", [])
+        ],
+    }
