@@ -127,3 +127,21 @@ def test_the_audit_runs_weekly_over_the_organisation_into_security_hub():
         assert flag in runs, flag
     # The audit's exit status is the step's: a mandatory finding (exit 1) fails the job.
     assert "|| true" not in runs and "continue-on-error" not in str(job)
+
+
+def test_every_job_that_runs_the_pulumi_cli_has_uv_on_path():
+    # Pulumi.yaml's `toolchain: uv` makes the CLI call `uv` from PATH; make setup installs it in
+    # .venv/bin, which is not on PATH by itself.
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for name, job in load(path.name)["jobs"].items():
+            steps = job.get("steps", [])
+            runs_cli = any(
+                str(s.get("uses", "")).startswith("pulumi/actions")
+                and s.get("with", {}).get("command")
+                for s in steps
+            )
+            if runs_cli:
+                assert any(
+                    ".venv/bin" in str(s.get("run", "")) and "GITHUB_PATH" in str(s.get("run", ""))
+                    for s in steps
+                ), f"{path.name}: job {name} runs the Pulumi CLI without .venv/bin on PATH"
