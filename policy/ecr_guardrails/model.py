@@ -734,3 +734,16 @@ EMBEDDING: dict[str, Callable[[Mapping[str, Any]], Iterator[View]]] = {
 """Resources that carry other resources: what they make is judged as if declared directly."""
 
 ROUTED_TYPES = (*ROUTES, *EMBEDDING)
+
+# Resources that run code the pack cannot read (a shell command, a dynamic provider, a Lambda
+# invocation): they may create ECR resources no policy sees. Noted, never passed silently.
+UNSEEN_CREATOR_TYPES = (
+    "pulumi-python:dynamic:Resource",
+    "pulumi-nodejs:dynamic:Resource",
+    "aws:lambda/invocation:Invocation",
+)
+
+
+def unseen_creator(resource_type: str) -> bool:
+    """Whether a resource runs code that may create ECR resources the pack cannot judge."""
+    return resource_type.startswith("command:") or resource_type in UNSEEN_CREATOR_TYPES
