@@ -11,7 +11,7 @@ import pytest
 
 from policy.ecr_guardrails.policies import check_config
 from tests.fakes import compliant_repository
-from tests.test_policy_routes import FORCE, IAM, LIFECYCLE, QUIET, mandatory, res
+from tests.test_policy_routes import COVERAGE, FORCE, IAM, LIFECYCLE, QUIET, mandatory, res
 
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 OPEN_PUSH = json.dumps(
@@ -109,3 +109,53 @@ def test_resources_running_code_the_pack_cannot_read_get_a_note(pack, resource_t
     assert (note.policy, note.level) == ("ecr-exemption-notes", "advisory")
     assert f"{resource_type} mk" in note.message
     assert "may create ECR resources the pack cannot judge" in note.message
+
+
+# --- accounts the pack cannot tell ---------------------------------------------------------------
+
+
+def _replication_to(account):
+    return res(
+        "aws:ecr/replicationConfiguration:ReplicationConfiguration",
+        {
+            "replicationConfiguration": {
+                "rules": [{"destinations": [{"region": "eu-west-1", "registryId": account}]}]
+            }
+        },
+        name="replication",
+    )
+
+
+def _replication_template(key_account):
+    encryption = (
+        {"encryptionType": "AES256"}
+        if key_account is None
+        else {
+            "encryptionType": "KMS",
+            "kmsKey": f"arn:aws:kms:eu-west-1:{key_account}:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11",
+        }
+    )
+    return res(
+        "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
+        {
+            "prefix": "ROOT",
+            "appliedFors": ["REPLICATION"],
+            "region": "eu-west-1",
+            "encryptionConfigurations": [encryption],
+        },
+        name="template",
+    )
+
+
+def test_a_template_in_an_account_the_pack_cannot_tell_covers_no_other_account(pack):
+    found = pack.analyze_stack([_replication_to("999999999999"), _replication_template(None)])
+    (message,) = [d.message for d in found if d.policy == COVERAGE and d.level == "mandatory"]
+    assert "Replication to eu-west-1 in account 999999999999" in message
+    assert "allowedAccountIds" in message
+
+
+def test_a_template_known_to_be_in_the_destination_account_covers_it(pack):
+    found = pack.analyze_stack(
+        [_replication_to("999999999999"), _replication_template("999999999999")]
+    )
+    assert not [d for d in found if d.policy == COVERAGE and d.level == "mandatory"]
