@@ -292,3 +292,31 @@ def test_trust_that_admits_more_than_one_workload_fails(pack, make, case):
 def test_trust_pinned_to_one_workload_passes(pack, make, case):
     principal, condition = PINNED_TRUST[case]
     assert pack.analyze(make(trust(principal, **condition))) == [], case
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("sub", ["*:*", "repo:*/*", "repo:org/*"])
+def test_the_stack_level_trust_rule_reads_sub_by_meaning(pack, provider, sub):
+    condition = {"StringLike": {f"{GH}:sub": sub}}
+    push_policy = policy_doc(statement(PUSH, REPO_ARN + "app"))
+    if provider == "aws":
+        role = res(
+            "aws:iam/role:Role",
+            {"name": "ci", "assumeRolePolicy": trust({"Federated": GITHUB}, **condition)},
+            name="ci",
+        )
+        push = res("aws:iam/rolePolicy:RolePolicy", {"role": "ci", "policy": push_policy}, name="p")
+    else:
+        document = json.loads(trust({"Federated": GITHUB}, **condition))
+        role = res(
+            "aws-native:iam:Role",
+            {"roleName": "ci", "assumeRolePolicyDocument": document},
+            name="ci",
+        )
+        push = res(
+            "aws-native:iam:RolePolicy",
+            {"roleName": "ci", "policyName": "p", "policyDocument": json.loads(push_policy)},
+            name="p",
+        )
+    (message,) = mandatory(pack.analyze_stack([role, push]), "ecr-stack-role-trust")
+    assert "repo:<org>/<repo>" in message
