@@ -187,35 +187,53 @@ def _prefix_states(tokens: tuple[_Tok, ...]) -> frozenset[int]:
     return frozenset(found)
 
 
-_Config = tuple[int, tuple[frozenset[int], ...]]
+_Config = tuple[int, frozenset[tuple[int, int]]]
+MAX_CONFIGURATIONS = 100_000
+"""Beyond this many product states the answer is the worst case ("every repository")."""
+
+
+def _step_all(
+    globs: list[tuple[_Tok, ...]], live: frozenset[tuple[int, int]], char: str
+) -> frozenset[tuple[int, int]]:
+    """One character for every live (glob, state) pair; globs that die drop out."""
+    moved: set[tuple[int, int]] = set()
+    for index, state in live:
+        tokens = globs[index]
+        if state >= len(tokens):
+            continue
+        if tokens[state][0] == "star":
+            moved.add((index, state))
+        elif _takes(tokens[state], char):
+            moved.add((index, state + 1))
+    return frozenset(
+        (index, reached) for index, state in moved for reached in _closure(globs[index], {state})
+    )
 
 
 def _leaves_infinitely_many(globs: list[tuple[_Tok, ...]], start: list[frozenset[int]]) -> bool:
     """Whether infinitely many valid names match none of `globs` (each started in its `start`
     states). The product of the name grammar and the globs is a finite graph; infinitely many
-    unmatched names exist iff a cycle can reach an unmatched accepted name."""
-    first: _Config = (_START, tuple(start))
-    edges: dict[_Config, set[_Config]] = {}
+    unmatched names exist iff a cycle can reach an unmatched accepted name. A graph too large to
+    explore counts as covering every name (the worst case for a grant)."""
+    live = frozenset((i, s) for i, states in enumerate(start) for s in states)
+    first: _Config = (_START, live)
+    edges: dict[_Config, set[_Config]] = {first: set()}
     stack = [first]
-    edges[first] = set()
     while stack:
+        if len(edges) > MAX_CONFIGURATIONS:
+            return False
         config = stack.pop()
-        state, sets = config
+        state, pairs = config
         for char in ALPHABET:
             step = _name_step(state, char)
             if step is None:
                 continue
-            moved = tuple(_glob_step(g, s, char) for g, s in zip(globs, sets, strict=True))
-            following = (step, moved)
+            following = (step, _step_all(globs, pairs, char))
             edges[config].add(following)
             if following not in edges:
                 edges[following] = set()
                 stack.append(following)
-    unmatched = {
-        c
-        for c in edges
-        if c[0] == _RUN and not any(len(g) in s for g, s in zip(globs, c[1], strict=True))
-    }
+    unmatched = {c for c in edges if c[0] == _RUN and not any(s == len(globs[i]) for i, s in c[1])}
     # Configurations from which an unmatched name is reachable.
     reverse: dict[_Config, set[_Config]] = {c: set() for c in edges}
     for config, targets in edges.items():
