@@ -15,12 +15,15 @@ import datetime
 import fnmatch
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
 from pulumi_policy import PolicyConfigSchema
+
+from .patterns import name_globs_cover_every_name
 
 PACK_SETTINGS = "ecr-pack-settings"
 """The policy whose config holds the pack-wide settings (production, exemption horizon)."""
@@ -235,7 +238,7 @@ def policy_config_problems(policy: str, config: Mapping[str, Any] | None) -> lis
             )
         elif key == "exemptions":
             for index, entry in enumerate(value):
-                problem = _date_problem(entry["expires"])
+                problem = _date_problem(entry["expires"]) or _glob_problem(entry["repository"])
                 if problem:
                     problems.append(f"{where}[{index}].{problem}")
         elif key == "owners":
@@ -403,9 +406,10 @@ class Production:
             if isinstance(value, str) and value.strip().lower() in environments:
                 return f"its {where} Environment is {value}"
         if stack:
-            for pattern in self.stacks:
-                if fnmatch.fnmatchcase(stack.lower(), pattern.lower()):
-                    return f"stack {stack} matches {pattern}"
+            for candidate in _stack_name_parts(stack):
+                for pattern in self.stacks:
+                    if fnmatch.fnmatchcase(candidate, _separators_as_dash(pattern.lower())):
+                        return f"stack {stack} matches {pattern}"
         return None
 
     def decides(
@@ -415,6 +419,19 @@ class Production:
         stack_tags: Mapping[str, Any] | None = None,
     ) -> bool:
         return self.why(tags, stack, stack_tags) is not None
+
+
+def _separators_as_dash(text: str) -> str:
+    return re.sub(r"[^a-z0-9*?\[\]!]+", "-", text)
+
+
+def _stack_name_parts(stack: str) -> list[str]:
+    """A stack name, lower-cased with any separator read as `-`, and every run of its words: so
+    `prod.eu`, `apne2-prod` and `eu_west_1.production` meet the globs `prod` and `production*`
+    as `prod-eu` does. Reading more names as production only makes the pack stricter."""
+    words = [w for w in re.split(r"[^a-z0-9]+", stack.lower()) if w]
+    runs = {"-".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+    return [stack.lower(), _separators_as_dash(stack.lower()), *sorted(runs)]
 
 
 # --- exemptions ----------------------------------------------------------------------------------
@@ -489,7 +506,9 @@ def exemptions(config: Mapping[str, Any], horizon: Horizon | None = None) -> lis
         problem = (
             f"{_schema_reason(errors[0])}; must be {_allowed('exemptions')[10:]}"
             if errors
-            else _date_problem(entry["expires"]) or (horizon and horizon.problem(entry))
+            else _date_problem(entry["expires"])
+            or _glob_problem(entry["repository"])
+            or (horizon and horizon.problem(entry))
         )
         if problem:
             raise PolicyConfigError(
@@ -535,6 +554,17 @@ def apply_exemptions(
             return Waiver([], f"waived by the {exemption.describe()}: {'; '.join(problems)}")
         return Waiver([f"{p} (the {exemption.describe()} has expired)" for p in problems])
     return Waiver(list(problems))
+
+
+def _glob_problem(glob: str) -> str | None:
+    """Why an exemption's repository glob is too wide: judged by what it can match (every valid
+    ECR name but finitely many, as `[!]/]*` or `??*` do), not by its shape."""
+    if name_globs_cover_every_name((glob,)):
+        return (
+            f"repository {_json(glob)} matches every repository name ECR accepts: name the "
+            "repositories (e.g. legacy/*)"
+        )
+    return None
 
 
 def _date_problem(value: str) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from . import cfn_eval
 from .props import MAX_DOCUMENT, MalformedPropertyError, mapping, plain, sequence, show, tags_of
 
 # View kinds.
@@ -555,8 +556,37 @@ def parse_template(body: Any) -> Mapping[str, Any]:
     return dict(plain(parsed))
 
 
+# Template content the pack cannot read: what it expands to is decided elsewhere (a macro, a
+# transform, a module, SAM, Service Catalog), so the pack cannot pass it.
+_UNREADABLE_TYPES = (
+    ("AWS::Serverless::", "a SAM (AWS::Serverless) resource expands through the SAM transform"),
+    (
+        "AWS::ServiceCatalog::CloudFormationProvisionedProduct",
+        "a Service Catalog provisioned product deploys a product template the pack cannot see",
+    ),
+)
+
+
+def _unreadable_type(type_name: Any) -> str | None:
+    if not isinstance(type_name, str):
+        return None
+    if type_name.endswith("::MODULE"):
+        return "a CloudFormation module (::MODULE) expands to resources the pack cannot see"
+    return next((why for prefix, why in _UNREADABLE_TYPES if type_name.startswith(prefix)), None)
+
+
+def _has_transform(value: Any) -> bool:
+    """Whether `Fn::Transform` (a macro, AWS::Include) appears anywhere in `value`."""
+    if isinstance(value, Mapping):
+        return "Fn::Transform" in value or any(_has_transform(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_transform(v) for v in value)
+    return False
+
+
 def template_views(body: Any, what: str) -> Iterator[View]:
-    """The views of every resource in a template; UNREADABLE when it cannot be read."""
+    """The views of every resource in a template, its values evaluated (cfn_eval); UNREADABLE
+    when it, or part of it, cannot be read."""
     try:
         template = parse_template(body)
         resources = mapping(template.get("Resources"), "Resources")
@@ -566,14 +596,40 @@ def template_views(body: Any, what: str) -> Iterator[View]:
     if len(resources) > MAX_TEMPLATE_RESOURCES:
         yield View(UNREADABLE, {"problem": f"{what}: over {MAX_TEMPLATE_RESOURCES} resources"})
         return
+    transform = template.get("Transform")
+    if transform is not None:
+        yield View(
+            UNREADABLE,
+            {
+                "problem": f"{what}: Transform {show(transform)} rewrites the template before "
+                "CloudFormation reads it (a macro, SAM, AWS::LanguageExtensions): deploy the "
+                "processed template, or the resources as Pulumi resources"
+            },
+        )
+    context = cfn_eval.Context.of(template)
     for logical, resource in resources.items():
         entry = resource if isinstance(resource, Mapping) else {}
         type_name = entry.get("Type")
         where = f"{what} resource {logical} ({type_name})"
-        yield from _cfn_resource_views(type_name, entry.get("Properties"), where)
+        if str(logical).startswith("Fn::ForEach"):
+            yield View(
+                UNREADABLE,
+                {"problem": f"{what} {logical}: Fn::ForEach (AWS::LanguageExtensions) makes "
+                 "resources the pack cannot enumerate: write them out"},
+            )  # fmt: skip
+            continue
+        why = _unreadable_type(type_name)
+        if why is None and _has_transform(entry):
+            why = "Fn::Transform (a macro or AWS::Include) inserts content the pack cannot see"
+        if why is not None:
+            yield View(UNREADABLE, {"problem": f"{where}: {why}"})
+            continue
+        yield from _cfn_resource_views(type_name, entry.get("Properties"), where, context)
 
 
-def _cfn_resource_views(type_name: Any, properties: Any, where: str) -> Iterator[View]:
+def _cfn_resource_views(
+    type_name: Any, properties: Any, where: str, context: cfn_eval.Context | None = None
+) -> Iterator[View]:
     if type_name in ("AWS::CloudFormation::Stack", "AWS::CloudFormation::StackSet"):
         body = mapping(properties, "Properties").get("TemplateBody") if properties else None
         if body is None:
@@ -591,8 +647,31 @@ def _cfn_resource_views(type_name: Any, properties: Any, where: str) -> Iterator
     if properties is not None and not isinstance(properties, Mapping):
         yield View(UNREADABLE, {"problem": f"{where}: Properties is not an object"})
         return
-    for view in route(_camel(properties or {})):
-        yield View(view.kind, view.props, where, view.name_key)
+    context = context or cfn_eval.Context()
+    context.unknown_keys.clear()
+    try:
+        evaluated = cfn_eval.variants(properties or {}, context)
+    except cfn_eval.TooManyVariantsError:
+        yield View(
+            UNREADABLE,
+            {"problem": f"{where}: its values take over {cfn_eval.MAX_VARIANTS} combinations "
+             "(Fn::If, parameters' AllowedValues): split it"},
+        )  # fmt: skip
+        return
+    for key in sorted(set(context.unknown_keys)):
+        yield View(
+            UNREADABLE,
+            {"problem": f"{where}: the KMS key {key} cannot be evaluated: name the key's ARN, "
+             "or a parameter with AllowedValues"},
+        )  # fmt: skip
+    seen: set[str] = set()
+    for variant in evaluated:
+        shown = json.dumps(variant, sort_keys=True, default=str)
+        if shown in seen:
+            continue
+        seen.add(shown)
+        for view in route(_camel(variant)):
+            yield View(view.kind, view.props, where, view.name_key)
 
 
 def _stack_views(props: Mapping[str, Any]) -> Iterator[View]:
@@ -629,7 +708,23 @@ def _cloud_control_views(props: Mapping[str, Any]) -> Iterator[View]:
     yield from _cfn_resource_views(type_name, plain(state), f"Cloud Control {type_name}")
 
 
+def _unseen(what: str) -> Callable[[Mapping[str, Any]], Iterator[View]]:
+    def make(props: Mapping[str, Any]) -> Iterator[View]:
+        yield View(UNREADABLE, {"problem": what})
+
+    return make
+
+
 EMBEDDING: dict[str, Callable[[Mapping[str, Any]], Iterator[View]]] = {
+    "aws:servicecatalog/provisionedProduct:ProvisionedProduct": _unseen(
+        "a Service Catalog provisioned product deploys a product template the pack cannot see"
+    ),
+    "aws-native:servicecatalog:CloudFormationProvisionedProduct": _unseen(
+        "a Service Catalog provisioned product deploys a product template the pack cannot see"
+    ),
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _unseen(
+        "a Serverless Application Repository application deploys a template the pack cannot see"
+    ),
     AWS_CFN_STACK: _stack_views,
     AWS_CFN_STACK_SET: _stack_views,
     NATIVE_CFN_STACK: _stack_views,
@@ -639,3 +734,16 @@ EMBEDDING: dict[str, Callable[[Mapping[str, Any]], Iterator[View]]] = {
 """Resources that carry other resources: what they make is judged as if declared directly."""
 
 ROUTED_TYPES = (*ROUTES, *EMBEDDING)
+
+# Resources that run code the pack cannot read (a shell command, a dynamic provider, a Lambda
+# invocation): they may create ECR resources no policy sees. Noted, never passed silently.
+UNSEEN_CREATOR_TYPES = (
+    "pulumi-python:dynamic:Resource",
+    "pulumi-nodejs:dynamic:Resource",
+    "aws:lambda/invocation:Invocation",
+)
+
+
+def unseen_creator(resource_type: str) -> bool:
+    """Whether a resource runs code that may create ECR resources the pack cannot judge."""
+    return resource_type.startswith("command:") or resource_type in UNSEEN_CREATOR_TYPES

@@ -63,6 +63,7 @@ from .model import (
     TRUST,
     UNREADABLE,
     View,
+    unseen_creator,
     views,
 )
 from .props import MalformedPropertyError, document, mapping, tags_of
@@ -374,6 +375,13 @@ def _unreadable(view: View, judging: Judging) -> list[str]:
 
 
 def _exemption_notes(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if unseen_creator(args.resource_type):
+        report_violation(
+            f"{args.resource_type} {args.name} runs code the pack cannot read: this stack may "
+            "create ECR resources the pack cannot judge. Declare them as Pulumi resources (or "
+            "review what this one creates)",
+            None,
+        )
     with _NOTES_LOCK:
         notes = _NOTES.pop(args.urn, [])
     for note in notes:
@@ -415,15 +423,24 @@ def _stack_findings(
     return [(r.urn, name_of(r), problem) for r, problem in found]
 
 
+# Where each repository type keeps the repository's name. Any other resource at fault (a
+# CloudFormation stack, a Cloud Control resource) has a name of its own, never the repository's:
+# an exemption cannot match it.
+_NAME_FIELD = {
+    "aws:ecr/repository:Repository": "name",
+    "aws-native:ecr:Repository": "repositoryName",
+}
+
+
 def _repository_name(resource: Any) -> str | None:
-    for field in ("name", "repositoryName"):
-        try:
-            name = resource.props.get(field)
-        except UnknownValueError:
-            return None
-        if isinstance(name, str):
-            return name
-    return None
+    field = _NAME_FIELD.get(resource.resource_type)
+    if field is None:
+        return None
+    try:
+        name = resource.props.get(field)
+    except UnknownValueError:
+        return None
+    return name if isinstance(name, str) else None
 
 
 def _without_lifecycle(args: StackValidationArgs, policy: str) -> list[StackFinding]:
@@ -721,7 +738,8 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     # Last, so they see the notes the policies above left for the same resource or stack.
     ResourceValidationPolicy(
         name=PREFIX + "exemption-notes",
-        description="Exempted resources: which policy was waived, why, and until when.",
+        description="Exempted resources (which policy was waived, why, until when), and "
+        "resources running code that may create ECR resources the pack cannot judge.",
         validate=_exemption_notes,
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,

@@ -7,11 +7,13 @@ sentences. The CrossGuard policies and the live audit are adapters around them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .actions import action_matches, actions, iam_glob, unknown_actions, write_actions
+from .actions import action_matches, actions, catalogue, iam_glob, unknown_actions, write_actions
 from .config import config_list
+from .patterns import covers_every_repository, every_write_covered
 from .props import mapping, sequence, show, statements, string_or_list
 
 # The catalogue (IAM's dataset, pinned): names of every ECR / ECR Public action, and the writes.
@@ -67,38 +69,22 @@ def resource_matches(pattern: str, arn: str) -> bool:
 
 
 def _every_action_wildcards(actions: list[str]) -> list[str]:
-    """The Action patterns that match every ECR (or every ECR Public) action: `ecr:*`, `ECR:**`,
-    `ecr:?*`, `*`, ..."""
-    return sorted(
-        {
-            a
-            for a in actions
-            for family in (("ecr:", ECR_ACTIONS), ("ecr-public:", PUBLIC_ACTIONS))
-            if all(action_matches(a, family[0] + name) for name in family[1])
-        }
-    )
-
-
-def _sample(field: str, default: str) -> str:
-    """A value an ARN field pattern matches (`*` matching nothing), or `default` for no field."""
-    return field.replace("*", "").replace("?", "a") if field else default
+    """The Action patterns that together match every ECR (or every ECR Public) write action, as
+    a set: `ecr:*`, `ECR:**`, `ecr:?*`, `*`, or `ecr:A*` ... `ecr:Z*` (empty when they do not)."""
+    if not every_write_covered(actions):
+        return []
+    catalogued = [a.qualified for a in catalogue().values() if a.writes]
+    return sorted({a for a in actions if any(action_matches(a, w) for w in catalogued)})
 
 
 def matches_every_repository(pattern: str) -> bool:
-    """Whether a Resource pattern matches every repository of some registry: tried as IAM would
-    on two unrelated repository names in the region and account the pattern names."""
-    fields = pattern.split(":", 5) + [""] * 5
-    partition, service = _sample(fields[1], "aws"), fields[2] or "ecr"
-    if not any(resource_matches(service, s) for s in ("ecr", "ecr-public")):
-        return pattern == "*"
-    services = [s for s in ("ecr", "ecr-public") if resource_matches(fields[2] or "*", s)]
-    region, account = _sample(fields[3], "us-east-1"), _sample(fields[4], "123456789012")
-    for svc in services:
-        where = "" if svc == "ecr-public" and not fields[3] else region
-        arns = [f"arn:{partition}:{svc}:{where}:{account}:repository/{n}" for n in ("zq9", "x/y-1")]
-        if all(resource_matches(pattern, arn) for arn in arns):
-            return True
-    return False
+    """Whether a Resource pattern matches every repository of some registry (patterns.py)."""
+    return covers_every_repository((pattern,))
+
+
+def every_repository(patterns: list[str]) -> bool:
+    """Whether Resource patterns together match every repository of some registry."""
+    return covers_every_repository(tuple(sorted(set(patterns))))
 
 
 # --- resource-based policies (repository, registry, creation-template, ECR Public) ----------------
@@ -118,27 +104,78 @@ def _principals(statement: Mapping[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
-def _condition_values(statement: Mapping[str, Any], key: str) -> list[str]:
-    """Values of a condition key under any operator (keys compare case-insensitively)."""
-    conditions = mapping(statement.get("Condition"), "Condition")
-    found: list[str] = []
-    for operator, block in conditions.items():
+# Operators that, read as IAM evaluates them, can only narrow a grant: the request must carry
+# the key with a matching value. Negated operators, `...IfExists` (true when the key is absent),
+# `ForAllValues:` (true for an empty set) and `Null` narrow nothing.
+_POSITIVE = frozenset(
+    {
+        "StringEquals",
+        "StringLike",
+        "ArnEquals",
+        "ArnLike",
+        "ForAnyValue:StringEquals",
+        "ForAnyValue:StringLike",
+        "ForAnyValue:ArnEquals",
+        "ForAnyValue:ArnLike",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One value a positive condition requires for a key."""
+
+    value: str
+    like: bool
+    """Whether the operator reads wildcards (`StringLike`, `ArnLike`, `ArnEquals`)."""
+
+    @property
+    def wild(self) -> bool:
+        return self.like and ("*" in self.value or "?" in self.value)
+
+
+def pins(statement: Mapping[str, Any], key: str) -> list[list[Pin]]:
+    """The values positive operators require for `key` (compared case-insensitively), one list
+    per condition: IAM ANDs the conditions, so any one list whose every value pins narrows."""
+    found = []
+    for operator, block in mapping(statement.get("Condition"), "Condition").items():
+        if str(operator) not in _POSITIVE:
+            continue
+        like = "Like" in str(operator) or "Arn" in str(operator)
         for name, value in mapping(block, f"Condition.{operator}").items():
             if str(name).lower() == key.lower():
-                found.extend(_strings(value))
-    return found
+                found.append([Pin(v, like) for v in _strings(value)])
+    return [values for values in found if values]
+
+
+def _pinned(statement: Mapping[str, Any], key: str, test: Callable[[Pin], bool]) -> bool:
+    return any(all(test(p) for p in values) for values in pins(statement, key))
+
+
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
+
+
+def _org_of_path(pin: Pin) -> str | None:
+    """The organisation an `aws:PrincipalOrgPaths` / `aws:SourceOrgPaths` value stays in: its
+    first segment, when that has no wildcard."""
+    head = pin.value.split("/", 1)[0]
+    if pin.like and ("*" in head or "?" in head):
+        return None
+    return head if _ORG_ID.fullmatch(head) else None
 
 
 def _org_ids(statement: Mapping[str, Any]) -> list[str]:
-    """Organisation ids of an aws:PrincipalOrgID condition (StringEquals or StringLike)."""
-    conditions = mapping(statement.get("Condition"), "Condition")
-    found: list[str] = []
-    for operator in ("StringEquals", "StringLike", "ForAnyValue:StringEquals"):
-        block = mapping(conditions.get(operator), f"Condition.{operator}")
-        for name, value in block.items():
-            if str(name).lower() == "aws:principalorgid":
-                found.extend(str(v) for v in string_or_list(value))
-    return found
+    """The organisations a statement's conditions confine its principals to (aws:PrincipalOrgID,
+    or aws:PrincipalOrgPaths inside one organisation), under positive operators and without
+    wildcards: empty when no condition confines them."""
+    for values in pins(statement, "aws:PrincipalOrgID"):
+        if all(not p.wild for p in values):
+            return sorted({p.value for p in values})
+    for values in pins(statement, "aws:PrincipalOrgPaths"):
+        orgs = [_org_of_path(p) for p in values]
+        if all(orgs):
+            return sorted({o for o in orgs if o})
+    return []
 
 
 def account_of(principal: Any) -> str | None:
@@ -160,6 +197,37 @@ def is_anyone(principal: Any) -> bool:
 SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths")
 
 
+_ARN_ACCOUNT = re.compile(r"arn:[^:*?]+:[^:*?]+:[^:*?]*:([0-9]{12}):")
+
+
+def source_pinned(
+    statement: Mapping[str, Any], accounts: set[str], organizations: set[str]
+) -> bool:
+    """Whether a service principal's conditions confine it to acting for one source: an
+    aws:SourceAccount in the allowlist (any 12-digit account when it is empty), an aws:SourceArn
+    without wildcards or with wildcards only after a named account, an aws:SourceOrgID or
+    aws:SourceOrgPaths inside an allowed organisation."""
+
+    def account_ok(account: str) -> bool:
+        return bool(_ACCOUNT.fullmatch(account)) and (not accounts or account in accounts)
+
+    def arn_ok(pin: Pin) -> bool:
+        match = _ARN_ACCOUNT.match(pin.value)
+        if match is not None:
+            return account_ok(match.group(1)) and "*" not in pin.value[: match.end()]
+        return not pin.wild and pin.value.startswith("arn:")
+
+    def org_ok(org: str | None) -> bool:
+        return org is not None and (not organizations or org in organizations)
+
+    return (
+        _pinned(statement, "aws:SourceAccount", lambda p: not p.wild and account_ok(p.value))
+        or _pinned(statement, "aws:SourceArn", arn_ok)
+        or _pinned(statement, "aws:SourceOrgID", lambda p: not p.wild and org_ok(p.value))
+        or _pinned(statement, "aws:SourceOrgPaths", lambda p: org_ok(_org_of_path(p)))
+    )
+
+
 def _who_problems(
     sid: str, statement: Mapping[str, Any], accounts: set[str], organizations: set[str]
 ) -> list[str]:
@@ -177,10 +245,12 @@ def _who_problems(
                 )
             continue
         if kind == "Service":
-            if not any(_condition_values(statement, key) for key in SOURCE_KEYS):
+            if not source_pinned(statement, accounts, organizations):
                 problems.append(
-                    f"{sid}: service principal {_text(principal)} without an aws:SourceAccount "
-                    "or aws:SourceArn condition acts for any account (confused deputy): add one"
+                    f"{sid}: service principal {_text(principal)} without a positive "
+                    "aws:SourceAccount or aws:SourceArn condition naming one allowed account (or "
+                    "aws:SourceOrgID / aws:SourceOrgPaths in an allowed organisation) acts for "
+                    "any account (confused deputy): add one (StringEquals, no wildcards)"
                 )
             continue
         account = account_of(principal) if kind == "AWS" else None
@@ -203,8 +273,8 @@ def grant_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
         wild = _every_action_wildcards(_strings(statement.get("Action", [])))
         if wild:
             problems.append(
-                f"{sid}: action {', '.join(wild)} matches every ECR action: list the ECR "
-                "actions needed"
+                f"{sid}: action {', '.join(wild)} together match every ECR write action: list "
+                "the ECR actions needed"
             )
         if "NotPrincipal" in statement:
             problems.append(f"{sid}: Allow with NotPrincipal grants everyone else; name principals")
@@ -274,8 +344,13 @@ def ecr_writes(document: Any) -> list[str]:
 
 
 def iam_problems(document: Any) -> list[str]:
-    """Why an identity-based policy grants ECR writes beyond named repositories."""
+    """Why an identity-based policy grants ECR writes beyond named repositories: Action patterns
+    and Resource patterns are read as sets, within a statement and across the document's
+    statements (`repository/a*` in one, `repository/b*` ... in others)."""
     problems = []
+    # write action -> the Resource patterns of the statements that grant it (no NotResource).
+    granted_on: dict[str, list[str]] = {}
+    flagged: set[str] = set()
     for sid, statement in allow_statements(document):
         if "NotAction" not in statement:
             wild = [
@@ -283,10 +358,10 @@ def iam_problems(document: Any) -> list[str]:
                 for a in _every_action_wildcards(_strings(statement.get("Action", [])))
                 if not action_matches(a, "s3:GetObject")  # `*` is judged by its resources below
             ]
-            if wild:
+            if wild and every_write_covered(wild):
                 problems.append(
-                    f"{sid}: grants {', '.join(wild)}, which matches every ECR action: list the "
-                    "ECR actions needed"
+                    f"{sid}: grants {', '.join(wild)}, which together match every ECR write "
+                    "action: list the ECR actions needed"
                 )
                 continue
         writes, how = _writes(statement)
@@ -297,14 +372,54 @@ def iam_problems(document: Any) -> list[str]:
             where = f"every resource but {show(statement.get('NotResource'))} (NotResource)"
         else:
             resources = _strings(statement.get("Resource", []))
-            if not any(matches_every_repository(r) for r in resources):
+            if narrowed_by_tags(statement, writes):
+                continue
+            for write in writes:
+                granted_on.setdefault(write, []).extend(resources)
+            if not every_repository(resources):
                 continue
             where = ", ".join(resources)
-        shown = ", ".join(writes[:4]) + (f" and {len(writes) - 4} more" if len(writes) > 4 else "")
+        flagged.update(writes)
+        problems.append(f"{sid}: {how} ECR write actions ({_shown(writes)}) on {where}: scope "
+                        "writes to repository ARNs")  # fmt: skip
+    across = [
+        w for w, patterns in granted_on.items() if w not in flagged and every_repository(patterns)
+    ]
+    if across:
+        patterns = sorted({p for w in across for p in granted_on[w]})
         problems.append(
-            f"{sid}: {how} ECR write actions ({shown}) on {where}: scope writes to repository ARNs"
+            f"statements together grant ECR write actions ({_shown(across)}) on "
+            f"{', '.join(patterns)}, which together match every repository: scope writes to "
+            "named repository ARNs"
         )
     return problems
+
+
+def _shown(writes: list[str]) -> str:
+    return ", ".join(writes[:4]) + (f" and {len(writes) - 4} more" if len(writes) > 4 else "")
+
+
+_TAGGING = ("ecr:TagResource", "ecr:UntagResource", "ecr-public:TagResource",
+            "ecr-public:UntagResource")  # fmt: skip
+
+
+def narrowed_by_tags(statement: Mapping[str, Any], writes: list[str]) -> bool:
+    """Whether a statement's writes are limited by tag (ABAC, as the ECR user guide documents:
+    `aws:ResourceTag/<key>` equal to `${aws:PrincipalTag/<key>}` or to a value without wildcards,
+    under a positive operator). Not when the statement may also tag: the principal could then
+    tag any repository to match."""
+    if any(t in writes for t in _TAGGING) or any("not in IAM's catalogue" in w for w in writes):
+        return False
+    for operator, block in mapping(statement.get("Condition"), "Condition").items():
+        if str(operator) not in ("StringEquals", "ForAnyValue:StringEquals"):
+            continue
+        for key, value in mapping(block, f"Condition.{operator}").items():
+            if not str(key).lower().startswith("aws:resourcetag/"):
+                continue
+            values = _strings(value)
+            if values and all("*" not in v and "?" not in v for v in values):
+                return True
+    return False
 
 
 def _managed(policy_arn: Any, names: tuple[str, ...]) -> str | None:
@@ -370,19 +485,10 @@ def trust_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
                         f"{sid}: every account of organisation {', '.join(orgs)} can assume this "
                         f"role, and it is not in allowedOrganizations {show(sorted(organizations))}"
                     )
-            elif kind == "Federated" and "oidc-provider/" in _text(principal):
-                subjects = [
-                    v
-                    for k in _condition_keys(statement)
-                    if k.lower().endswith(":sub")
-                    for v in _condition_values(statement, k)
-                ]
-                if not subjects or any(v.strip("*") in ("", "repo:") for v in subjects):
-                    problems.append(
-                        f"{sid}: {_text(principal)} without a specific `sub` condition lets "
-                        "every repository (or workload) of that identity provider assume this "
-                        "role: pin sub to repo:<org>/<repo>:..."
-                    )
+            elif kind == "Federated":
+                problem = federated_problem(statement, _text(principal))
+                if problem:
+                    problems.append(f"{sid}: {problem}")
             elif kind == "AWS" and accounts:
                 account = account_of(principal)
                 if account not in accounts:
@@ -393,10 +499,53 @@ def trust_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _condition_keys(statement: Mapping[str, Any]) -> list[str]:
-    conditions = mapping(statement.get("Condition"), "Condition")
-    return [
-        str(name)
-        for operator, block in conditions.items()
-        for name in mapping(block, f"Condition.{operator}")
-    ]
+# Subjects that pin one workload, per identity provider: GitHub `repo:<org>/<repo>:...`, GitLab
+# `project_path:<group>/<project>:...` (both named without wildcards; the rest may have some).
+_GITHUB_SUB = re.compile(r"repo:[^*?/:]+/[^*?/:]+(?::.*)?", re.DOTALL)
+_GITLAB_SUB = re.compile(r"project_path:[^*?:]+/[^*?:]+(?::.*)?", re.DOTALL)
+_COGNITO = "cognito-identity.amazonaws.com"
+_GOOGLE = "accounts.google.com"
+
+
+def federated_problem(statement: Mapping[str, Any], principal: str) -> str | None:
+    """Why a federated principal's conditions let more than one workload assume the role (None
+    when they pin one): OIDC `sub` pinned to one repository or project (any other OIDC provider:
+    a `sub` without wildcards), Google `sub`, Cognito `aud` (one identity pool) and `amr`
+    authenticated. Only positive operators count."""
+    if principal == _COGNITO:
+        pool = _pinned(statement, f"{_COGNITO}:aud", lambda p: not p.wild and bool(p.value))
+        authenticated = _pinned(statement, f"{_COGNITO}:amr", lambda p: p.value == "authenticated")
+        if pool and authenticated:
+            return None
+        return (
+            f"{principal} without `{_COGNITO}:aud` naming one identity pool (StringEquals) and "
+            f'`{_COGNITO}:amr` "authenticated" (ForAnyValue:StringLike) lets identities of '
+            "any pool, or unauthenticated ones, assume this role: add both"
+        )
+    if principal == _GOOGLE:
+        if _pinned(statement, f"{_GOOGLE}:sub", lambda p: not p.wild and bool(p.value)):
+            return None
+        return (
+            f"{principal} without `{_GOOGLE}:sub` (StringEquals, one subject) lets every Google "
+            "identity assume this role: pin sub"
+        )
+    if "oidc-provider/" not in principal:
+        return None  # SAML providers: the identity provider decides who gets the role
+    host = principal.split("oidc-provider/", 1)[1]
+    key = f"{host}:sub"
+    if host.startswith("token.actions.githubusercontent.com"):
+        shape, how = (lambda p: bool(_GITHUB_SUB.fullmatch(p.value))), "repo:<org>/<repo>:..."
+    elif "gitlab" in host:
+        shape, how = (
+            (lambda p: bool(_GITLAB_SUB.fullmatch(p.value))),
+            "project_path:<group>/<project>:...",
+        )
+    else:
+        shape, how = (lambda p: not p.wild and bool(p.value)), "one subject, without wildcards"
+    if _pinned(statement, key, shape):
+        return None
+    return (
+        f"{principal} without a specific `sub` condition lets every repository (or workload) of "
+        f"that identity provider assume this role: pin {key} to {how} under StringEquals or "
+        "StringLike"
+    )

@@ -189,7 +189,8 @@ class _Template:
 
     def covers(self, region: str | None, use: str, prefix: str | None, account: Any) -> bool:
         names = ("ROOT",) if prefix is None else ("ROOT", prefix, prefix + "/")
-        same_account = account is None or self.account is None or self.account == account
+        # A template whose account the pack cannot tell never counts as being in another one.
+        same_account = account is None or self.account == account
         return self.region == region and use in self.uses and self.prefix in names and same_account
 
 
@@ -307,7 +308,9 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
                     None,
                     account,
                     f"Replication to {where} has no repository creation template there "
-                    f"(REPLICATION, prefix ROOT, that account): replicas {defaults}.",
+                    f"(REPLICATION, prefix ROOT, that account; the pack tells a template's "
+                    "account by its provider's allowedAccountIds or its KMS key's ARN): "
+                    f"replicas {defaults}.",
                 )
     for item in (i for i in items if i.view.kind == GRANT and _inbound_replication(i)):
         known_region, region = item.region()

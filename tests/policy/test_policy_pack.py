@@ -334,8 +334,13 @@ def test_the_programs_templates_and_creation_role_pass_the_pack(pack, creating):
             "ecr-stack-created-repositories-covered-by-templates",
         ),
         (
+            # Issue 24: without its KMS key's ARN the pack cannot tell the template's account,
+            # so it no longer counts as covering replication to an explicit account.
             lambda p: p.update(encryptionConfigurations=[{"encryptionType": "AES256"}]),
-            "ecr-repository-require-kms-cmk",
+            (
+                "ecr-repository-require-kms-cmk",
+                "ecr-stack-created-repositories-covered-by-templates",
+            ),
         ),
         (
             lambda p: p.update(imageTagMutability="MUTABLE"),
@@ -347,7 +352,8 @@ def test_the_programs_templates_and_creation_role_pass_the_pack(pack, creating):
 )
 def test_each_template_break_is_flagged(pack, creating, change, policy):
     found = pack.preview(_change(creating, TEMPLATE, change))
-    assert found and {d.policy for d in found} == {policy}, found
+    expected = set(policy) if isinstance(policy, tuple) else {policy}
+    assert found and {d.policy for d in found} == expected, found
 
 
 def test_production_stacks_without_a_signing_profile_get_an_advisory_note(running):

@@ -9,25 +9,34 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from tests.support.fakes import compliant_repository
-from tools.preview.pack_runner import Resource
-
-KEY = "arn:aws:kms:ap-northeast-2:123456789012:key/0b6b2a1e-1f0e-4c43-9a51-1a7f0e2d1c11"
-TAGS = dict(compliant_repository("x").props["tags"])
-LEAST = "ecr-repository-policy-least-privilege"
-IAM = "ecr-iam-least-privilege"
-KMS = "ecr-repository-require-kms-cmk"
-SCAN = "ecr-repository-require-scan-on-push"
-IMMUTABLE = "ecr-repository-immutable-tags-in-production"
-TAGGED = "ecr-repository-required-tags"
-FORCE = "ecr-repository-no-force-delete-in-production"
-COVERAGE = "ecr-stack-created-repositories-covered-by-templates"
-LIFECYCLE = "ecr-stack-repositories-have-lifecycle-policy"
-TEMPLATE_LIFECYCLE = "ecr-creation-template-has-lifecycle-policy"
-EMBEDDED = "ecr-embedded-templates-judged"
-QUIET = {
-    "ecr-stack-production-signing-profile": {"enforcementLevel": "disabled"},
-    "ecr-repository-protected-in-production": {"enforcementLevel": "disabled"},
-}
+from tests.support.pack_routes import (
+    COVERAGE,
+    EMBEDDED,
+    FORCE,
+    GITHUB,
+    IAM,
+    IMMUTABLE,
+    KEY,
+    KMS,
+    LEAST,
+    LIFECYCLE,
+    QUIET,
+    SCAN,
+    SCOPED_PUSH,
+    TAGGED,
+    TAGS,
+    TEMPLATE_LIFECYCLE,
+    allow,
+    aws_role,
+    cfn,
+    cfn_role,
+    mandatory,
+    native_role,
+    policy_doc,
+    push_on,
+    res,
+    trust,
+)
 
 
 @pytest.fixture
@@ -36,26 +45,10 @@ def pack(running):
     return running
 
 
-def res(type_, props, name="r", stack="dev", **kwargs):
-    return Resource(type_, name, props, f"urn:pulumi:{stack}::p::{type_}::{name}", **kwargs)
-
-
-def policy_doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(principal, actions=("ecr:PutImage",), **extra):
-    return {"Effect": "Allow", "Principal": principal, "Action": list(actions), **extra}
-
-
 ANYONE_PUSH = policy_doc(allow("*"))
 SAME_ACCOUNT_PULL = policy_doc(
     allow({"AWS": "arn:aws:iam::123456789012:root"}, ["ecr:BatchGetImage"])
 )
-
-
-def mandatory(diagnostics, policy):
-    return [d.message for d in diagnostics if d.policy == policy and d.level == "mandatory"]
 
 
 # --- grants --------------------------------------------------------------------------------------
@@ -76,14 +69,6 @@ NATIVE_TEMPLATE_PROPS = {
     "resourceTags": [{"key": k, "value": v} for k, v in TAGS.items()],
     "lifecyclePolicy": '{"rules": []}',
 }
-
-
-def cfn(*resources, yaml_body=None):
-    if yaml_body is not None:
-        return yaml_body
-    return json.dumps(
-        {"Resources": {f"R{i}": {"Type": t, "Properties": p} for i, (t, p) in enumerate(resources)}}
-    )
 
 
 GRANTS = {
@@ -280,10 +265,6 @@ def iam_policy(*statements):
     return res("aws:iam/policy:Policy", {"policy": policy_doc(*statements)}, name="p")
 
 
-def push_on(resource, action="ecr:PutImage"):
-    return {"Effect": "Allow", "Action": action, "Resource": resource}
-
-
 @pytest.mark.parametrize(
     "resource",
     [
@@ -371,52 +352,6 @@ def test_admin_and_power_user_attachments_get_an_advisory_note(pack, name):
     (note,) = pack.analyze(attachment)
     assert (note.policy, note.level) == ("ecr-iam-broad-managed-policy", "advisory")
     assert f"{name}, which includes every ECR write (ecr:PutImage" in note.message
-
-
-SCOPED_PUSH = policy_doc(push_on("arn:aws:ecr:ap-northeast-2:123456789012:repository/app"))
-GITHUB = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-
-
-def trust(principal, **condition):
-    statement = {
-        "Effect": "Allow",
-        "Principal": principal,
-        "Action": "sts:AssumeRoleWithWebIdentity",
-    }
-    if condition:
-        statement["Condition"] = condition
-    return policy_doc(statement)
-
-
-def aws_role(trust_policy):
-    return res(
-        "aws:iam/role:Role",
-        {
-            "assumeRolePolicy": trust_policy,
-            "inlinePolicies": [{"name": "push", "policy": SCOPED_PUSH}],
-        },
-    )
-
-
-def native_role(trust_policy):
-    return res(
-        "aws-native:iam:Role",
-        {
-            "assumeRolePolicyDocument": json.loads(trust_policy),
-            "policies": [{"policyName": "push", "policyDocument": json.loads(SCOPED_PUSH)}],
-        },
-    )
-
-
-def cfn_role(trust_policy):
-    role = {
-        "AssumeRolePolicyDocument": json.loads(trust_policy),
-        "Policies": [{"PolicyName": "push", "PolicyDocument": json.loads(SCOPED_PUSH)}],
-    }
-    return res(
-        "aws:cloudformation/stack:Stack",
-        {"name": "s", "templateBody": cfn(("AWS::IAM::Role", role))},
-    )
 
 
 @pytest.mark.parametrize("make", [aws_role, native_role, cfn_role])
