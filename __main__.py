@@ -13,14 +13,23 @@ from components.documents import to_json
 from components.keys import checked_key_arn
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
-from components.settings import SettingsError, load_settings, provider_region, stack_config
+from components.settings import (
+    SettingsError,
+    load_settings,
+    provider_config,
+    provider_region,
+    provider_settings,
+    stack_config,
+)
 from components.signing import EcrSigningConfiguration, EcrSigningConfigurationArgs
 from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
-region = pulumi.Config("aws").get("region")
+# The `aws:` namespace, read once: every provider the program creates is configured from it.
+provider = provider_settings(provider_config())
+region = provider.region
 try:
     # Without aws:region the provider deploys to the environment's region: check against that.
-    settings = load_settings(stack_config(), region=provider_region(region))
+    settings = load_settings(stack_config(), region=provider_region(region), provider=provider)
 except SettingsError as error:
     # A clean message listing every problem, instead of a traceback, before anything is created.
     raise pulumi.RunError(str(error)) from None
@@ -56,7 +65,10 @@ if settings.registry_owner and signing_profile is not None and settings.signing_
     EcrSigningConfiguration(
         "ecr-signing",
         EcrSigningConfigurationArgs(
-            profile_arn=signing_profile.arn, rules=settings.signing_rules, region=region_name
+            profile_arn=signing_profile.arn,
+            rules=settings.signing_rules,
+            region=region_name,
+            provider=provider,
         ),
     )
 

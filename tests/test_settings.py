@@ -755,12 +755,12 @@ def test_signing_filters_beyond_ten_rules_are_refused_naming_the_limit():
     assert "1001 repository filters" in problem
     assert "need 11 signing rules" in problem
     assert "signing rules per registry: at most 10 (botocore ecr PutSigningConfiguration" in problem
-    fits = settings(signing=json.dumps({"repositoryFilters": filters[:999]}))
+    fits = settings(registryOwner="true", signing=json.dumps({"repositoryFilters": filters[:999]}))
     assert [len(rule) for rule in fits.signing_rules] == [100] * 10
 
 
 def test_managed_signing_is_the_default_and_names_its_rules():
-    s = settings(signing="{}")
+    s = settings(registryOwner="true", signing="{}")
     assert s.signing_mode == "managed" and s.signing_profile_name == "ecr_dev"
     assert s.signing_rules == (("fileflow",),)
     central = settings(signing=json.dumps({"profileArn": CENTRAL_PROFILE}))

@@ -23,6 +23,7 @@ from components import access, limits
 from components.config_messages import Formatter, key, show
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
+from components.settings.provider import ProviderSettings
 from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
 from components.settings.repository import RepositorySettings, ServiceConfig, iam_policy_name
 from components.settings.stack import StackConfig, StackSettings
@@ -56,12 +57,16 @@ class SettingsError(ValueError):
 # --- loading -------------------------------------------------------------------------------------
 
 
-def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSettings:
+def load_settings(
+    raw: Mapping[str, Any], region: str | None = None, provider: ProviderSettings | None = None
+) -> StackSettings:
     """Validates the `ecr:` namespace (keys without the prefix, values as the engine passes them:
     strings, structured values JSON-encoded).
 
     `region` is the region the provider deploys to (`provider_region`): replication must not
-    target it, pull-through secrets must be in it, SSM names are measured with it. Raises
+    target it, pull-through secrets must be in it, SSM names are measured with it. `provider` is
+    the stack's `aws:` config: when the program creates a provider of its own (managed signing),
+    whatever that provider could not take as the aws provider has it is a problem too. Raises
     SettingsError listing every problem (field and cross-field together); returns fully resolved
     settings otherwise.
     """
@@ -83,10 +88,20 @@ def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSet
         for problem in _cross_field_problems(config, settings, region)
         if not any(re.search(rf"\b{re.escape(name)}\b", problem) for name in failed)
     ]
-    problems = field_problems + combined
+    problems = field_problems + combined + _provider_problems(settings, provider)
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def _provider_problems(settings: StackSettings, provider: ProviderSettings | None) -> list[str]:
+    """What stops the aws-native provider that writes the signing configuration from calling
+    AWS where and as the aws provider does."""
+    if provider is None or not (settings.registry_owner and settings.signing_rules):
+        return []
+    what = "the registry's signing configuration (ecr:signing, mode managed)"
+    local = provider.cloud_control_problem(what)
+    return [*([local] if local else []), *provider.problems]
 
 
 _DROPPED = object()
@@ -223,7 +238,7 @@ def _resolve(config: StackConfig) -> StackSettings:
         services=tuple(services),
         dashboard=config.dashboard,
         alerts=config.alerts,
-        registry_owner=config.registry_owner,
+        registry_owner=config.registry_owner is not False,
         registry_scanning=config.registry_scanning,
         replication_regions=tuple(config.replication_regions),
         pull_through_cache=tuple(
@@ -439,6 +454,16 @@ def _signing_problems(config: StackConfig, settings: StackSettings) -> list[str]
             f"{path}.repositoryFilters = {show(list(signing.repository_filters))}: only for the "
             "stack that writes the registry's signing configuration (mode managed, no profileArn)"
         )
+    if settings.signing_rules and config.registry_owner is None:
+        # PutSigningConfiguration replaces the registry's whole configuration, and a destroy
+        # deletes it: two stacks of one account writing it would undo each other silently.
+        problems.append(
+            f"{path} = {show(signing.model_dump(by_alias=True, exclude_defaults=True))}: managed "
+            "signing writes the account's one registry signing configuration, so this stack "
+            f"must be declared its owner: set `{NAMESPACE}:registryOwner: true` here (and "
+            "`false` in every other stack of the account and region), or sign with the owner's "
+            "profile (signing.profileArn) or with mode notation"
+        )
     rules = settings.signing_rules
     if len(rules) > (limits.SIGNING_RULES.max or 0):
         count = sum(len(rule) for rule in rules)
@@ -464,7 +489,7 @@ _REGISTRY_WIDE_KEYS = (
 
 
 def _ownership_problems(config: StackConfig) -> list[str]:
-    if config.registry_owner:
+    if config.registry_owner is not False:
         return []
     fields = StackConfig.model_fields
     named = [
