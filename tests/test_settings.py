@@ -952,6 +952,7 @@ def test_edge_values_aws_accepts_stay_accepted():
                 [r for r in AWS_REGIONS if r != "ap-northeast-2"][:25]
             ),
             "ssmParameterPrefix": "/" + "/".join("l" * 14),
+            "registryOwner": "true",
             "signing": json.dumps({"profileName": "p" * 64}),
         },
         region="ap-northeast-2",
