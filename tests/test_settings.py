@@ -172,8 +172,8 @@ def test_governance_tags_follow_the_seed():
         ),
         ({"services": '{"a": {}}'}, 'ecr:services.a = "a": service names are ECR repository names'),
         (
-            {"services": '{"file--flow": {}}'},
-            'ecr:services.file--flow = "file--flow": service names',
+            {"services": '{"file_-flow": {}}'},  # `--` and `__` are allowed (issue 26), `_-` not
+            'ecr:services.file_-flow = "file_-flow": service names',
         ),
         (
             {"services": '{"f": 3}'},

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from components import access, limits
 from components.config_messages import Formatter, key, show
-from components.documents import to_json
+from components.documents import sent_size, to_json
 from components.lifecycle import Retention, lifecycle_policy
 from components.settings.provider import ProviderSettings
 from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
@@ -71,6 +71,15 @@ def load_settings(
     settings otherwise.
     """
     decoded = {k: _decode(k, v) for k, v in raw.items()}
+    too_deep = [
+        f"{NAMESPACE}:{name} nests lists and maps deeper than {MAX_DEPTH} levels: no key of the "
+        f"namespace goes deeper than {_DEEPEST} (README, Configuration)"
+        for name, value in decoded.items()
+        if _deeper_than(value, MAX_DEPTH)
+    ]
+    if too_deep:
+        # Refused before validation: copying or validating such a value recurses once a level.
+        raise SettingsError(too_deep)
     field_problems: list[str] = []
     failed: set[str] = set()
     try:
@@ -92,6 +101,24 @@ def load_settings(
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+MAX_DEPTH = 20
+"""How deeply a key's value may nest lists and maps (the deepest key needs _DEEPEST)."""
+_DEEPEST = 4  # services.<name>.pullAccounts[i], registryScanning.rules[i].filters[j]
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists and maps more than `limit` levels (without recursing)."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _provider_problems(settings: StackSettings, provider: ProviderSettings | None) -> list[str]:
@@ -367,7 +394,7 @@ def _cross_field_problems(
         document = access.repository_policy(
             _ACCOUNT, resolved[name].pull_accounts, resolved[name].pull_organization_id
         )
-        size = len(to_json(document))
+        size = sent_size(document)
         if size > (limits.REPOSITORY_POLICY.max or 0):
             add(
                 f"{path}.pullAccounts",
@@ -464,6 +491,19 @@ def _signing_problems(config: StackConfig, settings: StackSettings) -> list[str]
             "`false` in every other stack of the account and region), or sign with the owner's "
             "profile (signing.profileArn) or with mode notation"
         )
+    # ECR names any repository for itself, but a signing filter takes single separators only.
+    filter_pattern = re.compile(limits.SIGNING_FILTER.pattern or "")
+    for service in sorted(
+        {f for rule in settings.signing_rules for f in rule} & set(config.services)
+    ):
+        if not filter_pattern.fullmatch(service):
+            problems.append(
+                f"{NAMESPACE}:services.{key(service)}: managed signing names each service in a "
+                "signing rule's repository filter, and ECR's filters (PutSigningConfiguration "
+                "SigningRepositoryFilterValue) take only single . _ - between letters and digits, "
+                "not __ or --: cover it with a wildcard in signing.repositoryFilters (e.g. "
+                f"{show(_wildcard(service))}), or sign with mode notation"
+            )
     rules = settings.signing_rules
     if len(rules) > (limits.SIGNING_RULES.max or 0):
         count = sum(len(rule) for rule in rules)
@@ -474,6 +514,11 @@ def _signing_problems(config: StackConfig, settings: StackSettings) -> list[str]
             f"{limits.SIGNING_FILTERS.rule}: cover services with wildcards such as team-a/*"
         )
     return problems
+
+
+def _wildcard(name: str) -> str:
+    """A signing filter that matches `name`: each `__` or run of `-` becomes `_*` or `-*`."""
+    return re.sub(r"__|-{2,}", lambda m: m.group()[0] + "*", name)
 
 
 # The keys that make registry-wide resources: only the account's and region's owner stack may

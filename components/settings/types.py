@@ -108,20 +108,22 @@ Unique = AfterValidator(_unique)
 """A list's items are distinct."""
 
 
-# ECR CreateRepository: repositoryName is 2-256 characters of lowercase alphanumerics separated by
-# single `.`, `_` or `-` (AWS also allows `__` and `--`; we keep single separators), optionally
-# namespaced with `/`. Ours are also IAM policy names (see MAX_SERVICE_NAME).
+# ECR CreateRepository: repositoryName (botocore RepositoryName) is 2-256 characters of lowercase
+# alphanumerics separated by `.`, `_`, `__` or runs of `-`, optionally namespaced with `/`. Ours are
+# also IAM policy names (see MAX_SERVICE_NAME). Managed signing's filters take single separators
+# only: the settings name that input when a service needs it (loading).
+_NAME_SEGMENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 ServiceName = Annotated[
     str,
     StringConstraints(
-        pattern=r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+        pattern=rf"^(?:{_NAME_SEGMENT}/)*{_NAME_SEGMENT}$",
         min_length=2,
         max_length=MAX_SERVICE_NAME,
     ),
     Allowed(
         f"service names are ECR repository names of 2-{MAX_SERVICE_NAME} characters (the IAM "
         "policy `ecr-<service>-push` is limited to 128): lowercase letters and digits separated "
-        "by single . _ -, optionally namespaced with /"
+        "by . _ __ or runs of -, optionally namespaced with /"
     ),
 ]
 # A string matching an (anchored, ASCII-only) pattern; `Allowed` words the message.
@@ -198,15 +200,21 @@ ScanFilter = Annotated[
         "and *, single . _ - / between them, at most 255 characters)"
     ),
 ]
-# PullThroughCacheRule ecrRepositoryPrefix: 2-30 characters of the repository-name alphabet.
+# PullThroughCacheRule ecrRepositoryPrefix (botocore PullThroughCacheRuleRepositoryPrefix): 2-30
+# characters of repository-name segments, namespaces included (ROOT and a trailing / are not
+# offered: each prefix is also a creation template's, where `team` and `team/` are one).
 CachePrefix = Annotated[
     str,
     StringConstraints(
-        pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+        pattern=rf"^{_NAME_SEGMENT}(?:/{_NAME_SEGMENT})*$",
         min_length=limits.CACHE_PREFIX.min,
         max_length=limits.CACHE_PREFIX.max,
     ),
-    Allowed("pull-through cache prefixes are 2-30 lowercase letters, digits, . _ -"),
+    Allowed(
+        "pull-through cache prefixes are 2-30 characters of repository-name segments (lowercase "
+        "letters and digits separated by . _ __ or runs of -), optionally namespaced with / "
+        "(no trailing /)"
+    ),
 ]
 SecretArn = Annotated[
     str,

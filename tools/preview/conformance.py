@@ -79,6 +79,8 @@ class To:
     member: str
     first: bool = False
     rename: Mapping[str, str] = field(default_factory=dict)
+    normalised: bool = False
+    """A JSON document the provider re-encodes without whitespace before sending it."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ CALLS: dict[str, Call | Component | Provider] = {
     "aws:ecr/repositoryPolicy:RepositoryPolicy": Call(
         "ecr",
         "SetRepositoryPolicy",
-        {"repository": To("repositoryName"), "policy": To("policyText")},
+        {"repository": To("repositoryName"), "policy": To("policyText", normalised=True)},
     ),
     "aws:ecr/accountSetting:AccountSetting": Call(
         "ecr", "PutAccountSetting", {"name": To("name"), "value": To("value")}
@@ -439,6 +441,14 @@ def _shape_problems(shape: Any, value: Any, path: str, source: str) -> list[tupl
     return found
 
 
+def _normalised(document: str) -> str:
+    """A JSON document as the provider sends it (unparseable: as given, for the model to judge)."""
+    try:
+        return json.dumps(json.loads(document), separators=(",", ":"))
+    except ValueError:
+        return document
+
+
 def _bounds(meta: Mapping[str, Any], size: int, unit: str) -> list[str]:
     """A model's min/max on a length."""
     found = []
@@ -535,6 +545,8 @@ def _resource_problems(resource: Resource) -> list[Problem]:
             found.append(Problem(label, prop, f"no API member is mapped for it ({source})"))
         elif isinstance(how, To):
             sent = value[0] if how.first and isinstance(value, list) and value else value
+            if how.normalised and isinstance(sent, str):
+                sent = _normalised(sent)
             _set(request, how.member, _renamed(sent, how.rename))
             origins[how.member.split(".")[0]] = prop
         elif isinstance(how, Tags):
