@@ -36,6 +36,8 @@ except SettingsError as error:
 
 # Read once per stack, however many services: one engine round trip each, not one per service.
 account_id = aws.get_caller_identity_output().account_id
+# The partition the provider reports (aws, aws-cn, aws-us-gov): every ARN the program builds.
+partition = aws.get_partition_output().partition
 region_name = pulumi.Output.from_input(region or aws.get_region_output().region)
 
 
@@ -84,6 +86,7 @@ repositories = {
             protect=settings.is_production,
             allow_force_delete=not settings.is_production,
             signing_profile_arn=signing_profile_arn,
+            partition=partition,
         ),
     )
     for service in settings.services
@@ -139,7 +142,9 @@ if settings.registry_owner and templates:
     keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
     for destination in settings.replication_regions:
         keys[destination] = (
-            pulumi.Output.concat("arn:aws:kms:", destination, ":", account_id, ":key/", mrk)
+            pulumi.Output.concat(
+                "arn:", partition, ":kms:", destination, ":", account_id, ":key/", mrk
+            )
             if mrk
             else checked_key_arn(settings.kms_key_parameter, account_id, region_name, destination)
         )
@@ -152,6 +157,7 @@ if settings.registry_owner and templates:
             image_tag_mutability=settings.stack_mutability,
             retention=settings.stack_retention,
             tags=settings.shared_tags("ecr-created-repositories"),
+            partition=partition,
         ),
     )
 

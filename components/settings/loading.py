@@ -36,6 +36,7 @@ from components.settings.types import (
     SSM_MAX_LEVELS,
     SSM_MAX_NAME,
     needs_credential,
+    partition_of,
 )
 
 T = TypeVar("T")
@@ -94,13 +95,32 @@ def load_settings(
     # A combination involving a key that failed on its own says nothing new: leave it out.
     combined = [
         problem
-        for problem in _cross_field_problems(config, settings, region)
+        for problem in [
+            *_cross_field_problems(config, settings, region),
+            *_partition_problems(config, region),
+        ]
         if not any(re.search(rf"\b{re.escape(name)}\b", problem) for name in failed)
     ]
     problems = field_problems + combined + _provider_problems(settings, provider)
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def _partition_problems(config: StackConfig, region: str | None) -> list[str]:
+    """Replication stays in the stack's partition (aws, aws-cn, aws-us-gov): ECR replicates
+    between regions of one partition only."""
+    if not region:
+        return []
+    partition = partition_of(region)
+    elsewhere = [r for r in config.replication_regions if partition_of(r) != partition]
+    if not elsewhere:
+        return []
+    return [
+        f"{NAMESPACE}:replicationRegions = {show(list(config.replication_regions))}: "
+        f"{show(elsewhere)} not in the stack's partition {partition} (region {region}): ECR "
+        "replicates only between regions of one partition"
+    ]
 
 
 MAX_DEPTH = 20
@@ -382,7 +402,10 @@ def _cross_field_problems(
         policy_names.setdefault(policy, name)
         problems.extend(_retention_problems(path, resolved[name].retention))
         parameter = settings.url_parameter_name(name)
-        arn = f"arn:aws:ssm:{region or _LONGEST_REGION}:{_ACCOUNT}:parameter/{parameter[1:]}"
+        where = (
+            f"{partition_of(region) if region else 'aws-us-gov'}:ssm:{region or _LONGEST_REGION}"
+        )
+        arn = f"arn:{where}:{_ACCOUNT}:parameter/{parameter[1:]}"
         if parameter.count("/") > SSM_MAX_LEVELS or len(arn) > SSM_MAX_NAME:
             add(
                 path,
