@@ -156,3 +156,11 @@ def test_registry_wide_resources_keep_their_default_owner():
 
 def _profile(name: str) -> str:
     return f"arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/{name}"
+
+
+def test_credentials_stay_out_of_the_settings_repr():
+    provider = provider_settings(
+        {"accessKey": "AKIAEXAMPLE", "secretKey": "s3cret", "token": "t0k"}
+    )
+    assert provider.secret_key == "s3cret"
+    assert not {"AKIAEXAMPLE", "s3cret", "t0k"} & set(repr(provider).replace("'", " ").split())

@@ -78,9 +78,10 @@ class ProviderSettings:
 
     region: str | None = None
     profile: str | None = None
-    access_key: str | None = None
-    secret_key: str | None = None
-    token: str | None = None
+    # Credentials stay out of the repr: a settings object may end up in a log or a traceback.
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     assume_role: AssumeRole | None = None
     endpoints: Mapping[str, str] = field(default_factory=dict)
     """Every `aws:endpoints` override, by the aws provider's service key."""

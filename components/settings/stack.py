@@ -111,7 +111,7 @@ class StackConfig(RepositoryDefaults):
         [],
         max_length=limits.REPLICATION_DESTINATIONS.max,
         description="Regions to replicate this stack's repositories to (disaster recovery), at "
-        "most 25.",
+        "most 25, in the stack's partition (aws, aws-cn or aws-us-gov).",
     )
     create_on_push_prefixes: Annotated[list[TemplatePrefix], Unique] = Field(
         [],
