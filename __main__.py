@@ -13,20 +13,31 @@ from components.documents import to_json
 from components.keys import checked_key_arn
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
-from components.settings import SettingsError, load_settings, provider_region, stack_config
+from components.settings import (
+    SettingsError,
+    load_settings,
+    provider_config,
+    provider_region,
+    provider_settings,
+    stack_config,
+)
 from components.signing import EcrSigningConfiguration, EcrSigningConfigurationArgs
 from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
-region = pulumi.Config("aws").get("region")
+# The `aws:` namespace, read once: every provider the program creates is configured from it.
+provider = provider_settings(provider_config())
+region = provider.region
 try:
     # Without aws:region the provider deploys to the environment's region: check against that.
-    settings = load_settings(stack_config(), region=provider_region(region))
+    settings = load_settings(stack_config(), region=provider_region(region), provider=provider)
 except SettingsError as error:
     # A clean message listing every problem, instead of a traceback, before anything is created.
     raise pulumi.RunError(str(error)) from None
 
 # Read once per stack, however many services: one engine round trip each, not one per service.
 account_id = aws.get_caller_identity_output().account_id
+# The partition the provider reports (aws, aws-cn, aws-us-gov): every ARN the program builds.
+partition = aws.get_partition_output().partition
 region_name = pulumi.Output.from_input(region or aws.get_region_output().region)
 
 
@@ -56,7 +67,10 @@ if settings.registry_owner and signing_profile is not None and settings.signing_
     EcrSigningConfiguration(
         "ecr-signing",
         EcrSigningConfigurationArgs(
-            profile_arn=signing_profile.arn, rules=settings.signing_rules, region=region_name
+            profile_arn=signing_profile.arn,
+            rules=settings.signing_rules,
+            region=region_name,
+            provider=provider,
         ),
     )
 
@@ -72,6 +86,7 @@ repositories = {
             protect=settings.is_production,
             allow_force_delete=not settings.is_production,
             signing_profile_arn=signing_profile_arn,
+            partition=partition,
         ),
     )
     for service in settings.services
@@ -127,7 +142,9 @@ if settings.registry_owner and templates:
     keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
     for destination in settings.replication_regions:
         keys[destination] = (
-            pulumi.Output.concat("arn:aws:kms:", destination, ":", account_id, ":key/", mrk)
+            pulumi.Output.concat(
+                "arn:", partition, ":kms:", destination, ":", account_id, ":key/", mrk
+            )
             if mrk
             else checked_key_arn(settings.kms_key_parameter, account_id, region_name, destination)
         )
@@ -140,6 +157,7 @@ if settings.registry_owner and templates:
             image_tag_mutability=settings.stack_mutability,
             retention=settings.stack_retention,
             tags=settings.shared_tags("ecr-created-repositories"),
+            partition=partition,
         ),
     )
 

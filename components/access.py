@@ -30,8 +30,8 @@ LOGIN_ACTION = "ecr:GetAuthorizationToken"
 """`docker login` to ECR; AWS defines it on no resource, so it can only be granted on `*`."""
 
 
-def account_root(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:root"
+def account_root(account_id: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account_id}:root"
 
 
 def _document(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -42,9 +42,10 @@ def repository_policy(
     account_id: str,
     pull_accounts: Sequence[str] = (),
     organization_id: str | None = None,
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """Pull and push for the repository's own account; pull only for the listed accounts and for
-    principals of the organisation.
+    principals of the organisation (accounts of the stack's `partition`: aws, aws-cn, aws-us-gov).
 
     An account root as principal delegates to that account's IAM: its roles still need an identity
     policy granting the actions (the `ecr-<service>-pull` policy), so nothing is opened beyond it.
@@ -53,7 +54,7 @@ def repository_policy(
         {
             "Sid": "SameAccountPullPush",
             "Effect": "Allow",
-            "Principal": {"AWS": [account_root(account_id)]},
+            "Principal": {"AWS": [account_root(account_id, partition)]},
             "Action": sorted(set(PULL_ACTIONS) | set(PUSH_ACTIONS)),
         }
     ]
@@ -62,7 +63,7 @@ def repository_policy(
             {
                 "Sid": "CrossAccountPull",
                 "Effect": "Allow",
-                "Principal": {"AWS": [account_root(a) for a in sorted(pull_accounts)]},
+                "Principal": {"AWS": [account_root(a, partition) for a in sorted(pull_accounts)]},
                 "Action": list(PULL_ACTIONS),
             }
         )

@@ -129,6 +129,7 @@ REPOSITORY_POLICY = Limit(
     "ECR repository policies",
     "botocore ecr SetRepositoryPolicy.policyText (RepositoryPolicyText)",
     max=10240,
+    compact=True,  # the provider normalises the policy before sending it
 )
 LIFECYCLE_POLICY = Limit(
     "ECR lifecycle policies",

@@ -36,6 +36,8 @@ class EcrRepositoryArgs:
     """Whether `repository.force_delete` may be honoured (never in production)."""
     signing_profile_arn: pulumi.Input[str] | None = None
     """The AWS Signer profile CI signs with, when signing is on."""
+    partition: pulumi.Input[str] = "aws"
+    """The partition the provider works in (aws, aws-cn, aws-us-gov): the accounts' ARNs."""
 
 
 class EcrRepository(pulumi.ComponentResource):
@@ -106,10 +108,10 @@ class EcrRepository(pulumi.ComponentResource):
         aws.ecr.RepositoryPolicy(
             f"{name}-policy",
             repository=repository.name,
-            policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: to_json(
+            policy=pulumi.Output.all(args.account_id, args.partition).apply(
+                lambda where: to_json(
                     repository_policy(
-                        account, settings.pull_accounts, settings.pull_organization_id
+                        where[0], settings.pull_accounts, settings.pull_organization_id, where[1]
                     )
                 )
             ),

@@ -3,16 +3,21 @@ a matching repository with an AWS Signer profile, as the pushing principal.
 
 pulumi-aws has no resource for it yet (terraform-provider-aws #45233); pulumi-aws-native's
 `aws-native:ecr:SigningConfiguration` (Cloud Control) manages it, through an aws-native provider
-pinned to the stack's region so the configuration lands in the same registry as the repositories.
+configured from the stack's `aws:` config as the default aws provider is (region, profile,
+credentials, assumed role, endpoints, allowed accounts), so the configuration lands in the same
+account and registry as the repositories.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws_native as aws_native
+
+from components.settings.provider import ProviderSettings
 
 TYPE_TOKEN = "ecr:index:EcrSigningConfiguration"
 FILTER_TYPE = "WILDCARD_MATCH"
@@ -29,6 +34,50 @@ class EcrSigningConfigurationArgs:
     """Repository filters, one sequence per rule (already within ECR's limits: settings)."""
     region: pulumi.Input[str]
     """The stack's region: the registry whose configuration this is."""
+    provider: ProviderSettings
+    """The stack's `aws:` config: where and as whom the aws provider calls AWS."""
+
+
+def native_provider_args(settings: ProviderSettings, region: pulumi.Input[str]) -> dict[str, Any]:
+    """The aws-native provider's arguments mirroring the aws provider's config (only what is set,
+    so a stack that sets nothing but its region keeps the provider it had)."""
+    role = settings.assume_role
+    args: dict[str, Any] = {
+        "region": region,
+        "profile": settings.profile,
+        "access_key": _secret(settings.access_key),
+        "secret_key": _secret(settings.secret_key),
+        "token": _secret(settings.token),
+        "assume_role": aws_native.ProviderAssumeRoleArgs(
+            role_arn=role.role_arn,
+            session_name=role.session_name,
+            external_id=role.external_id,
+            duration_seconds=role.duration_seconds,
+            policy=role.policy,
+            policy_arns=list(role.policy_arns) or None,
+            tags=dict(role.tags) or None,
+            transitive_tag_keys=list(role.transitive_tag_keys) or None,
+        )
+        if role
+        else None,
+        "endpoints": [aws_native.ProviderEndpointArgs(**settings.native_endpoints)]
+        if settings.native_endpoints
+        else None,
+        "allowed_account_ids": list(settings.allowed_account_ids) or None,
+        "forbidden_account_ids": list(settings.forbidden_account_ids) or None,
+        "shared_credentials_file": settings.shared_credentials_file,
+        "skip_credentials_validation": settings.skip_credentials_validation,
+        "skip_requesting_account_id": settings.skip_requesting_account_id,
+        "skip_metadata_api_check": settings.skip_metadata_api_check,
+        "skip_region_validation": settings.skip_region_validation,
+        "insecure": settings.insecure,
+        "max_retries": settings.max_retries,
+    }
+    return {name: value for name, value in args.items() if value is not None}
+
+
+def _secret(value: str | None) -> pulumi.Output[str] | None:
+    return None if value is None else pulumi.Output.secret(value)
 
 
 def signing_rules(
@@ -67,7 +116,9 @@ class EcrSigningConfiguration(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
         provider = aws_native.Provider(
-            f"{name}-aws-native", region=args.region, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-aws-native",
+            opts=pulumi.ResourceOptions(parent=self),
+            **native_provider_args(args.provider, args.region),
         )
         aws_native.ecr.SigningConfiguration(
             name,

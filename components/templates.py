@@ -117,6 +117,8 @@ class EcrCreationTemplatesArgs:
     image_tag_mutability: str
     retention: Retention
     tags: Mapping[str, str]
+    partition: pulumi.Input[str] = "aws"
+    """The partition the provider works in (aws, aws-cn, aws-us-gov): the ARNs in the policies."""
 
 
 class EcrCreationTemplates(pulumi.ComponentResource):
@@ -140,8 +142,8 @@ class EcrCreationTemplates(pulumi.ComponentResource):
         )
         self._grant(name, role, args, tags)
         lifecycle = to_json(lifecycle_policy(args.retention))
-        policy = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: to_json(repository_policy(account))
+        policy = pulumi.Output.all(args.account_id, args.partition).apply(
+            lambda where: to_json(repository_policy(where[0], partition=where[1]))
         )
         names = {spec.resource_name(name) for spec in args.templates}
         for spec in args.templates:
@@ -187,8 +189,10 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{name}-role-policy",
                 role=role.id,
-                policy=pulumi.Output.all(args.account_id, keys).apply(
-                    lambda values: to_json(template_role_policy(values[0], groups[0], values[1]))
+                policy=pulumi.Output.all(args.account_id, keys, args.partition).apply(
+                    lambda values: to_json(
+                        template_role_policy(values[0], groups[0], values[1], values[2])
+                    )
                 ),
                 opts=child,
             )
@@ -204,7 +208,7 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 f"{name}-scope-{index}",
                 # Constant: a policy's description is ForceNew.
                 description="Part of the repositories ECR may create from this stack's templates",
-                policy=pulumi.Output.from_input(args.account_id).apply(
+                policy=pulumi.Output.all(args.account_id, args.partition).apply(
                     functools.partial(_scope_json, group)
                 ),
                 tags=tags,
@@ -218,5 +222,5 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             )
 
 
-def _scope_json(group: Sequence[str], account: str) -> str:
-    return to_json(template_scope_policy(account, group))
+def _scope_json(group: Sequence[str], where: Sequence[str]) -> str:
+    return to_json(template_scope_policy(where[0], group, where[1]))

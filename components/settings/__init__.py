@@ -13,6 +13,7 @@ conformance check. One module per concern:
 - `repository`: the repository and retention keys, per stack and per service;
 - `registry`: registry-wide keys (scanning, pull-through cache);
 - `alerts`: the alerts and signing keys;
+- `provider`: the `aws:` namespace, for the providers the program creates;
 - `stack`: the whole namespace (`StackConfig`) and the resolved `StackSettings`;
 - `loading`: `load_settings`, the cross-field checks and the checks of values read at run time.
 """
@@ -25,6 +26,12 @@ from components.settings.loading import (
     load_settings,
     provider_region,
     stack_config,
+)
+from components.settings.provider import (
+    AssumeRole,
+    ProviderSettings,
+    provider_config,
+    provider_settings,
 )
 from components.settings.registry import (
     SCAN_FREQUENCIES,
@@ -69,6 +76,8 @@ __all__ = [
     "SSM_MAX_LEVELS",
     "SSM_MAX_NAME",
     "AlertsConfig",
+    "AssumeRole",
+    "ProviderSettings",
     "PullThroughCacheConfig",
     "PullThroughCacheRule",
     "RegistryScanningConfig",
@@ -85,6 +94,8 @@ __all__ = [
     "kms_key_arn_problem",
     "load_settings",
     "needs_credential",
+    "provider_config",
     "provider_region",
+    "provider_settings",
     "stack_config",
 ]

@@ -21,8 +21,9 @@ from pydantic import ValidationError
 
 from components import access, limits
 from components.config_messages import Formatter, key, show
-from components.documents import to_json
+from components.documents import sent_size, to_json
 from components.lifecycle import Retention, lifecycle_policy
+from components.settings.provider import ProviderSettings
 from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
 from components.settings.repository import RepositorySettings, ServiceConfig, iam_policy_name
 from components.settings.stack import StackConfig, StackSettings
@@ -35,6 +36,7 @@ from components.settings.types import (
     SSM_MAX_LEVELS,
     SSM_MAX_NAME,
     needs_credential,
+    partition_of,
 )
 
 T = TypeVar("T")
@@ -56,16 +58,29 @@ class SettingsError(ValueError):
 # --- loading -------------------------------------------------------------------------------------
 
 
-def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSettings:
+def load_settings(
+    raw: Mapping[str, Any], region: str | None = None, provider: ProviderSettings | None = None
+) -> StackSettings:
     """Validates the `ecr:` namespace (keys without the prefix, values as the engine passes them:
     strings, structured values JSON-encoded).
 
     `region` is the region the provider deploys to (`provider_region`): replication must not
-    target it, pull-through secrets must be in it, SSM names are measured with it. Raises
+    target it, pull-through secrets must be in it, SSM names are measured with it. `provider` is
+    the stack's `aws:` config: when the program creates a provider of its own (managed signing),
+    whatever that provider could not take as the aws provider has it is a problem too. Raises
     SettingsError listing every problem (field and cross-field together); returns fully resolved
     settings otherwise.
     """
     decoded = {k: _decode(k, v) for k, v in raw.items()}
+    too_deep = [
+        f"{NAMESPACE}:{name} nests lists and maps deeper than {MAX_DEPTH} levels: no key of the "
+        f"namespace goes deeper than {_DEEPEST} (docs/configuration.md)"
+        for name, value in decoded.items()
+        if _deeper_than(value, MAX_DEPTH)
+    ]
+    if too_deep:
+        # Refused before validation: copying or validating such a value recurses once a level.
+        raise SettingsError(too_deep)
     field_problems: list[str] = []
     failed: set[str] = set()
     try:
@@ -80,13 +95,60 @@ def load_settings(raw: Mapping[str, Any], region: str | None = None) -> StackSet
     # A combination involving a key that failed on its own says nothing new: leave it out.
     combined = [
         problem
-        for problem in _cross_field_problems(config, settings, region)
+        for problem in [
+            *_cross_field_problems(config, settings, region),
+            *_partition_problems(config, region),
+        ]
         if not any(re.search(rf"\b{re.escape(name)}\b", problem) for name in failed)
     ]
-    problems = field_problems + combined
+    problems = field_problems + combined + _provider_problems(settings, provider)
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def _partition_problems(config: StackConfig, region: str | None) -> list[str]:
+    """Replication stays in the stack's partition (aws, aws-cn, aws-us-gov): ECR replicates
+    between regions of one partition only."""
+    if not region:
+        return []
+    partition = partition_of(region)
+    elsewhere = [r for r in config.replication_regions if partition_of(r) != partition]
+    if not elsewhere:
+        return []
+    return [
+        f"{NAMESPACE}:replicationRegions = {show(list(config.replication_regions))}: "
+        f"{show(elsewhere)} not in the stack's partition {partition} (region {region}): ECR "
+        "replicates only between regions of one partition"
+    ]
+
+
+MAX_DEPTH = 20
+"""How deeply a key's value may nest lists and maps (the deepest key needs _DEEPEST)."""
+_DEEPEST = 4  # services.<name>.pullAccounts[i], registryScanning.rules[i].filters[j]
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists and maps more than `limit` levels (without recursing)."""
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _provider_problems(settings: StackSettings, provider: ProviderSettings | None) -> list[str]:
+    """What stops the aws-native provider that writes the signing configuration from calling
+    AWS where and as the aws provider does."""
+    if provider is None or not (settings.registry_owner and settings.signing_rules):
+        return []
+    what = "the registry's signing configuration (ecr:signing, mode managed)"
+    local = provider.cloud_control_problem(what)
+    return [*([local] if local else []), *provider.problems]
 
 
 _DROPPED = object()
@@ -223,7 +285,7 @@ def _resolve(config: StackConfig) -> StackSettings:
         services=tuple(services),
         dashboard=config.dashboard,
         alerts=config.alerts,
-        registry_owner=config.registry_owner,
+        registry_owner=config.registry_owner is not False,
         registry_scanning=config.registry_scanning,
         replication_regions=tuple(config.replication_regions),
         pull_through_cache=tuple(
@@ -384,7 +446,8 @@ def _service_size_problems(
     """What AWS measures: the URL parameter's name as an ARN, the repository policy's size."""
     problems = []
     parameter = settings.url_parameter_name(resolved.name)
-    arn = f"arn:aws:ssm:{region or _LONGEST_REGION}:{_ACCOUNT}:parameter/{parameter[1:]}"
+    where = f"{partition_of(region) if region else 'aws-us-gov'}:ssm:{region or _LONGEST_REGION}"
+    arn = f"arn:{where}:{_ACCOUNT}:parameter/{parameter[1:]}"
     if parameter.count("/") > SSM_MAX_LEVELS or len(arn) > SSM_MAX_NAME:
         problems.append(
             _problem(
@@ -398,7 +461,7 @@ def _service_size_problems(
     document = access.repository_policy(
         _ACCOUNT, resolved.pull_accounts, resolved.pull_organization_id
     )
-    size = len(to_json(document))
+    size = sent_size(document)
     if size > (limits.REPOSITORY_POLICY.max or 0):
         problems.append(
             _problem(
@@ -517,6 +580,29 @@ def _signing_problems(config: StackConfig, settings: StackSettings) -> list[str]
             f"{path}.repositoryFilters = {show(list(signing.repository_filters))}: only for the "
             "stack that writes the registry's signing configuration (mode managed, no profileArn)"
         )
+    if settings.signing_rules and config.registry_owner is None:
+        # PutSigningConfiguration replaces the registry's whole configuration, and a destroy
+        # deletes it: two stacks of one account writing it would undo each other silently.
+        problems.append(
+            f"{path} = {show(signing.model_dump(by_alias=True, exclude_defaults=True))}: managed "
+            "signing writes the account's one registry signing configuration, so this stack "
+            f"must be declared its owner: set `{NAMESPACE}:registryOwner: true` here (and "
+            "`false` in every other stack of the account and region), or sign with the owner's "
+            "profile (signing.profileArn) or with mode notation"
+        )
+    # ECR names any repository for itself, but a signing filter takes single separators only.
+    filter_pattern = re.compile(limits.SIGNING_FILTER.pattern or "")
+    for service in sorted(
+        {f for rule in settings.signing_rules for f in rule} & set(config.services)
+    ):
+        if not filter_pattern.fullmatch(service):
+            problems.append(
+                f"{NAMESPACE}:services.{key(service)}: managed signing names each service in a "
+                "signing rule's repository filter, and ECR's filters (PutSigningConfiguration "
+                "SigningRepositoryFilterValue) take only single . _ - between letters and digits, "
+                "not __ or --: cover it with a wildcard in signing.repositoryFilters (e.g. "
+                f"{show(_wildcard(service))}), or sign with mode notation"
+            )
     rules = settings.signing_rules
     if len(rules) > (limits.SIGNING_RULES.max or 0):
         count = sum(len(rule) for rule in rules)
@@ -527,6 +613,11 @@ def _signing_problems(config: StackConfig, settings: StackSettings) -> list[str]
             f"{limits.SIGNING_FILTERS.rule}: cover services with wildcards such as team-a/*"
         )
     return problems
+
+
+def _wildcard(name: str) -> str:
+    """A signing filter that matches `name`: each `__` or run of `-` becomes `_*` or `-*`."""
+    return re.sub(r"__|-{2,}", lambda m: m.group()[0] + "*", name)
 
 
 # The keys that make registry-wide resources: only the account's and region's owner stack may
@@ -542,7 +633,7 @@ _REGISTRY_WIDE_KEYS = (
 
 
 def _ownership_problems(config: StackConfig) -> list[str]:
-    if config.registry_owner:
+    if config.registry_owner is not False:
         return []
     fields = StackConfig.model_fields
     named = [

@@ -99,7 +99,7 @@ class ServiceConfig(ConfigModel):
     pull_accounts: Annotated[list[AccountId], Unique] = Field(
         [],
         description="12-digit AWS account ids whose principals may pull (pull actions only); "
-        "the repository policy must stay within ECR's 10,240 characters (about 280 accounts: "
+        "the repository policy must stay within ECR's 10,240 characters (about 295 accounts: "
         "beyond, use pullOrganizationId).",
     )
     pull_organization_id: OrganizationId | None = Field(

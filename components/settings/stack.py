@@ -90,12 +90,16 @@ class StackConfig(RepositoryDefaults):
         "(see Alerts keys).",
         json_schema_extra=derived("off"),
     )
-    registry_owner: bool = Field(
-        True,
+    # Not declared in Pulumi.yaml (a declared default would hide whether the stack set it): a
+    # stack that writes the registry's signing configuration must say `true` itself.
+    registry_owner: bool | None = Field(
+        None,
         description="Whether this stack manages its account's and region's registry-wide "
         "settings (registry scanning, replication, pull-through cache rules, creation templates, "
-        "pull-time exclusions). One stack per account and region should; the others set "
-        "`false` and none of those keys.",
+        "pull-time exclusions, and with managed signing the signing configuration). One stack "
+        "per account and region should; the others set `false` and none of those keys. A stack "
+        "with managed signing must set `true` explicitly (see Signing).",
+        json_schema_extra=derived("`true` (managed signing needs it set explicitly)"),
     )
     registry_scanning: RegistryScanningConfig | None = Field(
         None,
@@ -107,7 +111,7 @@ class StackConfig(RepositoryDefaults):
         [],
         max_length=limits.REPLICATION_DESTINATIONS.max,
         description="Regions to replicate this stack's repositories to (disaster recovery), at "
-        "most 25.",
+        "most 25, in the stack's partition (aws, aws-cn or aws-us-gov).",
     )
     create_on_push_prefixes: Annotated[list[TemplatePrefix], Unique] = Field(
         [],

@@ -32,7 +32,8 @@ NAMESPACE = "ecr"
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 PRODUCTION = "prod"
-# Public AWS regions (commercial partition) as of 2026; replication targets must be one of them.
+# Public AWS regions as of 2026, by partition; replication targets must be one of them, in the
+# stack's own partition (ECR replicates within a partition).
 Region = Literal[
     "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
     "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
@@ -40,8 +41,18 @@ Region = Literal[
     "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
     "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
     "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1",
 ]  # fmt: skip
 AWS_REGIONS: tuple[str, ...] = get_args(Region)
+PARTITION_PREFIXES = {"cn-": "aws-cn", "us-gov-": "aws-us-gov"}
+"""Region name prefix -> partition; every other region is in `aws`."""
+
+
+def partition_of(region: str) -> str:
+    """The partition a region is in (aws, aws-cn, aws-us-gov)."""
+    return next((p for prefix, p in PARTITION_PREFIXES.items() if region.startswith(prefix)), "aws")
+
+
 # Upstreams ECR pull-through cache supports (the API's UpstreamRegistry enum; ECR User Guide,
 # "Sync an upstream registry"), and whether they need a Secrets Manager credential. ECR-to-ECR
 # needs a role and an upstream prefix instead, which this program does not offer.
@@ -108,20 +119,22 @@ Unique = AfterValidator(_unique)
 """A list's items are distinct."""
 
 
-# ECR CreateRepository: repositoryName is 2-256 characters of lowercase alphanumerics separated by
-# single `.`, `_` or `-` (AWS also allows `__` and `--`; we keep single separators), optionally
-# namespaced with `/`. Ours are also IAM policy names (see MAX_SERVICE_NAME).
+# ECR CreateRepository: repositoryName (botocore RepositoryName) is 2-256 characters of lowercase
+# alphanumerics separated by `.`, `_`, `__` or runs of `-`, optionally namespaced with `/`. Ours are
+# also IAM policy names (see MAX_SERVICE_NAME). Managed signing's filters take single separators
+# only: the settings name that input when a service needs it (loading).
+_NAME_SEGMENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 ServiceName = Annotated[
     str,
     StringConstraints(
-        pattern=r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+        pattern=rf"^(?:{_NAME_SEGMENT}/)*{_NAME_SEGMENT}$",
         min_length=2,
         max_length=MAX_SERVICE_NAME,
     ),
     Allowed(
         f"service names are ECR repository names of 2-{MAX_SERVICE_NAME} characters (the IAM "
         "policy `ecr-<service>-push` is limited to 128): lowercase letters and digits separated "
-        "by single . _ -, optionally namespaced with /"
+        "by . _ __ or runs of -, optionally namespaced with /"
     ),
 ]
 # A string matching an (anchored, ASCII-only) pattern; `Allowed` words the message.
@@ -198,15 +211,21 @@ ScanFilter = Annotated[
         "and *, single . _ - / between them, at most 255 characters)"
     ),
 ]
-# PullThroughCacheRule ecrRepositoryPrefix: 2-30 characters of the repository-name alphabet.
+# PullThroughCacheRule ecrRepositoryPrefix (botocore PullThroughCacheRuleRepositoryPrefix): 2-30
+# characters of repository-name segments, namespaces included (ROOT and a trailing / are not
+# offered: each prefix is also a creation template's, where `team` and `team/` are one).
 CachePrefix = Annotated[
     str,
     StringConstraints(
-        pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+        pattern=rf"^{_NAME_SEGMENT}(?:/{_NAME_SEGMENT})*$",
         min_length=limits.CACHE_PREFIX.min,
         max_length=limits.CACHE_PREFIX.max,
     ),
-    Allowed("pull-through cache prefixes are 2-30 lowercase letters, digits, . _ -"),
+    Allowed(
+        "pull-through cache prefixes are 2-30 characters of repository-name segments (lowercase "
+        "letters and digits separated by . _ __ or runs of -), optionally namespaced with / "
+        "(no trailing /)"
+    ),
 ]
 SecretArn = Annotated[
     str,

@@ -9,6 +9,10 @@ controls for Amazon ECR" and "for AWS KMS" (KMS.4), AWS Config "List of managed 
 Tower "Amazon Elastic Container Registry controls" (CT.ECR.PR.1-3), the CIS Amazon EKS Benchmark
 (section 5.1, image registry) and the CIS AWS Foundations Benchmark v3.0.0 (3.6, KMS rotation).
 
+Every control id is one AWS defines, recorded below (`AWS_CONTROLS`) with its title and the page it
+is defined on; each check's `note` says where it is stricter or looser than the controls it names
+(a finding here is not always a failure there, and the reverse).
+
 Each check also carries its remediation (prowler's per-check metadata is the model): for a
 repository this program manages (its `Component` tag) the `ecr:` stack key to change, since a
 console fix would be reverted by the next `pulumi up`; otherwise the AWS call.
@@ -21,6 +25,87 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CIS_EKS = "CIS Amazon EKS Benchmark"
+_SECURITY_HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide/"
+_CONTROL_TOWER = "https://docs.aws.amazon.com/controltower/latest/controlreference/"
+_CONFIG = "https://docs.aws.amazon.com/config/latest/developerguide/"
+
+
+@dataclass(frozen=True)
+class AwsControl:
+    """A control as AWS's page defines it."""
+
+    title: str
+    source: str
+    """The page that defines it."""
+
+
+# The controls this table may name, as their pages title them (Security Hub "Security Hub CSPM
+# controls for Amazon ECR" and "for AWS KMS", Control Tower "Amazon Elastic Container Registry
+# controls" and "AWS KMS controls", AWS Config's managed rule pages).
+AWS_CONTROLS: dict[str, AwsControl] = {
+    "ECR.1": AwsControl(
+        "ECR private repositories should have image scanning configured",
+        f"{_SECURITY_HUB}ecr-controls.html#ecr-1",
+    ),
+    "ECR.2": AwsControl(
+        "ECR private repositories should have tag immutability configured",
+        f"{_SECURITY_HUB}ecr-controls.html#ecr-2",
+    ),
+    "ECR.3": AwsControl(
+        "ECR repositories should have at least one lifecycle policy configured",
+        f"{_SECURITY_HUB}ecr-controls.html#ecr-3",
+    ),
+    "ECR.4": AwsControl(
+        "ECR public repositories should be tagged", f"{_SECURITY_HUB}ecr-controls.html#ecr-4"
+    ),
+    "ECR.5": AwsControl(
+        "ECR repositories should be encrypted with customer managed AWS KMS keys",
+        f"{_SECURITY_HUB}ecr-controls.html#ecr-5",
+    ),
+    "KMS.4": AwsControl(
+        "AWS KMS key rotation should be enabled", f"{_SECURITY_HUB}kms-controls.html#kms-4"
+    ),
+    "CT.ECR.PR.1": AwsControl(
+        "Require Amazon ECR repositories to have a lifecycle policy configured",
+        f"{_CONTROL_TOWER}ecr-rules.html#ct-ecr-pr-1-description",
+    ),
+    "CT.ECR.PR.2": AwsControl(
+        "Require Amazon ECR private repositories to have image scanning enabled",
+        f"{_CONTROL_TOWER}ecr-rules.html#ct-ecr-pr-2-description",
+    ),
+    "CT.ECR.PR.3": AwsControl(
+        "Require Amazon ECR private repositories to have tag immutability enabled",
+        f"{_CONTROL_TOWER}ecr-rules.html#ct-ecr-pr-3-description",
+    ),
+    "CT.KMS.PR.1": AwsControl(
+        "Require any AWS KMS key to have rotation configured",
+        f"{_CONTROL_TOWER}kms-rules.html#ct-kms-pr-1-description",
+    ),
+    "ecr-private-image-scanning-enabled": AwsControl(
+        "Checks if a private ECR repository has image scanning enabled",
+        f"{_CONFIG}ecr-private-image-scanning-enabled.html",
+    ),
+    "ecr-private-tag-immutability-enabled": AwsControl(
+        "Checks if a private ECR repository has tag immutability enabled",
+        f"{_CONFIG}ecr-private-tag-immutability-enabled.html",
+    ),
+    "ecr-private-lifecycle-policy-configured": AwsControl(
+        "Checks if a private ECR repository has at least one lifecycle policy configured",
+        f"{_CONFIG}ecr-private-lifecycle-policy-configured.html",
+    ),
+    "ecr-repository-cmk-encryption-enabled": AwsControl(
+        "Checks if ECR is encrypted with a customer managed KMS key",
+        f"{_CONFIG}ecr-repository-cmk-encryption-enabled.html",
+    ),
+    "tagged-ecr-publicrepository": AwsControl(
+        "Checks if ECR public repositories have tags",
+        f"{_CONFIG}tagged-ecr-publicrepository.html",
+    ),
+    "cmk-backing-key-rotation-enabled": AwsControl(
+        "Checks if automatic key rotation is enabled for every customer managed KMS key",
+        f"{_CONFIG}cmk-backing-key-rotation-enabled.html",
+    ),
+}
 CIS_AWS = "CIS AWS Foundations Benchmark v3.0.0"
 
 
@@ -40,6 +125,14 @@ class Controls:
     """The fix for a repository the program manages: the `ecr:` key to change."""
     aws_fix: str = ""
     """The fix for any other repository: the AWS call."""
+    note: str = ""
+    """Where the check is stricter or looser than the controls it names (or why it names none
+    that looks related)."""
+
+    def sources(self) -> list[str]:
+        """The pages that define the AWS controls this check names."""
+        ids = (*self.security_hub, *self.config_rules, *self.control_tower)
+        return [AWS_CONTROLS[i].source for i in ids]
 
     def requirements(self) -> list[str]:
         """Every control as one list (Security Hub's `Compliance.RelatedRequirements`)."""
@@ -73,6 +166,7 @@ CONTROLS: dict[str, Controls] = {
         "`ecr:registryScanning` with a rule for every repository",
         aws_fix="PutImageScanningConfiguration imageScanningConfiguration {scanOnPush: true}, or "
         "PutRegistryScanningConfiguration with a rule for every repository",
+        note="As ECR.1: scan on push or a registry scanning rule covering the repository passes.",
     ),
     "ecr-repository-immutable-tags-in-production": Controls(
         ("ECR.2",),
@@ -82,13 +176,17 @@ CONTROLS: dict[str, Controls] = {
         "`ecr:services.<service>.imageTagMutabilityExclusions`",
         aws_fix="PutImageTagMutability imageTagMutability IMMUTABLE (or "
         "IMMUTABLE_WITH_EXCLUSION with imageTagMutabilityExclusionFilters)",
+        note="Looser than ECR.2: ECR.2 passes only IMMUTABLE, while this rule also passes "
+        "IMMUTABLE_WITH_EXCLUSION (and its advice recommends exclusions for tags that must "
+        "move), so a repository with exclusions passes here and fails ECR.2; and it judges "
+        "production stacks only, where ECR.2 judges every private repository.",
     ),
     "ecr-repository-required-tags": Controls(
-        ("ECR.4",),
-        ("tagged-ecr-publicrepository",),
         stack_fix="`ecr:owner`, `ecr:costCenter`, `ecr:dataClass`, `ecr:environment`",
         aws_fix="TagResource with the governance tags (Owner, CostCenter, Environment, "
         "Lifecycle, DataClass)",
+        note="No AWS control judges a private repository's tags: ECR.4 (tagged-ecr-"
+        "publicrepository) judges public repositories only.",
     ),
     "ecr-repository-policy-least-privilege": Controls(
         cis=(f"{CIS_EKS} 5.1.2",),
@@ -121,6 +219,8 @@ CONTROLS: dict[str, Controls] = {
         "replication destination",
         aws_fix="CreateRepositoryCreationTemplate for the prefix (appliedFor PULL_THROUGH_CACHE, "
         "REPLICATION)",
+        note="Prevents ECR.3 and ECR.5 failures before they happen: the repositories ECR creates "
+        "get a lifecycle policy and the customer-managed key from a template.",
     ),
     "ecr-repository-protected-in-production": Controls(
         stack_fix="production stacks protect their repositories (the program's default in prod)",
@@ -131,10 +231,10 @@ CONTROLS: dict[str, Controls] = {
         aws_fix="narrow the IAM policy to named repositories and read actions",
     ),
     "ecr-public-repository": Controls(
-        ("ECR.4",),
-        ("tagged-ecr-publicrepository",),
         stack_fix="remove the ECR Public repository, or review it in the policy config",
         aws_fix="ecr-public DeleteRepository, or review it",
+        note="Stricter than any AWS control: ECR.4 asks only that a public repository be "
+        "tagged; this rule flags the public repository itself.",
     ),
     "ecr-stack-production-signing-profile": Controls(
         stack_fix="`ecr:signing` in the production stack (or `signing.profileArn` when signed "
@@ -174,11 +274,12 @@ CONTROLS: dict[str, Controls] = {
     ),
     # --- the live audit's own checks ---
     "ecr-live-image-findings": Controls(
-        ("ECR.1",),
         cis=(f"{CIS_EKS} 5.1.1",),
         stack_fix="rebuild on a patched base image and release a new `v*` tag; take the "
         "vulnerable tag out of circulation with `python -m tools.quarantine`",
         aws_fix="rebuild and push a patched image; BatchDeleteImage the vulnerable tag",
+        note="No AWS control judges findings: ECR.1 checks that scanning is configured, and a "
+        "repository with vulnerable images passes it.",
     ),
     "ecr-live-image-not-scanned": Controls(
         ("ECR.1",),
@@ -186,14 +287,19 @@ CONTROLS: dict[str, Controls] = {
         cis=(f"{CIS_EKS} 5.1.1",),
         stack_fix="`ecr:scanOnPush: true`; scan the image now with StartImageScan",
         aws_fix="StartImageScan, and turn scan on push on",
+        note="Stricter than ECR.1: ECR.1 judges the repository's scanning configuration; this "
+        "check finds each image without a scan result.",
     ),
     "ecr-live-key-rotation": Controls(
         ("KMS.4",),
         ("cmk-backing-key-rotation-enabled",),
+        ("CT.KMS.PR.1",),
         cis=(f"{CIS_AWS} 3.6",),
         stack_fix="EnableKeyRotation on the key `ecr:kmsKeyParameter` names (the key is not "
         "this program's)",
         aws_fix="EnableKeyRotation on the key",
+        note="Narrower than KMS.4 and CT.KMS.PR.1: only the key that encrypts the stack's "
+        "images is judged, live (CT.KMS.PR.1 judges keys a template creates).",
     ),
     "ecr-live-lifecycle-working": Controls(
         ("ECR.3",),
@@ -201,6 +307,8 @@ CONTROLS: dict[str, Controls] = {
         stack_fix="check `ecr:lifecyclePolicyMaxImageCount` against "
         "`python -m tools.retention --aws-preview`",
         aws_fix="GetLifecyclePolicyPreview, then PutLifecyclePolicy with working rules",
+        note="Stricter than ECR.3: ECR.3 passes any lifecycle policy; this check also asks "
+        "that its rules select images.",
     ),
     "ecr-live-cross-account": Controls(
         cis=(f"{CIS_EKS} 5.1.2",),
@@ -257,13 +365,13 @@ def markdown_table() -> str:
         return ", ".join(values) or "-"
 
     lines = [
-        "| check | Security Hub | AWS Config rule | Control Tower | CIS |",
-        "|---|---|---|---|---|",
+        "| check | Security Hub | AWS Config rule | Control Tower | CIS | against the controls |",
+        "|---|---|---|---|---|---|",
     ]
     for check, c in CONTROLS.items():
         cis = tuple(r.replace(CIS_EKS, "EKS").replace(CIS_AWS, "AWS v3.0.0") for r in c.cis)
         lines.append(
             f"| `{check}` | {cell(c.security_hub)} | {cell(c.config_rules)} | "
-            f"{cell(c.control_tower)} | {cell(cis)} |"
+            f"{cell(c.control_tower)} | {cell(cis)} | {c.note or '-'} |"
         )
     return "\n".join(lines)

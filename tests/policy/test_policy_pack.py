@@ -362,5 +362,8 @@ def test_production_stacks_without_a_signing_profile_get_an_advisory_note(runnin
     (note,) = running.preview(program_resources("prod"))
     assert (note.policy, note.level) == (SIGNING, "advisory")
     assert "nor an AWS Signer profile on the Notation-OCI-SHA384-ECDSA platform" in note.message
-    assert running.preview(program_resources("prod", {"ecr:signing": {}})) == []
+    assert (
+        running.preview(program_resources("prod", {"ecr:registryOwner": True, "ecr:signing": {}}))
+        == []
+    )
     assert running.preview(program_resources("staging")) == []  # not production

@@ -32,7 +32,7 @@ def resources(stack="prod", overrides=None):
 
 @pytest.fixture(scope="module")
 def managed():
-    return resources("prod", {"ecr:signing": {}})
+    return resources("prod", {"ecr:registryOwner": True, "ecr:signing": {}})
 
 
 def signing_of(found, *policies):

@@ -81,6 +81,7 @@ EVERYTHING = {
         },
     },
     "ecr:createOnPushPrefixes": ["team-a/", "ecr-public"],
+    "ecr:registryOwner": True,
     "ecr:signing": {"profileName": "p" * 64},
     "ecr:archiveAfterDays": 90,
     "ecr:pullTimeExclusions": ["arn:aws:iam::123456789012:role/scanner"],
@@ -346,6 +347,8 @@ _configs = st.fixed_dictionaries(
 def test_every_config_the_settings_accept_conforms(config):
     stack = config.pop("stack")
     config["ecr:environment"] = stack
+    # The declared owner: a stack with managed signing must say so (issue 26).
+    config["ecr:registryOwner"] = True
     assume(_accepted(stack, config))
     try:
         found = _run(stack, config)
@@ -362,6 +365,7 @@ EDGES = {
     | {"team-a": {"upstream": "public.ecr.aws"}, "p" * 30: {"upstream": "registry.k8s.io"}},
     "ecr:replicationRegions": [r for r in AWS_REGIONS if r != REGION][:25],
     "ecr:ssmParameterPrefix": "/" + "/".join("l" * 14),
+    "ecr:registryOwner": True,
     "ecr:signing": {"profileName": "p" * 64},
 }
 

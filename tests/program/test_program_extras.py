@@ -339,7 +339,7 @@ def test_a_bad_key_in_a_replication_region_stops_the_run():
 
 
 def test_signing_is_one_key_and_ci_may_sign_with_the_profile():
-    run = run_program("prod", {"ecr:signing": {}})
+    run = run_program("prod", {"ecr:registryOwner": True, "ecr:signing": {}})
     (profile,) = run.of_type("aws:signer/signingProfile:SigningProfile")
     assert profile.inputs["name"] == "ecr_prod"
     assert profile.inputs["platformId"] == "Notation-OCI-SHA384-ECDSA"
@@ -376,7 +376,11 @@ def _signing_filters(run) -> list[list[str]]:
 
 def test_managed_signing_writes_the_registry_configuration_in_the_stack_region():
     services = {"fileflow": {}, "team/billing": {}}
-    run = run_program("prod", {"ecr:signing": {}, "ecr:services": services}, region="eu-west-1")
+    run = run_program(
+        "prod",
+        {"ecr:registryOwner": True, "ecr:signing": {}, "ecr:services": services},
+        region="eu-west-1",
+    )
     (configuration,) = run.of_type(SIGNING_CONFIGURATION)
     profile_arn = run.outputs["signingProfileArn"]
     assert configuration.inputs["rules"] == [
@@ -403,7 +407,11 @@ def test_managed_signing_writes_the_registry_configuration_in_the_stack_region()
 
 
 def test_the_provider_region_follows_the_environment_when_the_stack_sets_none():
-    run = run_program("dev", {"ecr:signing": {}, "aws:region": None}, region="eu-west-1")
+    run = run_program(
+        "dev",
+        {"ecr:registryOwner": True, "ecr:signing": {}, "aws:region": None},
+        region="eu-west-1",
+    )
     (provider,) = run.of_type("pulumi:providers:aws-native")
     assert provider.inputs["region"] == "eu-west-1"
 
@@ -411,7 +419,12 @@ def test_the_provider_region_follows_the_environment_when_the_stack_sets_none():
 def test_signing_filters_are_split_into_rules_of_at_most_100():
     services = {f"svc{i:03d}": {} for i in range(230)}
     run = run_program(
-        "dev", {"ecr:signing": {"repositoryFilters": ["team-a/*"]}, "ecr:services": services}
+        "dev",
+        {
+            "ecr:registryOwner": True,
+            "ecr:signing": {"repositoryFilters": ["team-a/*"]},
+            "ecr:services": services,
+        },
     )
     rules = _signing_filters(run)
     assert [len(rule) for rule in rules] == [100, 100, 31]
@@ -421,7 +434,12 @@ def test_signing_filters_are_split_into_rules_of_at_most_100():
 def test_services_a_wildcard_covers_need_no_filter_of_their_own():
     services = {"team-a/api": {}, "team-a/web": {}, "fileflow": {}}
     run = run_program(
-        "dev", {"ecr:signing": {"repositoryFilters": ["team-a/*"]}, "ecr:services": services}
+        "dev",
+        {
+            "ecr:registryOwner": True,
+            "ecr:signing": {"repositoryFilters": ["team-a/*"]},
+            "ecr:services": services,
+        },
     )
     assert _signing_filters(run) == [["team-a/*", "fileflow"]]
 
@@ -543,7 +561,9 @@ def test_a_stack_that_is_not_the_owner_is_refused_the_registry_wide_keys():
 def test_managed_signing_is_the_owners_and_other_stacks_sign_with_its_profile():
     # The signing configuration is registry-wide: the owner writes it (and the pack's model counts
     # it so); a non-owner signs with the owner's profile, or is refused.
-    owner = run_program("dev", {"ecr:signing": {}, "ecr:services": SERVICES})
+    owner = run_program(
+        "dev", {"ecr:registryOwner": True, "ecr:signing": {}, "ecr:services": SERVICES}
+    )
     assert "aws-native:ecr:SigningConfiguration" in _registry_wide(owner)
     with pytest.raises(Exception) as raised:
         run_program(

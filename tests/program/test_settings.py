@@ -172,8 +172,8 @@ def test_governance_tags_follow_the_seed():
         ),
         ({"services": '{"a": {}}'}, 'ecr:services.a = "a": service names are ECR repository names'),
         (
-            {"services": '{"file--flow": {}}'},
-            'ecr:services.file--flow = "file--flow": service names',
+            {"services": '{"file_-flow": {}}'},  # `--` and `__` are allowed (issue 26), `_-` not
+            'ecr:services.file_-flow = "file_-flow": service names',
         ),
         (
             {"services": '{"f": 3}'},
@@ -755,12 +755,12 @@ def test_signing_filters_beyond_ten_rules_are_refused_naming_the_limit():
     assert "1001 repository filters" in problem
     assert "need 11 signing rules" in problem
     assert "signing rules per registry: at most 10 (botocore ecr PutSigningConfiguration" in problem
-    fits = settings(signing=json.dumps({"repositoryFilters": filters[:999]}))
+    fits = settings(registryOwner="true", signing=json.dumps({"repositoryFilters": filters[:999]}))
     assert [len(rule) for rule in fits.signing_rules] == [100] * 10
 
 
 def test_managed_signing_is_the_default_and_names_its_rules():
-    s = settings(signing="{}")
+    s = settings(registryOwner="true", signing="{}")
     assert s.signing_mode == "managed" and s.signing_profile_name == "ecr_dev"
     assert s.signing_rules == (("fileflow",),)
     central = settings(signing=json.dumps({"profileArn": CENTRAL_PROFILE}))
@@ -952,6 +952,7 @@ def test_edge_values_aws_accepts_stay_accepted():
                 [r for r in AWS_REGIONS if r != "ap-northeast-2"][:25]
             ),
             "ssmParameterPrefix": "/" + "/".join("l" * 14),
+            "registryOwner": "true",
             "signing": json.dumps({"profileName": "p" * 64}),
         },
         region="ap-northeast-2",

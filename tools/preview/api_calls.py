@@ -21,6 +21,8 @@ class To:
     member: str
     first: bool = False
     rename: Mapping[str, str] = field(default_factory=dict)
+    normalised: bool = False
+    """A JSON document the provider re-encodes without whitespace before sending it."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ CALLS: dict[str, Call | Component | Provider] = {
     "aws:ecr/repositoryPolicy:RepositoryPolicy": Call(
         "ecr",
         "SetRepositoryPolicy",
-        {"repository": To("repositoryName"), "policy": To("policyText")},
+        {"repository": To("repositoryName"), "policy": To("policyText", normalised=True)},
     ),
     "aws:ecr/accountSetting:AccountSetting": Call(
         "ecr", "PutAccountSetting", {"name": To("name"), "value": To("value")}

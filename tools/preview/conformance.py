@@ -196,6 +196,14 @@ _CHECKS: dict[str, Callable[[Any, Any, str, str, str], Checked]] = {
 """botocore's shape types -> the check of a value against a shape of that type."""
 
 
+def _normalised(document: str) -> str:
+    """A JSON document as the provider sends it (unparseable: as given, for the model to judge)."""
+    try:
+        return json.dumps(json.loads(document), separators=(",", ":"))
+    except ValueError:
+        return document
+
+
 def _bounds(meta: Mapping[str, Any], size: int, unit: str) -> list[str]:
     """A model's min/max on a length."""
     found = []
@@ -292,6 +300,8 @@ def _resource_problems(resource: Resource) -> list[Problem]:
             found.append(Problem(label, prop, f"no API member is mapped for it ({source})"))
         elif isinstance(how, To):
             sent = value[0] if how.first and isinstance(value, list) and value else value
+            if how.normalised and isinstance(sent, str):
+                sent = _normalised(sent)
             _set(request, how.member, _renamed(sent, how.rename))
             origins[how.member.split(".")[0]] = prop
         elif isinstance(how, Tags):

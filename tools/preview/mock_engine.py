@@ -9,6 +9,7 @@ Nothing here talks to AWS. The program's reads are answered offline:
 
 - `aws:getCallerIdentity`: `account_id` (else the placeholder account);
 - `aws:getRegion` (only when the stack sets no `aws:region`): `region` (else the placeholder);
+- `aws:getPartition`: the partition of the stack's region (aws, aws-cn, aws-us-gov);
 - `aws:ssm/getParameter` (the KMS key parameter, once per region): `parameters[name]` for the
   stack's region and `parameters["<region>:<name>"]` for another region; a read that is not answered
   gets a placeholder key ARN in that region and account, which the program's key check accepts.
@@ -37,6 +38,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 
+from components.settings.types import partition_of
 from tools.preview.stack_file import engine_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +51,7 @@ PLACEHOLDER_REGION = "ap-northeast-2"
 GET_PARAMETER = "aws:ssm/getParameter:getParameter"
 GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 GET_REGION = "aws:index/getRegion:getRegion"
+GET_PARTITION = "aws:index/getPartition:getPartition"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pulumi's wire marker for a secret value
@@ -56,7 +59,7 @@ _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pulumi's wire marker for a s
 
 def placeholder_key_arn(region: str, account_id: str = PLACEHOLDER_ACCOUNT_ID) -> str:
     """The placeholder answer to a KMS key parameter read in `region`."""
-    return f"arn:aws:kms:{region}:{account_id}:key/{PLACEHOLDER_KEY_ID}"
+    return f"arn:{partition_of(region)}:kms:{region}:{account_id}:key/{PLACEHOLDER_KEY_ID}"
 
 
 def _is_secret(value: Any) -> bool:
@@ -176,23 +179,24 @@ class RecordingMocks(pulumi_mocks.Mocks):
     def _fake_outputs(self, type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """Outputs AWS would compute, in the wire format (camelCase)."""
         account, region = self.account_id, self.run.region
+        arn = f"arn:{partition_of(region)}"
         outputs = dict(inputs)
         if type_ == "aws:ecr/repository:Repository":
             repo = inputs["name"]
             outputs |= {
-                "arn": f"arn:aws:ecr:{region}:{account}:repository/{repo}",
+                "arn": f"{arn}:ecr:{region}:{account}:repository/{repo}",
                 "registryId": account,
                 "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{repo}",
             }
         elif type_ == "aws:iam/policy:Policy":
-            outputs["arn"] = f"arn:aws:iam::{account}:policy/{inputs.get('name', name)}"
+            outputs["arn"] = f"{arn}:iam::{account}:policy/{inputs.get('name', name)}"
         elif type_ == "aws:iam/role:Role":
-            outputs["arn"] = f"arn:aws:iam::{account}:role/{inputs.get('name', name)}"
+            outputs["arn"] = f"{arn}:iam::{account}:role/{inputs.get('name', name)}"
         elif type_ == "aws:signer/signingProfile:SigningProfile":
             profile = inputs.get("name", name)
-            outputs["arn"] = f"arn:aws:signer:{region}:{account}:/signing-profiles/{profile}"
+            outputs["arn"] = f"{arn}:signer:{region}:{account}:/signing-profiles/{profile}"
         elif "arn" not in outputs and ":" in type_:
-            outputs["arn"] = f"arn:aws:mock:{region}:{account}:{name}"
+            outputs["arn"] = f"{arn}:mock:{region}:{account}:{name}"
         return outputs
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -219,6 +223,11 @@ class RecordingMocks(pulumi_mocks.Mocks):
             self._read(token, "accountId", account, self.account_placeholder)
             arn = f"arn:aws:iam::{account}:user/ci"
             return {"accountId": account, "arn": arn, "userId": "AIDA", "id": account}
+        if token == GET_PARTITION:
+            partition = partition_of(self.run.region)
+            suffix = {"aws-cn": "amazonaws.com.cn"}.get(partition, "amazonaws.com")
+            return {"partition": partition, "dnsSuffix": suffix, "id": partition,
+                    "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}  # fmt: skip
         if token == GET_REGION:
             self._read(token, "region", self.region, self.region_placeholder)
             return {"name": self.region, "region": self.region, "id": self.region}
