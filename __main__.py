@@ -11,10 +11,15 @@ from components.alerts import EcrAlerts, EcrAlertsArgs
 from components.dashboard import dashboard_body
 from components.documents import to_json
 from components.keys import checked_key_arn
+from components.options import resource_options
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
 from components.settings import SettingsError, load_settings, provider_region, stack_config
-from components.signing import EcrSigningConfiguration, EcrSigningConfigurationArgs
+from components.signing import (
+    EcrSigningConfiguration,
+    EcrSigningConfigurationArgs,
+    signing_profile_name,
+)
 from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
 region = pulumi.Config("aws").get("region")
@@ -37,12 +42,13 @@ names = [service.name for service in settings.services]
 signing_profile = (
     aws.signer.SigningProfile(
         "ecr-signing",
-        name=settings.signing_profile_name,
+        name=signing_profile_name(settings.signing_profile_name, settings.signing_validity_years),
         platform_id="Notation-OCI-SHA384-ECDSA",
         signature_validity_period=aws.signer.SigningProfileSignatureValidityPeriodArgs(
             value=settings.signing_validity_years, type="YEARS"
         ),
         tags=settings.shared_tags("ecr-signing"),
+        opts=resource_options(aws.signer.SigningProfile, parent=None),
     )
     if settings.signing_profile_name
     else None
@@ -56,7 +62,10 @@ if settings.registry_owner and signing_profile is not None and settings.signing_
     EcrSigningConfiguration(
         "ecr-signing",
         EcrSigningConfigurationArgs(
-            profile_arn=signing_profile.arn, rules=settings.signing_rules, region=region_name
+            profile_arn=signing_profile.arn,
+            rules=settings.signing_rules,
+            region=region_name,
+            production=settings.is_production,
         ),
     )
 
@@ -92,6 +101,36 @@ if settings.alerts is not None:
     )
     pulumi.export("alertTopicArn", alerts.topic_arn)
 
+# Repositories that ECR creates itself (pull-through cache, replication, create-on-push) get the
+# stack's rules from creation templates; replicas get a key of their own region.
+templates = template_specs(
+    [rule.prefix for rule in settings.pull_through_cache],
+    settings.create_on_push_prefixes,
+    settings.replication_regions,
+    names,
+)
+creation_templates = None
+if settings.registry_owner and templates:
+    mrk = settings.replication_kms_key_id
+    keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
+    for destination in settings.replication_regions:
+        keys[destination] = (
+            pulumi.Output.concat("arn:aws:kms:", destination, ":", account_id, ":key/", mrk)
+            if mrk
+            else checked_key_arn(settings.kms_key_parameter, account_id, region_name, destination)
+        )
+    creation_templates = EcrCreationTemplates(
+        "ecr-templates",
+        EcrCreationTemplatesArgs(
+            templates=templates,
+            account_id=account_id,
+            key_arns=keys,
+            image_tag_mutability=settings.stack_mutability,
+            retention=settings.stack_retention,
+            tags=settings.shared_tags("ecr-created-repositories"),
+        ),
+    )
+
 # Pull times only matter to lifecycle rules when a service archives by last pull.
 pull_time_exclusions = settings.pull_time_exclusions if settings.archives else ()
 # Registry-wide resources exist once per account and region: only its owner stack manages them
@@ -111,35 +150,9 @@ if settings.registry_owner and (
             replication_regions=settings.replication_regions,
             pull_through_cache=settings.pull_through_cache,
             pull_time_exclusions=pull_time_exclusions,
-        ),
-    )
-
-# Repositories that ECR creates itself (pull-through cache, replication, create-on-push) get the
-# stack's rules from creation templates; replicas get a key of their own region.
-templates = template_specs(
-    [rule.prefix for rule in settings.pull_through_cache],
-    settings.create_on_push_prefixes,
-    settings.replication_regions,
-    names,
-)
-if settings.registry_owner and templates:
-    mrk = settings.replication_kms_key_id
-    keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
-    for destination in settings.replication_regions:
-        keys[destination] = (
-            pulumi.Output.concat("arn:aws:kms:", destination, ":", account_id, ":key/", mrk)
-            if mrk
-            else checked_key_arn(settings.kms_key_parameter, account_id, region_name, destination)
-        )
-    EcrCreationTemplates(
-        "ecr-templates",
-        EcrCreationTemplatesArgs(
-            templates=templates,
-            account_id=account_id,
-            key_arns=keys,
-            image_tag_mutability=settings.stack_mutability,
-            retention=settings.stack_retention,
-            tags=settings.shared_tags("ecr-created-repositories"),
+            production=settings.is_production,
+            # A repository ECR creates before its template exists keeps AES256 for good.
+            after=[creation_templates] if creation_templates else [],
         ),
     )
 
