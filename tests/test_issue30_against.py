@@ -121,3 +121,21 @@ def test_against_a_commit_shows_the_replacements_its_change_makes(tmp_path, caps
     updated = {c["type"] for c in document["changes"] if c["action"] == "update"}
     assert {"aws:iam/policy:Policy", "aws-native:ecr:SigningConfiguration"} <= updated
     assert status == 0
+
+
+def test_against_a_saved_plan_an_unsafe_replacement_exits_1(tmp_path, capsys):
+    """A saved plan whose repository had another key: today's plan replaces the repository
+    under the same name, which ECR refuses (and would take the images with it)."""
+    assert plan_tool.main(["--stack", "dev", "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    (repository,) = [r for r in saved["resources"] if r["type"] == REPOSITORY]
+    repository["inputs"]["encryptionConfigurations"][0]["kmsKey"] = "arn:aws:kms:x:1:key/old"
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(saved))
+    status = plan_tool.main(["--stack", "dev", "--against", str(path)])
+    text = capsys.readouterr().out
+    assert status == 1
+    (line,) = [line for line in text.splitlines() if line.lstrip().startswith("+-")]
+    assert "replace" in line and "encryptionConfigurations" in line and "[unsafe]" in line
+    assert "same name: AWS refuses a second one" in text
+    assert "1 to replace" in text

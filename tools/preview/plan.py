@@ -24,7 +24,10 @@ they get placeholders, labelled as such wherever they show:
 
 What an offline plan cannot know: the stack's state (everything is a create: no updates, deletes,
 replacements or drift), what exists in the account, and the provider's own checks beyond the API
-models. `pulumi preview` with credentials answers those.
+models. `pulumi preview` with credentials answers those. `--against REF` (a git ref, or a saved
+`--json` plan) compares with REF's plan instead and lists what would be created, updated,
+replaced (by each type's ForceNew inputs, components/options.py) or deleted
+(tools/preview/against.py, docs/plan-against.md); JSON then adds `against` and `changes`.
 
 JSON (`--json`), one object:
 
@@ -35,7 +38,8 @@ JSON (`--json`), one object:
                             order; parent is the parent's URN (the stack's for top-level
                             resources), custom is false for components,
                             secret inputs are "[secret]", options holds the options set
-                            (protect, import, dependsOn, parent)
+                            (protect, import, dependsOn, parent,
+                            retainOnDelete, deleteBeforeReplace, aliases: former URNs)
     outputs                 the stack outputs
     summary                 {create: N}, the stack resource included, as the CLI counts
     policyPack              {name, version, path, config}: the pack and its config file (or null)
@@ -43,10 +47,11 @@ JSON (`--json`), one object:
                             and name are null for a diagnostic about the whole stack
     conformance             [{resource, property, rule}]
 
-Exit status: 0 clean (advisory diagnostics only); 1 a mandatory policy violation or a conformance
-problem; 2 the stack config is refused (the program's message, one line per problem), an input is
-wrong, or the plan could not run (one line on stderr). Markdown of the result goes to
-$GITHUB_STEP_SUMMARY when set. Reads nothing from AWS and writes nothing but its output.
+Exit status: 0 clean (advisory diagnostics only); 1 a mandatory policy violation, a conformance
+problem or (with --against) an unsafe replacement; 2 the stack config is refused (the program's
+message, one line per problem), an input is wrong, or the plan could not run (one line on
+stderr). Markdown of the result goes to $GITHUB_STEP_SUMMARY when set. Reads nothing from AWS
+and writes nothing but its output (and, with --against REF, REF's tree in a temporary directory).
 """
 
 from __future__ import annotations
