@@ -154,7 +154,10 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             moved = former not in names
             aws.ecr.RepositoryCreationTemplate(
                 spec.resource_name(name),
-                prefix=spec.prefix,
+                # As ECR stores it: `team-a/` is kept as `team-a` (it assumes the `/`; observed
+                # live in go-to-k/cdk-real-drift#502), and the provider reads the stored form back
+                # into a ForceNew field: the other spelling would plan a replacement every time.
+                prefix=spec.namespace,
                 applied_fors=list(spec.applied_for),
                 region=spec.region,
                 description=spec.description,
