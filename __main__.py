@@ -11,6 +11,7 @@ from components.alerts import EcrAlerts, EcrAlertsArgs
 from components.dashboard import dashboard_body
 from components.documents import to_json
 from components.keys import checked_key_arn
+from components.options import resource_options
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
 from components.settings import (
@@ -21,7 +22,11 @@ from components.settings import (
     provider_settings,
     stack_config,
 )
-from components.signing import EcrSigningConfiguration, EcrSigningConfigurationArgs
+from components.signing import (
+    EcrSigningConfiguration,
+    EcrSigningConfigurationArgs,
+    signing_profile_name,
+)
 from components.templates import EcrCreationTemplates, EcrCreationTemplatesArgs, template_specs
 
 # The `aws:` namespace, read once: every provider the program creates is configured from it.
@@ -48,12 +53,13 @@ names = [service.name for service in settings.services]
 signing_profile = (
     aws.signer.SigningProfile(
         "ecr-signing",
-        name=settings.signing_profile_name,
+        name=signing_profile_name(settings.signing_profile_name, settings.signing_validity_years),
         platform_id="Notation-OCI-SHA384-ECDSA",
         signature_validity_period=aws.signer.SigningProfileSignatureValidityPeriodArgs(
             value=settings.signing_validity_years, type="YEARS"
         ),
         tags=settings.shared_tags("ecr-signing"),
+        opts=resource_options(aws.signer.SigningProfile, parent=None),
     )
     if settings.signing_profile_name
     else None
@@ -71,6 +77,7 @@ if settings.registry_owner and signing_profile is not None and settings.signing_
             rules=settings.signing_rules,
             region=region_name,
             provider=provider,
+            production=settings.is_production,
         ),
     )
 
@@ -107,6 +114,39 @@ if settings.alerts is not None:
     )
     pulumi.export("alertTopicArn", alerts.topic_arn)
 
+# Repositories that ECR creates itself (pull-through cache, replication, create-on-push) get the
+# stack's rules from creation templates; replicas get a key of their own region.
+templates = template_specs(
+    [rule.prefix for rule in settings.pull_through_cache],
+    settings.create_on_push_prefixes,
+    settings.replication_regions,
+    names,
+)
+creation_templates = None
+if settings.registry_owner and templates:
+    mrk = settings.replication_kms_key_id
+    keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
+    for destination in settings.replication_regions:
+        keys[destination] = (
+            pulumi.Output.concat(
+                "arn:", partition, ":kms:", destination, ":", account_id, ":key/", mrk
+            )
+            if mrk
+            else checked_key_arn(settings.kms_key_parameter, account_id, region_name, destination)
+        )
+    creation_templates = EcrCreationTemplates(
+        "ecr-templates",
+        EcrCreationTemplatesArgs(
+            templates=templates,
+            account_id=account_id,
+            key_arns=keys,
+            image_tag_mutability=settings.stack_mutability,
+            retention=settings.stack_retention,
+            tags=settings.shared_tags("ecr-created-repositories"),
+            partition=partition,
+        ),
+    )
+
 # Pull times only matter to lifecycle rules when a service archives by last pull.
 pull_time_exclusions = settings.pull_time_exclusions if settings.archives else ()
 # Registry-wide resources exist once per account and region: only its owner stack manages them
@@ -126,38 +166,9 @@ if settings.registry_owner and (
             replication_regions=settings.replication_regions,
             pull_through_cache=settings.pull_through_cache,
             pull_time_exclusions=pull_time_exclusions,
-        ),
-    )
-
-# Repositories that ECR creates itself (pull-through cache, replication, create-on-push) get the
-# stack's rules from creation templates; replicas get a key of their own region.
-templates = template_specs(
-    [rule.prefix for rule in settings.pull_through_cache],
-    settings.create_on_push_prefixes,
-    settings.replication_regions,
-    names,
-)
-if settings.registry_owner and templates:
-    mrk = settings.replication_kms_key_id
-    keys: dict[str | None, pulumi.Input[str]] = {None: kms_key_arn}
-    for destination in settings.replication_regions:
-        keys[destination] = (
-            pulumi.Output.concat(
-                "arn:", partition, ":kms:", destination, ":", account_id, ":key/", mrk
-            )
-            if mrk
-            else checked_key_arn(settings.kms_key_parameter, account_id, region_name, destination)
-        )
-    EcrCreationTemplates(
-        "ecr-templates",
-        EcrCreationTemplatesArgs(
-            templates=templates,
-            account_id=account_id,
-            key_arns=keys,
-            image_tag_mutability=settings.stack_mutability,
-            retention=settings.stack_retention,
-            tags=settings.shared_tags("ecr-created-repositories"),
-            partition=partition,
+            production=settings.is_production,
+            # A repository ECR creates before its template exists keeps AES256 for good.
+            after=[creation_templates] if creation_templates else [],
         ),
     )
 

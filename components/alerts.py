@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.documents import to_json
 from components.limits import EVENT_PATTERN
+from components.options import item_digest, resource_options
 
 TYPE_TOKEN = "ecr:index:EcrAlerts"
 SEVERITY_ORDER = ("CRITICAL", "HIGH")
@@ -146,13 +147,17 @@ class EcrAlerts(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # Named by the address: removing one unsubscribes that one only. The alias carries a
+        # stack that still names them by position over (its config unchanged: see README).
         for index, email in enumerate(args.emails):
             aws.sns.TopicSubscription(
-                f"{name}-email-{index}",
+                f"{name}-email-{item_digest(email)}",
                 topic=topic.arn,
                 protocol="email",
                 endpoint=email,
-                opts=child,
+                opts=resource_options(
+                    aws.sns.TopicSubscription, parent=self, aliases=[f"{name}-email-{index}"]
+                ),
             )
 
         # Both scanning types, whoever manages the registry's scanning: a rule whose findings

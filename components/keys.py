@@ -29,6 +29,8 @@ def checked_key_arn(
             raise pulumi.RunError(problem)
         return value
 
-    value = aws.ssm.get_parameter_output(name=parameter, region=in_region).value
+    # `insecure_value`: pulumi-aws 7 marks `value` secret, which would hide the key ARN and every
+    # policy that names it in `pulumi preview --diff`. A key ARN is no secret.
+    value = aws.ssm.get_parameter_output(name=parameter, region=in_region).insecure_value
     where = pulumi.Output.from_input(in_region) if in_region else pulumi.Output.from_input(region)
     return pulumi.Output.all(value, where, account_id).apply(checked)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.options import item_digest, resource_options
 from components.settings import (
     PullThroughCacheRule,
     RegistryScanningConfig,
@@ -29,6 +30,11 @@ class EcrRegistryArgs:
     pull_through_cache: Sequence[PullThroughCacheRule] = ()
     pull_time_exclusions: Sequence[str] = ()
     """IAM principals whose pulls do not refresh images' last-pulled time (archiving)."""
+    production: bool = False
+    """Protect the registry-wide settings (they are retained on delete in every stack)."""
+    after: Sequence[pulumi.Resource] = ()
+    """What must exist before ECR may create repositories (the creation templates): the
+    pull-through cache rules and the replication configuration wait for it."""
 
 
 class EcrRegistry(pulumi.ComponentResource):
@@ -40,7 +46,7 @@ class EcrRegistry(pulumi.ComponentResource):
         self, name: str, args: EcrRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        production = args.production
 
         if args.scanning is not None:
             # Basic scanning by AWS's native engine, not the deprecated Clair one.
@@ -48,7 +54,7 @@ class EcrRegistry(pulumi.ComponentResource):
                 f"{name}-basic-scan-type",
                 name="BASIC_SCAN_TYPE_VERSION",
                 value="AWS_NATIVE",
-                opts=child,
+                opts=resource_options(aws.ecr.AccountSetting, parent=self, production=production),
             )
             aws.ecr.RegistryScanningConfiguration(
                 f"{name}-scanning",
@@ -65,7 +71,9 @@ class EcrRegistry(pulumi.ComponentResource):
                     )
                     for rule in args.scanning.rules
                 ],
-                opts=child,
+                opts=resource_options(
+                    aws.ecr.RegistryScanningConfiguration, parent=self, production=production
+                ),
             )
 
         if args.replication_regions:
@@ -91,7 +99,12 @@ class EcrRegistry(pulumi.ComponentResource):
                         )
                     ]
                 ),
-                opts=child,
+                opts=resource_options(
+                    aws.ecr.ReplicationConfiguration,
+                    parent=self,
+                    production=production,
+                    depends_on=args.after,
+                ),
             )
 
         for rule in args.pull_through_cache:
@@ -100,12 +113,22 @@ class EcrRegistry(pulumi.ComponentResource):
                 ecr_repository_prefix=rule.prefix,
                 upstream_registry_url=rule.upstream,
                 credential_arn=_checked_credential(rule, args.account_id),
-                opts=child,
+                opts=resource_options(
+                    aws.ecr.PullThroughCacheRule, parent=self, depends_on=args.after
+                ),
             )
 
+        # Named by the principal: removing one deregisters that one only. The alias carries a
+        # stack that still names them by position over (its config unchanged: see README).
         for index, principal in enumerate(args.pull_time_exclusions):
             aws.ecr.PullTimeUpdateExclusion(
-                f"{name}-pull-time-exclusion-{index}", principal_arn=principal, opts=child
+                f"{name}-pull-time-exclusion-{item_digest(principal)}",
+                principal_arn=principal,
+                opts=resource_options(
+                    aws.ecr.PullTimeUpdateExclusion,
+                    parent=self,
+                    aliases=[f"{name}-pull-time-exclusion-{index}"],
+                ),
             )
 
         self.register_outputs({})

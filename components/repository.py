@@ -80,7 +80,8 @@ class EcrRepository(pulumi.ComponentResource):
             aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
                 filter=f, filter_type="WILDCARD"
             )
-            for f in settings.mutability_exclusions
+            # Sorted: ECR's order, not the config's, is what a refresh reads back.
+            for f in sorted(settings.mutability_exclusions)
         ]
         repository = aws.ecr.Repository(
             name,

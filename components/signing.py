@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws_native as aws_native
 
+from components.options import resource_options
 from components.settings.provider import ProviderSettings
 
 TYPE_TOKEN = "ecr:index:EcrSigningConfiguration"
@@ -36,6 +37,24 @@ class EcrSigningConfigurationArgs:
     """The stack's region: the registry whose configuration this is."""
     provider: ProviderSettings
     """The stack's `aws:` config: where and as whom the aws provider calls AWS."""
+    production: bool = False
+    """Protect the configuration (it is retained on delete in every stack)."""
+
+
+DEFAULT_VALIDITY_YEARS = 5
+SIGNER_NAME_MAX = 64
+"""AWS Signer: a profile name is 2 to 64 of `[a-zA-Z0-9_]` (botocore signer PutSigningProfile)."""
+
+
+def signing_profile_name(base: str, validity_years: int) -> str:
+    """The Signer profile's name, following its ForceNew inputs: `base` for the default validity
+    (the name stacks have always had), `base_<N>y` for another. A new validity is then a new
+    profile: pushes and the signing configuration move to it before the old one is cancelled
+    (cancelling is by name, so one name for both would cancel the new profile too)."""
+    if validity_years == DEFAULT_VALIDITY_YEARS:
+        return base
+    suffix = f"_{validity_years}y"
+    return base[: SIGNER_NAME_MAX - len(suffix)] + suffix
 
 
 def native_provider_args(settings: ProviderSettings, region: pulumi.Input[str]) -> dict[str, Any]:
@@ -123,7 +142,12 @@ class EcrSigningConfiguration(pulumi.ComponentResource):
         aws_native.ecr.SigningConfiguration(
             name,
             rules=signing_rules(args.profile_arn, args.rules),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            opts=resource_options(
+                aws_native.ecr.SigningConfiguration,
+                parent=self,
+                provider=provider,
+                production=args.production,
+            ),
         )
         self.provider_region = pulumi.Output.from_input(args.region)
         self.register_outputs({"provider_region": self.provider_region})

@@ -22,6 +22,7 @@ from components.access import (
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
 from components.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
+from components.options import resource_options
 
 TYPE_TOKEN = "ecr:index:EcrCreationTemplates"
 # A template's prefix `ROOT` matches every repository no other template's prefix matches.
@@ -140,7 +141,8 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self._grant(name, role, args, tags)
+        # ECR assumes the role when it creates a repository: its rights exist before any template.
+        grants = self._grant(name, role, args, tags)
         lifecycle = to_json(lifecycle_policy(args.retention))
         policy = pulumi.Output.all(args.account_id, args.partition).apply(
             lambda where: to_json(repository_policy(where[0], partition=where[1]))
@@ -154,7 +156,10 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             moved = former not in names
             aws.ecr.RepositoryCreationTemplate(
                 spec.resource_name(name),
-                prefix=spec.prefix,
+                # As ECR stores it: `team-a/` is kept as `team-a` (it assumes the `/`; observed
+                # live in go-to-k/cdk-real-drift#502), and the provider reads the stored form back
+                # into a ForceNew field: the other spelling would plan a replacement every time.
+                prefix=spec.namespace,
                 applied_fors=list(spec.applied_for),
                 region=spec.region,
                 description=spec.description,
@@ -168,8 +173,11 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 repository_policy=policy,
                 resource_tags=tags | {"Service": spec.service},
                 custom_role_arn=role.arn,
-                opts=pulumi.ResourceOptions(
-                    parent=self, aliases=[pulumi.Alias(name=former)] if moved else None
+                opts=resource_options(
+                    aws.ecr.RepositoryCreationTemplate,
+                    parent=self,
+                    depends_on=grants,
+                    aliases=[former] if moved else (),
                 ),
             )
         self.role_arn = role.arn
@@ -177,16 +185,17 @@ class EcrCreationTemplates(pulumi.ComponentResource):
 
     def _grant(
         self, name: str, role: aws.iam.Role, args: EcrCreationTemplatesArgs, tags: dict[str, str]
-    ) -> None:
+    ) -> list[pulumi.Resource]:
         """The role's rights: one inline policy while it fits IAM's limit; beyond, the keys
-        inline and the repository scope in managed policies attached to the role."""
+        inline and the repository scope in managed policies attached to the role. Returns
+        what grants them (the templates wait for it)."""
         child = pulumi.ResourceOptions(parent=self)
         keys = pulumi.Output.all(*args.key_arns.values())
         groups = template_scopes(
             [p for spec in args.templates for p in spec.scope], key_count=len(args.key_arns)
         )
         if len(groups) == 1:
-            aws.iam.RolePolicy(
+            inline = aws.iam.RolePolicy(
                 f"{name}-role-policy",
                 role=role.id,
                 policy=pulumi.Output.all(args.account_id, keys, args.partition).apply(
@@ -196,13 +205,15 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            return
-        aws.iam.RolePolicy(
-            f"{name}-role-policy",
-            role=role.id,
-            policy=keys.apply(lambda arns: to_json(template_key_policy(arns))),
-            opts=child,
-        )
+            return [inline]
+        grants: list[pulumi.Resource] = [
+            aws.iam.RolePolicy(
+                f"{name}-role-policy",
+                role=role.id,
+                policy=keys.apply(lambda arns: to_json(template_key_policy(arns))),
+                opts=child,
+            )
+        ]
         for index, group in enumerate(groups):
             scope = aws.iam.Policy(
                 f"{name}-scope-{index}",
@@ -214,12 +225,14 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-            aws.iam.RolePolicyAttachment(
+            attachment = aws.iam.RolePolicyAttachment(
                 f"{name}-scope-{index}-attachment",
                 role=role.name,
                 policy_arn=scope.arn,
                 opts=child,
             )
+            grants.append(attachment)
+        return grants
 
 
 def _scope_json(group: Sequence[str], where: Sequence[str]) -> str:

@@ -188,7 +188,8 @@ class _Template:
     its KMS key's account); None: unknown."""
 
     def covers(self, region: str | None, use: str, prefix: str | None, account: Any) -> bool:
-        names = ("ROOT",) if prefix is None else ("ROOT", prefix, prefix + "/")
+        base = None if prefix is None else prefix.rstrip("/")
+        names = ("ROOT",) if base is None else ("ROOT", base, base + "/")
         # A template whose account the pack cannot tell never counts as being in another one.
         same_account = account is None or self.account == account
         return self.region == region and use in self.uses and self.prefix in names and same_account

@@ -71,6 +71,8 @@ def test_every_pull_request_gets_the_offline_plan_without_cloud_credentials():
     assert "secrets." not in text and "configure-aws-credentials" not in text
     runs = "\n".join(step.get("run", "") for step in plan["steps"])
     assert '.venv/bin/python -m tools.plan --stack "$stack"' in runs
+    # Against the base branch: a PR that would replace or delete something says so (issue 30).
+    assert 'against=(--against "$BASE")' in runs and '"${against[@]}"' in runs
     assert "git diff --name-only" in runs and "Pulumi.*.yaml" in runs
     # The real preview still runs where the environment's role is available, and only there.
     preview = workflow["jobs"]["preview"]

@@ -40,3 +40,32 @@ def compliant_repository(name: str, stack: str = "prod") -> Resource:
     }
     urn = f"urn:pulumi:{stack}::other::aws:ecr/repository:Repository::{name}"
     return Resource("aws:ecr/repository:Repository", name, props, urn, protect=True)
+
+
+# Principals excluded from pull-time updates in EVERYTHING.
+SCANNER = "arn:aws:iam::123456789012:role/ci-trivy"
+BACKUP = "arn:aws:iam::123456789012:role/backup"
+AUDIT = "arn:aws:iam::123456789012:role/audit"
+
+
+# A stack config that makes every list-built resource (alerts e-mails, pull-time exclusions,
+# scanning rules, templates): the program-options and upgrade tests use it.
+EVERYTHING = {
+    "ecr:services": {
+        "fileflow": {"archiveAfterDays": 120, "imageTagMutabilityExclusions": ["z-*", "a-*"]},
+        "billing": {},
+    },
+    "ecr:alerts": {
+        "emails": ["sec@example.com", "ops@example.com"],
+        "cloudTrailLogGroup": "/aws/cloudtrail/logs",
+    },
+    "ecr:registryScanning": {
+        "type": "ENHANCED",
+        "rules": [{"frequency": "CONTINUOUS_SCAN", "filters": ["*"]}],
+    },
+    "ecr:replicationRegions": ["us-west-2"],
+    "ecr:pullThroughCache": {"ecr-public": {"upstream": "public.ecr.aws"}},
+    "ecr:createOnPushPrefixes": ["team-a/"],
+    "ecr:pullTimeExclusions": [SCANNER, BACKUP, AUDIT],
+    "ecr:signing": {},
+}

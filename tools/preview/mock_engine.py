@@ -95,6 +95,10 @@ class Registration:
     """Top-level input keys whose value is a secret (shown as `[secret]` by renderers)."""
     dependencies: tuple[str, ...] = ()
     """URNs of explicit `depends_on`."""
+    retain_on_delete: bool = False
+    delete_before_replace: bool = False
+    aliases: tuple[str, ...] = ()
+    """The URNs this resource had before (its `aliases`, resolved as the engine does)."""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -108,6 +112,12 @@ class Registration:
             found["import"] = self.import_id
         if self.dependencies:
             found["dependsOn"] = list(self.dependencies)
+        if self.retain_on_delete:
+            found["retainOnDelete"] = True
+        if self.delete_before_replace:
+            found["deleteBeforeReplace"] = True
+        if self.aliases:
+            found["aliases"] = list(self.aliases)
         return found
 
 
@@ -217,7 +227,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
             if value is None:
                 value = placeholder_key_arn(region or self.run.region, self.account_id)
             self._read(token, key, value, placeholder)
-            return {"name": name, "type": "String", "value": value}
+            return {"name": name, "type": "String", "value": value, "insecureValue": value}
         if token == GET_CALLER_IDENTITY:
             account = self.account_id
             self._read(token, "accountId", account, self.account_placeholder)
@@ -273,9 +283,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     secret_inputs=tuple(sorted(k for k, v in raw.items() if _is_secret(v))),
                     dependencies=tuple(request.dependencies),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    aliases=tuple(self._aliases(request)),
                 )
             )
         return response
+
+    def _aliases(self, request: Any) -> list[str]:
+        """The former URNs an alias names: by URN, or by name (and type) under the same parent."""
+        urns = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = spec.parentUrn or ("" if spec.noParent else request.parent)
+            urns.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
+        return urns
 
 
 class _Messages(logging.Handler):

@@ -24,7 +24,10 @@ they get placeholders, labelled as such wherever they show:
 
 What an offline plan cannot know: the stack's state (everything is a create: no updates, deletes,
 replacements or drift), what exists in the account, and the provider's own checks beyond the API
-models. `pulumi preview` with credentials answers those.
+models. `pulumi preview` with credentials answers those. `--against REF` (a git ref, or a saved
+`--json` plan) compares with REF's plan instead and lists what would be created, updated,
+replaced (by each type's ForceNew inputs, components/options.py) or deleted
+(tools/preview/against.py, docs/plan-against.md); JSON then adds `against` and `changes`.
 
 JSON (`--json`), one object:
 
@@ -35,7 +38,8 @@ JSON (`--json`), one object:
                             order; parent is the parent's URN (the stack's for top-level
                             resources), custom is false for components,
                             secret inputs are "[secret]", options holds the options set
-                            (protect, import, dependsOn, parent)
+                            (protect, import, dependsOn, parent,
+                            retainOnDelete, deleteBeforeReplace, aliases: former URNs)
     outputs                 the stack outputs
     summary                 {create: N}, the stack resource included, as the CLI counts
     policyPack              {name, version, path, config}: the pack and its config file (or null)
@@ -43,10 +47,11 @@ JSON (`--json`), one object:
                             and name are null for a diagnostic about the whole stack
     conformance             [{resource, property, rule}]
 
-Exit status: 0 clean (advisory diagnostics only); 1 a mandatory policy violation or a conformance
-problem; 2 the stack config is refused (the program's message, one line per problem), an input is
-wrong, or the plan could not run (one line on stderr). Markdown of the result goes to
-$GITHUB_STEP_SUMMARY when set. Reads nothing from AWS and writes nothing but its output.
+Exit status: 0 clean (advisory diagnostics only); 1 a mandatory policy violation, a conformance
+problem or (with --against) an unsafe replacement; 2 the stack config is refused (the program's
+message, one line per problem), an input is wrong, or the plan could not run (one line on
+stderr). Markdown of the result goes to $GITHUB_STEP_SUMMARY when set. Reads nothing from AWS
+and writes nothing but its output (and, with --against REF, REF's tree in a temporary directory).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ from tools.cli import (
     write_step_summary,
 )
 from tools.preview import conformance
+from tools.preview.against import Changes, compare, read_against
 from tools.preview.answers import Answers, read_answers
 from tools.preview.mock_engine import (
     run_program,
@@ -200,6 +206,13 @@ or the plan could not run.""",
     )
     parser.add_argument("--answers", metavar="FILE", help="answers to the reads, YAML or JSON")
     parser.add_argument("--json", action="store_true", help="print JSON for machines (see README)")
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="also list what would be created, updated, replaced or deleted relative to REF: a "
+        "git ref (its tree is planned the same way) or a saved --json plan; an unsafe "
+        "replacement exits 1 (docs/plan-against.md)",
+    )
     args = parser.parse_args(argv)
     return args
 
@@ -209,8 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         answers = read_answers(args.answers, args.assume)
         plan = make_plan(args, answers)
-        text = json.dumps(as_json(plan), indent=2) if args.json else as_text(plan)
-        summary = as_markdown(plan)
+        changes = _changes(args, plan) if args.against else None
+        text = _render(args, plan, changes)
+        summary = as_markdown(plan) + ("\n" + "\n".join(changes.as_text()) if changes else "")
     except ProgramRefusedError as error:
         message = str(error).strip()
         print(f"plan: stack {args.stack}: {message}", file=sys.stderr)
@@ -228,7 +242,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     emit(text)
     write_step_summary(summary)
-    return EXIT_OK if plan.ok else EXIT_FOUND
+    return EXIT_OK if plan.ok and not (changes and changes.unsafe) else EXIT_FOUND
+
+
+def _changes(args: argparse.Namespace, plan: Plan) -> Changes:
+    """The plan compared with `--against`'s, run with the same reads answered."""
+    passed = [f"--assume={a}" for a in args.assume]
+    if args.answers:
+        passed.append(f"--answers={Path(args.answers).resolve()}")
+    progress(f"plan: planning {args.against} to compare")
+    before = read_against(args.against, args.stack, args.project_dir, passed)
+    return compare(args.against, before["resources"], as_json(plan)["resources"])
+
+
+def _render(args: argparse.Namespace, plan: Plan, changes: Changes | None) -> str:
+    if args.json:
+        document = as_json(plan)
+        if changes is not None:
+            document |= changes.as_json()
+            document["ok"] = plan.ok and not changes.unsafe
+        return json.dumps(document, indent=2)
+    return as_text(plan) + ("\n" + "\n".join(changes.as_text()) if changes else "")
 
 
 if __name__ == "__main__":

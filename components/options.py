@@ -1,0 +1,224 @@
+"""What the real engine does on update and delete, decided per resource type in one table.
+
+The mock runtime never updates, replaces or deletes anything, so what a change of config does to
+a stack in AWS is decided here, from the provider's source, and nowhere else:
+
+- `force_new`: the inputs (camelCase, as the engine sees them) whose change replaces the resource
+  (terraform-provider-aws `ForceNew: true` / `RequiresReplace()`, which pulumi-aws keeps);
+- `key`: the inputs AWS keys the resource by. A replacement whose key is unchanged creates a
+  second resource under the same key before deleting the first, which AWS refuses (or, for a
+  registration, the delete then undoes the create) unless `delete_before_replace`;
+- `registry_wide`: one per account and region. Deleting it resets the registry's setting (not
+  just what this stack wrote), so it is `retainOnDelete`: handing it to another stack, or
+  destroying this one, leaves the setting as it is;
+- `protect_in_production`: `protect` in the production stack;
+- `delete_before_replace`: set where the key is unique and a ForceNew input can change under it.
+
+`resource_options` builds a resource's `ResourceOptions` from its row; the offline plan
+(`tools.plan --against`) reads the same rows to tell updates from replacements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+TF = "terraform-provider-aws internal/service/"
+
+
+@dataclass(frozen=True)
+class TypeOptions:
+    """How the engine treats one resource type on update and delete."""
+
+    source: str
+    """Where the provider decides it (file in terraform-provider-aws, or the aws-native schema)."""
+    force_new: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    """Inputs AWS keys the resource by (empty: a generated name or id, never a collision)."""
+    registry_wide: bool = False
+    protect_in_production: bool = False
+    delete_before_replace: bool = False
+    reason: str = ""
+    """Why the options are what they are, as the provider's source says."""
+
+
+OPTIONS: dict[str, TypeOptions] = {
+    # Registry-wide settings: one per account and region.
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": TypeOptions(
+        f"{TF}ecr/replication_configuration.go",
+        registry_wide=True,
+        protect_in_production=True,
+        reason="Delete writes an empty rule list: it removes every replication rule of the "
+        "registry, including those this stack never wrote.",
+    ),
+    "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": TypeOptions(
+        f"{TF}ecr/registry_scanning_configuration.go",
+        registry_wide=True,
+        protect_in_production=True,
+        reason="Delete resets the registry to BASIC scanning with no rules.",
+    ),
+    "aws:ecr/registryPolicy:RegistryPolicy": TypeOptions(
+        f"{TF}ecr/registry_policy.go",
+        registry_wide=True,
+        protect_in_production=True,
+        reason="Delete removes the registry's one policy (DeleteRegistryPolicy).",
+    ),
+    "aws:ecr/accountSetting:AccountSetting": TypeOptions(
+        f"{TF}ecr/account_setting.go",
+        force_new=("name",),
+        key=("name",),
+        registry_wide=True,
+        protect_in_production=True,
+        reason="One value per setting name and registry; delete puts the setting's default back.",
+    ),
+    "aws-native:ecr:SigningConfiguration": TypeOptions(
+        "pulumi-aws-native aws-native:ecr:SigningConfiguration (CloudFormation "
+        "AWS::ECR::SigningConfiguration)",
+        registry_wide=True,
+        protect_in_production=True,
+        reason="Delete ends managed signing for every repository of the registry.",
+    ),
+    # Keyed by a name or prefix the stack chooses.
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": TypeOptions(
+        f"{TF}ecr/pull_through_cache_rule.go",
+        force_new=("ecrRepositoryPrefix", "upstreamRegistryUrl", "upstreamRepositoryPrefix"),
+        key=("ecrRepositoryPrefix",),
+        delete_before_replace=True,
+        reason="A new upstream for the same prefix is a replacement; ECR refuses a second rule "
+        "for a prefix, so the old rule goes first.",
+    ),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": TypeOptions(
+        f"{TF}ecr/repository_creation_template.go",
+        force_new=("prefix",),
+        key=("prefix", "region"),
+        delete_before_replace=True,
+        reason="The prefix is ForceNew and ECR holds one template per prefix.",
+    ),
+    "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion": TypeOptions(
+        f"{TF}ecr/pull_time_update_exclusion.go",
+        force_new=("principalArn",),
+        key=("principalArn",),
+        reason="Keyed by the principal: a replacement changes the key, and the resource name is "
+        "the principal's digest, so no other principal's registration moves.",
+    ),
+    "aws:ecr/repository:Repository": TypeOptions(
+        f"{TF}ecr/repository.go",
+        force_new=("name", "encryptionConfigurations"),
+        key=("name",),
+        protect_in_production=True,
+        reason="Never delete-before-replace: deleting the repository deletes its images. A "
+        "replacement under the same name fails with RepositoryAlreadyExistsException instead.",
+    ),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": TypeOptions(
+        f"{TF}ecr/lifecycle_policy.go", force_new=("repository",), key=("repository",)
+    ),
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": TypeOptions(
+        f"{TF}ecr/repository_policy.go", force_new=("repository",), key=("repository",)
+    ),
+    "aws:ssm/parameter:Parameter": TypeOptions(
+        f"{TF}ssm/parameter.go",
+        force_new=("name",),
+        key=("name",),
+        protect_in_production=True,
+        reason="Other stacks read the repository URL from it.",
+    ),
+    "aws:signer/signingProfile:SigningProfile": TypeOptions(
+        f"{TF}signer/signing_profile.go",
+        force_new=(
+            "name",
+            "namePrefix",
+            "platformId",
+            "signatureValidityPeriod",
+            "signingMaterial",
+        ),
+        key=("name",),
+        reason="Delete cancels the profile by name, and a cancelled name can never be used "
+        "again: the name follows the ForceNew inputs (components/signing.py), so a replacement "
+        "creates a new name, moves its users, then cancels the old one.",
+    ),
+    "aws:iam/policy:Policy": TypeOptions(
+        f"{TF}iam/policy.go",
+        force_new=("name", "namePrefix", "path", "description"),
+        key=("name",),
+        reason="Named after the repository: a new description under the same name would be a "
+        "second policy of that name, which IAM refuses (descriptions change only with the name).",
+    ),
+    "aws:iam/role:Role": TypeOptions(f"{TF}iam/role.go", force_new=("name", "namePrefix", "path")),
+    "aws:iam/rolePolicy:RolePolicy": TypeOptions(
+        f"{TF}iam/role_policy.go", force_new=("name", "namePrefix", "role")
+    ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": TypeOptions(
+        f"{TF}iam/role_policy_attachment.go", force_new=("role", "policyArn")
+    ),
+    "aws:sns/topic:Topic": TypeOptions(
+        f"{TF}sns/topic.go", force_new=("name", "namePrefix", "fifoTopic")
+    ),
+    "aws:sns/topicPolicy:TopicPolicy": TypeOptions(f"{TF}sns/topic_policy.go", force_new=("arn",)),
+    "aws:sns/topicSubscription:TopicSubscription": TypeOptions(
+        f"{TF}sns/topic_subscription.go",
+        force_new=("topic", "protocol", "endpoint"),
+        key=("topic", "protocol", "endpoint"),
+        reason="SNS keeps one subscription per topic, protocol and endpoint: the resource name "
+        "is the endpoint's digest, so removing one address never unsubscribes another.",
+    ),
+    "aws:cloudwatch/eventRule:EventRule": TypeOptions(
+        f"{TF}events/rule.go", force_new=("name", "namePrefix", "eventBusName")
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": TypeOptions(
+        f"{TF}events/target.go", force_new=("rule", "targetId", "eventBusName")
+    ),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": TypeOptions(
+        f"{TF}logs/metric_filter.go", force_new=("name", "logGroupName")
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": TypeOptions(
+        f"{TF}cloudwatch/metric_alarm.go", force_new=("name",)
+    ),
+    "aws:cloudwatch/dashboard:Dashboard": TypeOptions(
+        f"{TF}cloudwatch/dashboard.go", force_new=("dashboardName",), key=("dashboardName",)
+    ),
+    "pulumi:providers:aws-native": TypeOptions(
+        "pulumi-aws-native provider: a provider's region change replaces what it manages",
+        force_new=("region",),
+    ),
+}
+
+
+def item_digest(item: str) -> str:
+    """A stable short name for a list item (a principal, an address): removing or reordering
+    items never renames another. The item itself cannot be the name: an ARN holds `::`, which
+    separates a URN's parts."""
+    return hashlib.sha256(item.encode()).hexdigest()[:12]
+
+
+def type_of(resource: type[pulumi.Resource]) -> str:
+    """The type token pulumi-aws declares on a resource class (`@pulumi.type_token`)."""
+    return str(resource.pulumi_type)  # type: ignore[attr-defined]
+
+
+def resource_options(
+    resource: type[pulumi.Resource] | str,
+    *,
+    parent: pulumi.Resource | None,
+    production: bool = False,
+    depends_on: Sequence[pulumi.Resource] = (),
+    aliases: Sequence[str] = (),
+    provider: pulumi.ProviderResource | None = None,
+    protect: bool = False,
+    import_: str | None = None,
+) -> pulumi.ResourceOptions:
+    """The options of a resource of that type: its row of `OPTIONS`, plus the resource's own
+    dependencies, former names (aliases), provider, and protection beyond production."""
+    row = OPTIONS[resource if isinstance(resource, str) else type_of(resource)]
+    return pulumi.ResourceOptions(
+        parent=parent,
+        protect=protect or (production and row.protect_in_production) or None,
+        retain_on_delete=row.registry_wide or None,
+        delete_before_replace=row.delete_before_replace or None,
+        depends_on=list(depends_on) or None,
+        aliases=[pulumi.Alias(name=name) for name in aliases] or None,
+        provider=provider,
+        import_=import_,
+    )
