@@ -128,7 +128,7 @@ def test_an_unchanged_config_upgrades_from_index_names_through_aliases(prod):
 
 def _profile(validity: int | None) -> tuple[str, str]:
     signing = {} if validity is None else {"validityYears": validity}
-    run = run_program("prod", {"ecr:signing": signing})
+    run = run_program("prod", {"ecr:signing": signing, "ecr:registryOwner": True})
     (profile,) = run.of_type(PROFILE)
     (configuration,) = run.of_type("aws-native:ecr:SigningConfiguration")
     arns = {rule["signingProfileArn"] for rule in configuration.inputs["rules"]}

@@ -15,7 +15,7 @@ from components.options import OPTIONS
 from tests.support.fakes import EVERYTHING
 from tools.preview.mock_engine import run_program
 
-BASELINE = json.loads((Path(__file__).parent / "data" / "upgrade-baseline.json").read_text())
+BASELINE = json.loads((Path(__file__).parents[1] / "data" / "upgrade-baseline.json").read_text())
 CASES = {"dev": {}, "staging": {}, "prod": {}, "local": {}, "prod+everything": EVERYTHING}
 # The one input issue 30 changes on purpose: exclusion filters are sent sorted (an update, no
 # replacement: the filters are not ForceNew).

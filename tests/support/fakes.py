@@ -68,4 +68,5 @@ EVERYTHING = {
     "ecr:createOnPushPrefixes": ["team-a/"],
     "ecr:pullTimeExclusions": [SCANNER, BACKUP, AUDIT],
     "ecr:signing": {},
+    "ecr:registryOwner": True,  # managed signing needs its owner declared
 }

@@ -95,6 +95,7 @@ STACK = """config:
   ecr:pullThroughCache:
     ecr-public: {{upstream: {upstream}}}
   ecr:signing: {{validityYears: {years}}}
+  ecr:registryOwner: true
 """
 
 
