@@ -9,7 +9,7 @@ UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}'
 UV     := .uv/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup lock plan test lint typecheck lint-workflows docs bench local-up local-down
+.PHONY: setup lock plan test lint typecheck lint-workflows docs bench mutation local-up local-down
 
 setup: $(VENV)/.installed $(ACTIONLINT)
 
@@ -67,6 +67,12 @@ bench: setup
 	$(PY) bench/audit_org.py
 	$(PY) bench/retention.py
 	$(PY) bench/plan.py
+
+# How many behaviour changes the tests notice (mutmut), one core module at a time with its own fast
+# tests (the table in tools/dev/mutation.py): `make mutation MODULES=components/access.py`.
+MODULES ?=
+mutation: setup
+	$(PY) -m tools.dev.mutation $(MODULES)
 
 local-up: setup
 	$(PY) -m tools.local up
