@@ -121,3 +121,21 @@ def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[A
     """Every item of `key` over all pages of `operation`."""
     for page in client.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
+
+
+IMAGE_STATUS_ANY = {"imageStatus": "ANY"}
+"""DescribeImages' filter for every image ECR stores: without it, only ACTIVE images are returned
+(botocore's DescribeImagesFilter), and an ARCHIVED or ACTIVATING image would be invisible."""
+
+
+def all_images(ecr: Any, repository: str) -> list[dict[str, Any]]:
+    """Every image of a repository, ACTIVE, ARCHIVED and ACTIVATING (DescribeImages, paginated)."""
+    return list(
+        paginate(
+            ecr,
+            "describe_images",
+            "imageDetails",
+            repositoryName=repository,
+            filter=IMAGE_STATUS_ANY,
+        )
+    )

@@ -39,7 +39,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tools.aws import Aws, paginate, regions
+from tools.aws import Aws, all_images, regions
 from tools.cli import (
     EXIT_FOUND,
     EXIT_OK,
@@ -94,9 +94,7 @@ class Quarantine:
         return str(found["repositories"][0]["repositoryUri"])
 
     def images(self) -> list[dict[str, Any]]:
-        return list(
-            paginate(self.ecr, "describe_images", "imageDetails", repositoryName=self.repository)
-        )
+        return all_images(self.ecr, self.repository)
 
     def scan(self, digest: str) -> ScanVerdict:
         """The image's completed scan, judged at the threshold."""

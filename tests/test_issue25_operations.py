@@ -1,0 +1,331 @@
+"""Issue 25: every tool reads every image reference and every image ECR stores (archived ones
+too), and judges lifecycle policies with ECR's own evaluation (lifecycle_eval) everywhere.
+
+moto has no archive support (DescribeImages ignores `filter.imageStatus` and no image is ever
+ARCHIVED), so the archived paths run against data we control: `imageDetails` entries carrying
+`imageStatus`, and a recording client that checks the real call asks for `imageStatus: ANY`."""
+
+import datetime
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.lifecycle import Retention, lifecycle_policy
+from components.settings import RepositorySettings
+from tests.aws_fixtures import ACCOUNT, client, kms_key, push, repository
+from tests.moto_server import REGION
+from tools.audit import checks
+from tools.audit.report import Finding
+from tools.aws import all_images
+from tools.cli import ToolError
+from tools.images import ImageReferenceError, parse_image
+from tools.retention import judge
+from tools.usage import Use, from_file
+
+NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
+DIGEST = "sha256:" + "a" * 64
+
+# --- one image-reference parser ------------------------------------------------------------------
+
+HOSTS = {
+    "standard": "{a}.dkr.ecr.{r}.amazonaws.com",
+    "fips": "{a}.dkr.ecr-fips.{r}.amazonaws.com",
+    "china": "{a}.dkr.ecr.{r}.amazonaws.com.cn",
+    "dual-stack": "{a}.dkr-ecr.{r}.on.aws",
+    "dual-stack fips": "{a}.dkr-ecr-fips.{r}.on.aws",
+    "dual-stack china": "{a}.dkr-ecr.{r}.on.amazonwebservices.com.cn",
+}
+REGIONS = ("us-east-1", "ap-northeast-2", "us-gov-west-1", "cn-north-1", "eu-central-2")
+
+_segment = st.from_regex(r"[a-z0-9]{1,6}(?:[._-][a-z0-9]{1,4}){0,2}", fullmatch=True)
+repositories = st.lists(_segment, min_size=1, max_size=3).map("/".join)
+tags = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True)
+digests = st.from_regex(r"[0-9a-f]{64}", fullmatch=True).map(lambda h: f"sha256:{h}")
+accounts = st.from_regex(r"[0-9]{12}", fullmatch=True)
+
+
+@given(
+    host=st.sampled_from(sorted(HOSTS.values())),
+    account=accounts,
+    region=st.sampled_from(REGIONS),
+    repo=repositories,
+    tag=st.none() | tags,
+    digest=st.none() | digests,
+    upper=st.booleans(),
+)
+def test_every_documented_ecr_reference_form_parses_to_its_parts(
+    host, account, region, repo, tag, digest, upper
+):
+    registry = host.format(a=account, r=region)
+    registry = registry.upper() if upper else registry  # DNS names are case-insensitive
+    reference = f"{registry}/{repo}" + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    parsed = parse_image(reference)
+    assert parsed is not None
+    assert (parsed.account, parsed.region, parsed.repository, parsed.digest) == (
+        account,
+        region,
+        repo,
+        digest,
+    )
+    # No tag and no digest is what a pull takes: `latest`.
+    assert parsed.tag == (tag or (None if digest else "latest"))
+
+
+@given(
+    host=st.sampled_from(sorted(HOSTS.values())),
+    repo=repositories,
+    junk=st.sampled_from([":", ":bad tag", "@sha256:xyz", "@md5:" + "a" * 32, ":-x", "/", "//x"]),
+)
+def test_a_malformed_reference_to_an_ecr_registry_is_an_error_never_a_skip(host, repo, junk):
+    with pytest.raises(ImageReferenceError):
+        parse_image(f"{host.format(a=ACCOUNT, r=REGION)}/{repo}{junk}")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        f"{ACCOUNT}.dkr-ecr.{REGION}.amazonaws.com/api:v1",  # dual-stack label, IPv4 domain
+        f"{ACCOUNT}.dkr.ecr.{REGION}.on.aws/api:v1",  # IPv4 label, dual-stack domain
+        f"1234.dkr.ecr.{REGION}.amazonaws.com/api:v1",  # not a 12-digit account
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/API:v1",  # repository names are lowercase
+    ],
+)
+def test_a_host_that_claims_ecr_but_is_not_one_is_refused(reference):
+    with pytest.raises(ImageReferenceError, match="not"):
+        parse_image(reference)
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["docker.io/library/nginx:1.27", "public.ecr.aws/nginx/nginx:latest", "ghcr.io/o/r@" + DIGEST],
+)
+def test_images_of_other_registries_are_not_this_registrys(reference):
+    assert parse_image(reference) is None
+
+
+def test_pull_through_cache_and_tag_plus_digest_references():
+    parsed = parse_image(
+        f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/docker-hub/library/nginx:1.27@{DIGEST}"
+    )
+    assert parsed is not None
+    assert (parsed.repository, parsed.tag, parsed.digest) == (
+        "docker-hub/library/nginx",
+        "1.27",
+        DIGEST,
+    )
+
+
+def test_an_in_use_line_in_the_dual_stack_form_is_read_and_a_bad_one_names_its_line(tmp_path):
+    listed = tmp_path / "in-use.txt"
+    listed.write_text(f"# deployed\n{ACCOUNT}.dkr-ecr.{REGION}.on.aws/fileflow:v1.2.0\n")
+    (use,) = from_file(str(listed))
+    assert (use.repository, use.tag, use.account, use.region, use.user) == (
+        "fileflow",
+        "v1.2.0",
+        ACCOUNT,
+        REGION,
+        "in-use.txt:2",
+    )
+    listed.write_text(f"fileflow:v1\n{ACCOUNT}.dkr-ecr.{REGION}.on.aws/fileflow:v1 2\n")
+    with pytest.raises(ToolError, match=r"in-use.txt:2: .*tag"):
+        from_file(str(listed))
+
+
+def detail(digest, tags, days_ago, status=None, pulled_days_ago=None):
+    found = {
+        "imageDigest": digest,
+        "imageTags": tags,
+        "imagePushedAt": NOW - datetime.timedelta(days=days_ago),
+        "registryId": ACCOUNT,
+    }
+    if status:
+        found["imageStatus"] = status
+    if pulled_days_ago is not None:
+        found["lastRecordedPullTime"] = NOW - datetime.timedelta(days=pulled_days_ago)
+    return found
+
+
+def service(**retention):
+    return RepositorySettings("fileflow", "MUTABLE", True, Retention(**retention))
+
+
+def test_retention_blocks_an_image_a_dual_stack_reference_uses(tmp_path):
+    """The issue's case: v1.2.0 referenced through the dual-stack endpoint would expire."""
+    listed = tmp_path / "in-use.txt"
+    listed.write_text(f"{ACCOUNT}.dkr-ecr.{REGION}.on.aws/fileflow:v1.2.0\n")
+    details = [detail(f"sha256:{i}", [f"v1.{i}.0"], 10 - i) for i in range(2, 6)]
+    verdict = judge(service(keep_release_images=1), details, from_file(str(listed)), NOW, ACCOUNT)
+    assert [(b["tags"], b["usedBy"]) for b in verdict.blocked] == [(["v1.2.0"], ["in-use.txt:1"])]
+
+
+# --- archived images -----------------------------------------------------------------------------
+
+
+class Recording:
+    """An ECR client that records DescribeImages' arguments and answers with given pages (moto
+    ignores `filter.imageStatus`, so it cannot tell whether archived images were asked for)."""
+
+    def __init__(self, images):
+        self.images, self.calls = images, []
+
+    def get_paginator(self, operation):
+        assert operation == "describe_images"
+        recording = self
+
+        class Paginator:
+            def paginate(self, **kwargs):
+                recording.calls.append(kwargs)
+                return [{"imageDetails": recording.images}]
+
+        return Paginator()
+
+
+def test_every_tool_asks_ecr_for_archived_and_activating_images_too():
+    from tools.audit.reads import Registry
+    from tools.quarantine import Quarantine
+    from tools.retention import repository_images
+
+    ecr = Recording([detail(DIGEST, ["v1"], 1, "ARCHIVED")])
+    assert repository_images(ecr, "fileflow") == ecr.images
+
+    class OneClient:
+        region = REGION
+
+        def client(self, _):
+            return ecr
+
+    assert Registry(OneClient()).images("fileflow") == ecr.images  # type: ignore[arg-type]
+    assert Quarantine(OneClient(), "fileflow", "HIGH").images() == ecr.images  # type: ignore[arg-type]
+    assert ecr.calls == [{"repositoryName": "fileflow", "filter": {"imageStatus": "ANY"}}] * 3
+
+
+def test_the_call_with_the_status_filter_is_one_ecr_accepts(aws):
+    """botocore validates `filter.imageStatus: ANY` against the locked model; moto answers it."""
+    endpoint, _ = aws
+    repository(endpoint, "fileflow", kms_key(endpoint))
+    digest = push(endpoint, "fileflow", "v1", "1", scan=False)
+    ecr = client(endpoint, "ecr")
+    assert [i["imageDigest"] for i in all_images(ecr, "fileflow")] == [digest]
+
+
+def test_retention_counts_the_archive_apart_and_judges_ecrs_rules_on_it():
+    details = [
+        detail("sha256:new", ["v3"], 1, pulled_days_ago=1),
+        detail("sha256:idle", ["build-7"], 200, pulled_days_ago=100),
+        detail("sha256:cold", ["v1"], 400, "ARCHIVED"),
+        detail("sha256:waking", ["v0"], 500, "ACTIVATING"),
+    ]
+    uses = [Use("fileflow", "v1", None, None, None, "ECS service web")]
+    verdict = judge(service(keep_release_images=10, archive_after_days=30), details, uses, NOW)
+    assert verdict.statuses == {"ACTIVE": 2, "ARCHIVED": 1, "ACTIVATING": 1}
+    assert verdict.images == 4
+    # The transition rule takes the idle ACTIVE image, never the one already in the archive.
+    assert [(a["digest"], a["storageClass"]) for a in verdict.archive] == [
+        ("sha256:idle", "standard")
+    ]
+
+
+def test_an_unknown_image_status_is_refused_not_counted():
+    with pytest.raises(ToolError, match="imageStatus 'FROZEN'"):
+        judge(service(), [detail(DIGEST, ["v1"], 1, "FROZEN")], [], NOW)
+
+
+def seen():
+    return checks.Seen("fileflow", REGION, {"registryId": ACCOUNT}, {})
+
+
+def test_the_audit_names_archived_images_it_leaves_out_and_fails_one_in_use():
+    stored = [
+        detail("sha256:live", ["v3"], 1),
+        detail("sha256:cold", ["v2"], 90, "ARCHIVED"),
+        detail("sha256:waking", ["v1"], 120, "ACTIVATING"),
+    ]
+    uses = [Use("fileflow", "v2", None, None, None, "ECS task definition web:4")]
+    active, findings = checks.active_images(seen(), stored, uses)
+    assert [i["imageDigest"] for i in active] == ["sha256:live"]
+    assert [(f.check, f.level) for f in findings] == [
+        ("ecr-live-image-not-active", "mandatory"),
+        ("ecr-live-image-not-active", "info"),
+    ]
+    assert "used by ECS task definition web:4: its pull fails" in findings[0].message
+    assert "sha256:waking (v1) left out of the scan and signature checks: ACTIVATING" in (
+        findings[1].message
+    )
+
+
+# --- one lifecycle evaluator ---------------------------------------------------------------------
+
+
+def policy_text(*rules):
+    return json.dumps({"rules": list(rules)})
+
+
+def keep(priority, count, **selection):
+    return {
+        "rulePriority": priority,
+        "action": {"type": "expire"},
+        "selection": {"countType": "imageCountMoreThan", "countNumber": count, **selection},
+    }
+
+
+def test_the_audit_requires_every_prefix_as_ecr_does_no_false_lifecycle_finding():
+    """A rule with prefixes [v, prod] takes only images carrying both; the audit's old matcher
+    took any prefix and called the policy broken."""
+    text = policy_text(keep(1, 1, tagStatus="tagged", tagPrefixList=["v", "prod"]))
+    images = [detail(f"sha256:{i}", [f"v{i}"], 10 + i) for i in range(3)]
+    assert checks.lifecycle_problems(text, images, NOW) == []
+    images.append(detail("sha256:both", ["v9", "prod-9"], 30))
+    images.append(detail("sha256:both2", ["v8", "prod-8"], 40))
+    (problem,) = checks.lifecycle_problems(text, images, NOW)
+    assert "rule 1 should have expired 1 images" in problem and "sha256:both2" in problem
+
+
+def test_the_audit_reads_pattern_and_pull_age_rules():
+    text = policy_text(
+        {
+            "rulePriority": 1,
+            "action": {"type": "expire"},
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPatternList": ["pr-*"],
+                "countType": "sinceImagePulled",
+                "countUnit": "days",
+                "countNumber": 7,
+            },
+        }
+    )
+    images = [
+        detail("sha256:pulled", ["pr-1"], 60, pulled_days_ago=2),
+        detail("sha256:idle", ["pr-2"], 60, pulled_days_ago=30),
+        detail("sha256:release", ["v1"], 60, pulled_days_ago=30),
+    ]
+    (problem,) = checks.lifecycle_problems(text, images, NOW)
+    assert "sha256:idle (pr-2)" in problem and "pulled" not in problem.split("still here")[1]
+
+
+def test_the_live_in_use_check_and_the_retention_check_agree_on_the_same_data():
+    """The same policy (keep 1 `v*`), images and users: the retention check's blocked images are
+    exactly the audit's ecr-live-lifecycle-in-use findings."""
+    settings = service(keep_release_images=1)
+    text = json.dumps(lifecycle_policy(settings.retention))
+    details = [detail(f"sha256:{i}", [f"v{i}"], 10 - i) for i in range(1, 5)]
+    uses = [
+        Use("fileflow", "v2", None, ACCOUNT, REGION, "ECS task definition web:7"),
+        Use("fileflow", None, "sha256:1", None, None, "Lambda function api"),
+        Use("fileflow", "v4", None, None, None, "in-use.txt:1"),
+    ]
+    blocked = {b["digest"] for b in judge(settings, details, uses, NOW, ACCOUNT).blocked}
+    problems = checks.lifecycle_takes_in_use("fileflow", text, details, uses, ACCOUNT, NOW)
+    assert blocked == {"sha256:1", "sha256:2"}
+    assert {p.split("@")[1].split(" ")[0] for p in problems} == blocked
+    assert any("used by Lambda function api, but lifecycle rule" in p for p in problems)
+
+
+def test_the_new_check_is_mapped_to_controls():
+    from policy.ecr_guardrails.controls import controls_of
+
+    assert controls_of(checks.LIFECYCLE_IN_USE).aws_fix
+    assert controls_of(checks.NOT_ACTIVE).aws_fix
+    assert isinstance(Finding("r", checks.LIFECYCLE_IN_USE, "mandatory", "m", REGION), Finding)
