@@ -329,3 +329,73 @@ def test_the_new_check_is_mapped_to_controls():
     assert controls_of(checks.LIFECYCLE_IN_USE).aws_fix
     assert controls_of(checks.NOT_ACTIVE).aws_fix
     assert isinstance(Finding("r", checks.LIFECYCLE_IN_USE, "mandatory", "m", REGION), Finding)
+
+
+# --- exit codes: "nothing could be audited" is 2 in every mode ------------------------------------
+
+OTHER = "us-east-1"
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    import os
+
+    endpoint, environment = aws
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    return endpoint
+
+
+@pytest.fixture
+def deny_listing(monkeypatch):
+    """DescribeRepositories refused in every region (moto enforces no IAM: injected at botocore)."""
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    original = BaseClient._make_api_call
+
+    def call(self, operation, params):
+        if operation == "DescribeRepositories":
+            error = {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}
+            raise ClientError(error, operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+
+
+def audit(capsys, *args):
+    from tools.audit import command
+
+    code = command.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        ["--region", REGION, "--region", OTHER],
+        ["--regions", f"{REGION},{OTHER}"],
+        ["--organization", "--role-name", "OrganizationAccountAccessRole", "--regions", REGION],
+    ],
+    ids=["repeated --region", "--regions", "--organization"],
+)
+def test_nothing_could_be_audited_exits_2_in_every_mode(env, deny_listing, capsys, mode):
+    from tests.org_fixtures import organization
+
+    if "--organization" in mode:
+        organization(env, ["dev"])
+    code, out, err = audit(capsys, *mode)
+    assert code == 2 and not out
+    last = err.splitlines()[-1]  # progress lines come first; the verdict is one line
+    assert last.startswith("audit: nothing could be") and "AccessDeniedException" in last, err
+
+
+@pytest.mark.parametrize("blank", ["", " ", ", ,"])
+def test_an_empty_regions_list_is_refused_not_replaced_by_aws_region(env, capsys, blank):
+    code, out, err = audit(capsys, "--regions", blank)
+    assert code == 2 and not out
+    assert "--regions" in err and "name regions" in err and err.count("\n") == 1, err
