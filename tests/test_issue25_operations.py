@@ -399,3 +399,52 @@ def test_an_empty_regions_list_is_refused_not_replaced_by_aws_region(env, capsys
     code, out, err = audit(capsys, "--regions", blank)
     assert code == 2 and not out
     assert "--regions" in err and "name regions" in err and err.count("\n") == 1, err
+
+
+# --- duplicate keys are refused, naming key and place ---------------------------------------------
+
+
+def test_a_snapshot_with_a_repository_twice_is_refused_not_read_as_the_last(tmp_path):
+    """The issue's case: 35 images, then `"fileflow": []`, was judged as 0 images."""
+    from tools.inputs import images_snapshot
+
+    image = {"imageDigest": DIGEST, "imagePushedAt": "2026-01-01T00:00:00Z"}
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(f'{{"fileflow": [{json.dumps(image)}], "fileflow": []}}')
+    with pytest.raises(ToolError, match=r"key 'fileflow' appears twice in the object at \(top"):
+        images_snapshot(str(snapshot))
+    snapshot.write_text(
+        '{"fileflow": [{"imageDigest": "%s", "imagePushedAt": 1, "imagePushedAt": 2}]}' % DIGEST
+    )
+    with pytest.raises(
+        ToolError, match=r"'imagePushedAt' appears twice in the object at fileflow\[0\]"
+    ):
+        images_snapshot(str(snapshot))
+
+
+def test_a_policy_config_with_a_key_twice_is_refused(tmp_path):
+    from tools.audit.pack import PackConfig
+
+    config = tmp_path / "config.json"
+    config.write_text('{"all": "mandatory", "all": "advisory"}')
+    with pytest.raises(ToolError, match="--policy-config .*key 'all' appears twice"):
+        PackConfig.load(str(config))
+
+
+def test_a_stack_file_or_answers_file_with_a_key_twice_is_refused_naming_the_line(tmp_path):
+    import shutil
+
+    from tools.preview.answers import read_answers
+    from tools.preview.mock_engine import ROOT
+    from tools.preview.stack_file import StackFileError, engine_config
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.test.yaml").write_text(
+        "config:\n  aws:region: ap-northeast-2\n  ecr:environment: dev\n  ecr:environment: prod\n"
+    )
+    with pytest.raises(StackFileError, match=r"key 'ecr:environment' appears twice.*line 4"):
+        engine_config("test", root=tmp_path)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("accountId: '111111111111'\naccountId: '222222222222'\n")
+    with pytest.raises(ToolError, match=r"--answers .*key 'accountId' appears twice.*line 2"):
+        read_answers(str(answers), [])

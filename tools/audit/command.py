@@ -73,9 +73,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "the seed's periodic checks (image findings, key rotation, lifecycle, cross-account "
         "grants, unmanaged repositories). Read-only.",
         epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
-        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error, or "
-        "nothing at all could be read (one line on stderr). Uses the standard AWS environment "
-        "(credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error (an "
+        "empty --regions too), or nothing could be audited, in every mode (one line on "
+        "stderr). Uses the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
     )
     parser.add_argument(
         "--region",
