@@ -414,7 +414,8 @@ def test_a_snapshot_with_a_repository_twice_is_refused_not_read_as_the_last(tmp_
     with pytest.raises(ToolError, match=r"key 'fileflow' appears twice in the object at \(top"):
         images_snapshot(str(snapshot))
     snapshot.write_text(
-        '{"fileflow": [{"imageDigest": "%s", "imagePushedAt": 1, "imagePushedAt": 2}]}' % DIGEST
+        json.dumps({"fileflow": [{"imageDigest": DIGEST}]})[:-3]
+        + ', "imagePushedAt": 1, "imagePushedAt": 2}]}'
     )
     with pytest.raises(
         ToolError, match=r"'imagePushedAt' appears twice in the object at fileflow\[0\]"
@@ -427,7 +428,7 @@ def test_a_policy_config_with_a_key_twice_is_refused(tmp_path):
 
     config = tmp_path / "config.json"
     config.write_text('{"all": "mandatory", "all": "advisory"}')
-    with pytest.raises(ToolError, match="--policy-config .*key 'all' appears twice"):
+    with pytest.raises(ToolError, match=r"--policy-config .*key 'all' appears twice"):
         PackConfig.load(str(config))
 
 
@@ -448,3 +449,76 @@ def test_a_stack_file_or_answers_file_with_a_key_twice_is_refused_naming_the_lin
     answers.write_text("accountId: '111111111111'\naccountId: '222222222222'\n")
     with pytest.raises(ToolError, match=r"--answers .*key 'accountId' appears twice.*line 2"):
         read_answers(str(answers), [])
+
+
+# --- Security Hub closes what it opened ----------------------------------------------------------
+
+
+def test_security_hub_closes_an_account_finding_filed_under_aws_region_outside_regions(
+    env, capsys, monkeypatch
+):
+    """The issue's case: AWS_REGION (ap-northeast-2) is not in --regions (us-east-1). A finding
+    for an account that could not be entered is filed under us-east-1 now; one an earlier version
+    filed under AWS_REGION is archived once the account is entered again."""
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    from tests.org_fixtures import ROLE, member_client, member_repository, organization
+    from tools.audit import security_hub
+
+    accounts = organization(env, ["dev"])
+    dev = accounts["dev"]
+    member_repository(env, dev, OTHER, "svc-dev")
+    refused: set[str] = set()
+    original = BaseClient._make_api_call
+
+    def call(self, operation, params):
+        if operation == "AssumeRole" and params["RoleArn"].split(":")[4] in refused:
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized"}}
+            raise ClientError(error, operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", call)
+    args = ("--organization", "--role-name", ROLE, "--regions", OTHER)
+    args += ("--security-hub-account", ACCOUNT)  # dev's own hub cannot be reached while refused
+
+    def ours(_, region, state="ACTIVE"):
+        found = member_client(env, ACCOUNT, "securityhub", region).get_findings(MaxResults=100)
+        return {
+            f["Id"]
+            for f in found["Findings"]
+            if f["Id"].startswith(f"ecr-guardrails-audit/{dev}/") and f["RecordState"] == state
+        }
+
+    refused.add(dev)  # the audit cannot enter dev (the test's own reads still can)
+    code, _, err = audit(capsys, *args)
+    refused.clear()
+    not_entered = security_hub.finding_id(dev, OTHER, "(account)", "ecr-live-account-not-entered")
+    assert code == 1, err
+    assert ours(dev, OTHER) == {not_entered}  # filed where the run audits, not under AWS_REGION
+    assert ours(dev, REGION) == set()
+    # What the earlier version left: the same finding under AWS_REGION.
+    stale = security_hub.finding_id(dev, REGION, "(account)", "ecr-live-account-not-entered")
+    old = member_client(env, ACCOUNT, "securityhub", REGION)
+    old.batch_import_findings(
+        Findings=[
+            {
+                "SchemaVersion": "2018-10-08",
+                "Id": stale,
+                "ProductArn": security_hub.product_arn(REGION, ACCOUNT),
+                "GeneratorId": "ecr-live-account-not-entered",
+                "AwsAccountId": ACCOUNT,
+                "Types": ["Software and Configuration Checks"],
+                "CreatedAt": "2026-01-01T00:00:00Z",
+                "UpdatedAt": "2026-01-01T00:00:00Z",
+                "Severity": {"Label": "HIGH"},
+                "Title": "t",
+                "Description": "d",
+                "Resources": [{"Type": "AwsAccount", "Id": f"AWS::::Account:{dev}"}],
+                "RecordState": "ACTIVE",
+            }
+        ]
+    )
+    code, _, err = audit(capsys, *args)
+    assert not_entered in ours(dev, OTHER, "ARCHIVED")
+    assert ours(dev, REGION) == set() and ours(dev, REGION, "ARCHIVED") == {stale}, err

@@ -351,4 +351,10 @@ def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exporte
                 clients[target, region] = Aws(region, report.calls, session, adaptive=True)
             return target, clients[target, region]
 
-    return security_hub.export(report, audited, destination, hub.home, now, hub.workers)
+    # Account-wide findings are filed under a region the run audits, so that a later run, which
+    # audits it again, can close them (AWS_REGION may be outside --regions).
+    audited_regions = sorted({region for _, region in audited})
+    filing = hub.home if hub.home in audited_regions or not audited_regions else audited_regions[0]
+    return security_hub.export(
+        report, audited, destination, filing, now, hub.workers, sweep_region=hub.home
+    )
