@@ -522,3 +522,99 @@ def test_security_hub_closes_an_account_finding_filed_under_aws_region_outside_r
     code, _, err = audit(capsys, *args)
     assert not_entered in ours(dev, OTHER, "ARCHIVED")
     assert ours(dev, REGION) == set() and ours(dev, REGION, "ARCHIVED") == {stale}, err
+
+
+# --- interrupts ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def silent_endpoint():
+    """An endpoint that accepts connections and never answers: a run is always mid-call."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted = threading.Event()
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+            accepted.set()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["tools.audit", "--region", REGION, "--region", OTHER],
+        ["tools.audit", "--regions", f"{REGION},{OTHER}"],
+        ["tools.quarantine", "--repository", "fileflow", "--tag", "v1", "--region", REGION],
+    ],
+    ids=["audit", "audit --regions", "quarantine"],
+)
+def test_a_signal_stops_the_tool_within_two_seconds_with_exit_130(silent_endpoint, signum, command):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tools.preview.mock_engine import ROOT
+
+    endpoint, accepted = silent_endpoint
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", *command],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert accepted.wait(60), "the tool never called AWS"
+        time.sleep(0.3)
+        sent = time.monotonic()
+        process.send_signal(getattr(signal, signum))
+        _, err = process.communicate(timeout=10)
+        took = time.monotonic() - sent
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert took < 2.5, f"took {took:.1f}s"
+    assert "interrupted" in err.splitlines()[-1] and "Traceback" not in err, err
+
+
+def test_after_an_interrupt_no_client_makes_another_call(aws, monkeypatch):
+    from tools import cli
+    from tools.aws import Aws
+
+    _, env = aws
+    for name, value in env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    ecr = Aws(REGION).client("ecr")
+    ecr.describe_repositories()
+    monkeypatch.setattr(cli.STOP, "is_set", lambda: True)
+    with pytest.raises(KeyboardInterrupt, match="interrupted"):
+        ecr.describe_repositories()

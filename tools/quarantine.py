@@ -42,6 +42,7 @@ from typing import Any
 from tools.aws import Aws, all_images, regions
 from tools.cli import (
     EXIT_FOUND,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ToolError,
     add_fail_on,
@@ -251,11 +252,17 @@ def execute(
             else:
                 tool.publish(step.value, *message(step))
         except (Exception, KeyboardInterrupt) as error:  # an interrupt must still say what changed
-            cause = one_line(error) or "interrupted"
+            interrupted = isinstance(error, KeyboardInterrupt)
+            cause = "interrupted" if interrupted else one_line(error) or "interrupted"
             failed = f"could not {step.describe(tool.repository)}: {cause}"
             if not done:
-                raise ToolError(f"{failed}; nothing changed") from None
-            raise ToolError(f"{failed}; already done: {'; '.join(done)}", EXIT_PARTIAL) from None
+                raise ToolError(
+                    f"{failed}; nothing changed", EXIT_INTERRUPTED if interrupted else None
+                ) from None
+            raise ToolError(
+                f"{failed}; already done: {'; '.join(done)}",
+                EXIT_INTERRUPTED if interrupted else EXIT_PARTIAL,
+            ) from None
         done.append(step.describe(tool.repository))
         progress(f"done: {done[-1]}")
 
