@@ -119,7 +119,9 @@ def test_pull_through_cache_and_tag_plus_digest_references():
 
 def test_an_in_use_line_in_the_dual_stack_form_is_read_and_a_bad_one_names_its_line(tmp_path):
     listed = tmp_path / "in-use.txt"
-    listed.write_text(f"# deployed\n{ACCOUNT}.dkr-ecr.{REGION}.on.aws/fileflow:v1.2.0\n")
+    listed.write_text(
+        f"# deployed\n{ACCOUNT}.dkr-ecr.{REGION}.on.aws/fileflow:v1.2.0\ndocker.io/library/nginx:1\n"
+    )
     (use,) = from_file(str(listed))
     assert (use.repository, use.tag, use.account, use.region, use.user) == (
         "fileflow",

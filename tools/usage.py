@@ -44,7 +44,8 @@ def _use(reference: str, user: str, where: str | None = None) -> Use | None:
 
 def from_file(path: str) -> list[Use]:
     """One reference per line (`repo:tag`, `repo@sha256:...` or a full URI); `#` comments. A line
-    that is not an image of an ECR registry is refused, naming the line."""
+    naming an ECR registry (or none) that cannot be parsed is refused, naming the line; an image of
+    another registry (Docker Hub, ECR Public) is none of this registry's, as in ECS and Lambda."""
     lines = read_text(path, "--in-use").splitlines()
     found = []
     for number, line in enumerate(lines, 1):
@@ -52,12 +53,8 @@ def from_file(path: str) -> list[Use]:
         if not text:
             continue
         use = _use(text, f"{Path(path).name}:{number}", f"--in-use {path}:{number}")
-        if use is None:
-            raise ToolError(
-                f"--in-use {path}:{number}: {text[:80]!r} is not an image of an ECR registry "
-                "(repo:tag, repo@sha256:... or <account>.dkr.ecr.<region>.amazonaws.com/...)"
-            )
-        found.append(use)
+        if use is not None:
+            found.append(use)
     return found
 
 
