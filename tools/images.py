@@ -3,8 +3,10 @@
 - A release image carries a tag that starts with the program's release prefix (`v`, what the
   lifecycle policy keeps: components/lifecycle.py); its version is semver (`v1.2.3`, an optional
   -pre-release and +build).
-- References: `repo:tag`, `repo@sha256:...` or a full ECR URI; the tag, digest and repository-name
-  grammars the commands check their arguments with.
+- References: the one parser every tool reads image references with (`parse_image`): `repo:tag`,
+  `repo@sha256:...`, or a full URI of any ECR registry host (standard, FIPS, China, GovCloud,
+  dual-stack); the tag, digest and repository-name grammars the commands check their arguments with.
+- Statuses: ACTIVE, ARCHIVED, ACTIVATING (`image_status`), counted apart.
 """
 
 from __future__ import annotations
