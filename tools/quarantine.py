@@ -39,9 +39,10 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tools.aws import Aws, paginate, regions
+from tools.aws import Aws, all_images, regions
 from tools.cli import (
     EXIT_FOUND,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ToolError,
     add_fail_on,
@@ -65,7 +66,7 @@ from tools.quarantine_plan import (
     quarantine_tag,
     rollback_candidate,
 )
-from tools.usage import from_account, from_file, users_by_digest
+from tools.usage import Use, from_account, from_file, users_by_digest
 
 EXIT_PARTIAL = 3
 """A step failed after an earlier step changed something (the message names what changed)."""
@@ -94,9 +95,7 @@ class Quarantine:
         return str(found["repositories"][0]["repositoryUri"])
 
     def images(self) -> list[dict[str, Any]]:
-        return list(
-            paginate(self.ecr, "describe_images", "imageDetails", repositoryName=self.repository)
-        )
+        return all_images(self.ecr, self.repository)
 
     def scan(self, digest: str) -> ScanVerdict:
         """The image's completed scan, judged at the threshold."""
@@ -253,11 +252,17 @@ def execute(
             else:
                 tool.publish(step.value, *message(step))
         except (Exception, KeyboardInterrupt) as error:  # an interrupt must still say what changed
-            cause = one_line(error) or "interrupted"
+            interrupted = isinstance(error, KeyboardInterrupt)
+            cause = "interrupted" if interrupted else one_line(error) or "interrupted"
             failed = f"could not {step.describe(tool.repository)}: {cause}"
             if not done:
-                raise ToolError(f"{failed}; nothing changed") from None
-            raise ToolError(f"{failed}; already done: {'; '.join(done)}", EXIT_PARTIAL) from None
+                raise ToolError(
+                    f"{failed}; nothing changed", EXIT_INTERRUPTED if interrupted else None
+                ) from None
+            raise ToolError(
+                f"{failed}; already done: {'; '.join(done)}",
+                EXIT_INTERRUPTED if interrupted else EXIT_PARTIAL,
+            ) from None
         done.append(step.describe(tool.repository))
         progress(f"done: {done[-1]}")
 
@@ -285,14 +290,30 @@ def _removed(target: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
 
 def _users(
     aws: Aws, args: argparse.Namespace, images: Sequence[Mapping[str, Any]], target: Any
-) -> list[str]:
-    """Who uses the image: --in-use, and with --delete what ECS and Lambda run."""
+) -> tuple[list[str], list[Use]]:
+    """Who uses the image (--in-use, what ECS and Lambda run), and every reference read."""
     uses = from_file(args.in_use) if args.in_use else []
-    if args.delete:
-        uses += from_account(aws)
+    uses += from_account(aws)
     registry = target.get("registryId")
     found = users_by_digest(uses, args.repository, images, registry)
-    return found.get(str(target["imageDigest"]), [])
+    return found.get(str(target["imageDigest"]), []), uses
+
+
+def tag_users(
+    uses: Sequence[Use], repository: str, removed: Sequence[str], registry: str | None
+) -> dict[str, list[str]]:
+    """Removed tag -> who pulls it by that tag (a reference with a digest pulls the digest)."""
+    found: dict[str, list[str]] = {}
+    for use in uses:
+        if (
+            use.repository == repository
+            and use.digest is None
+            and use.tag in removed
+            and (not registry or use.account in (None, registry))
+            and use.user not in found.get(str(use.tag), [])
+        ):
+            found.setdefault(str(use.tag), []).append(use.user)
+    return {tag: found[tag] for tag in removed if tag in found}
 
 
 def _outcome(
@@ -359,13 +380,15 @@ def _quarantine(args: argparse.Namespace) -> int:
     refusal = last_release_problem(images, target, removed, args.delete)
     if refusal and not args.force:
         raise ToolError(f"refusing to remove {name}: {refusal}")
-    used_by = _users(aws, args, images, target)
+    used_by, uses = _users(aws, args, images, target)
     if args.delete and used_by and not args.force:
         raise ToolError(
             f"refusing to delete {name}: in use by {'; '.join(used_by)}: redeploy them first, "
             "or pass --force"
         )
     outcome = _outcome(args, tool, url, images, target, removed, used_by)
+    outcome.tag_users = tag_users(uses, args.repository, removed, target.get("registryId"))
+    outcome.status = str(target.get("imageStatus", "ACTIVE"))
     if not args.dry_run:
         execute(tool, outcome.steps, outcome.digest, _messages(outcome, name))
     emit(json.dumps(outcome.as_dict(), indent=2) if args.json else outcome.as_text())

@@ -188,6 +188,11 @@ class Outcome:
     artifacts: list[str] = field(default_factory=list)
     """Digests of the image's signatures and other artifacts (their `subject` is the image):
     never touched, they stay with the image (and verify it again after a rollback of it)."""
+    tag_users: dict[str, list[str]] = field(default_factory=dict)
+    """Removed tag -> the workloads that pull it by that tag (ECS task definitions and tasks,
+    Lambda functions, --in-use lines): their next deployment or scale-out fails."""
+    status: str = "ACTIVE"
+    """The image's status (ACTIVE, ARCHIVED, ACTIVATING): what restoring an archived one does."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -204,6 +209,8 @@ class Outcome:
             "rollback": self.rollback,
             "noRollback": self.no_rollback or None,
             "artifacts": self.artifacts,
+            "tagUsers": self.tag_users,
+            "imageStatus": self.status,
         }
 
     def as_text(self) -> str:
@@ -230,6 +237,17 @@ class Outcome:
             )
         if self.used_by:
             lines.append(f"in use by: {'; '.join(self.used_by)}: redeploy them with the rollback")
+        for tag, users in self.tag_users.items():
+            lines.append(
+                f"pulls {self.repository}:{tag}, which {'would be' if self.dry_run else 'is'} "
+                f"removed: {'; '.join(users)}: their next deployment fails; redeploy them with "
+                "the rollback"
+            )
+        if self.status != "ACTIVE":
+            lines.append(
+                f"the image is {self.status}: restoring it (UpdateImageStorageClass to STANDARD) "
+                "makes it pullable again by digest and by any tag it still carries"
+            )
         if self.rollback:
             shown = ", ".join(self.rollback["tags"])
             lines.append(f"roll back to: {self.rollback['reference']} ({shown})")
