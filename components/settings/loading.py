@@ -285,6 +285,11 @@ def _retention(stack: StackConfig, service: ServiceConfig, signed: bool = False)
             _first(service.expire_tagged_patterns, stack.expire_tagged_patterns)
         ),
         archive_after_days=_first(service.archive_after_days, stack.archive_after_days),
+        release_patterns=tuple(_first(service.release_tag_patterns, stack.release_tag_patterns)),
+        archive_old_releases=_first(service.archive_old_releases, stack.archive_old_releases),
+        expire_archived_after_days=_first(
+            service.expire_archived_after_days, stack.expire_archived_after_days
+        ),
     )
 
 
@@ -614,6 +619,21 @@ def _retention_problems(path: str, retention: Retention) -> list[str]:
         found.append(
             f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: {show(both)} "
             "also in protectedTags; a pattern cannot be both protected and expired"
+        )
+    releases = list(retention.release_patterns)
+    protected_releases = sorted(set(releases) & set(retention.protected_tags))
+    if protected_releases:
+        found.append(
+            f"{NAMESPACE}:{path}releaseTagPatterns = {show(releases)}: {show(protected_releases)} "
+            "also in protectedTags, so its keep-the-newest rule could never act (the protect "
+            "rule comes first); drop it from one of the lists"
+        )
+    expired_releases = sorted(set(patterns) & set(releases))
+    if expired_releases:
+        found.append(
+            f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: "
+            f"{show(expired_releases)} is a release pattern (releaseTagPatterns), so its expire "
+            "rule could never act (the release rule comes first); drop it from one of the lists"
         )
     size = len(to_json(lifecycle_policy(retention)))
     if size > LIFECYCLE_POLICY_MAX:

@@ -12,6 +12,7 @@ from components import limits
 from components.lifecycle import Retention
 from components.settings.types import (
     AccountId,
+    ArchivedDays,
     ConfigModel,
     ExpiryDays,
     KeepCount,
@@ -36,8 +37,21 @@ class RepositoryDefaults(ConfigModel):
     scan_on_push: bool = Field(True, description="Scan every image for vulnerabilities on push.")
     lifecycle_policy_max_image_count: KeepCount = Field(
         30,
-        description="How many images whose tags start with `v` to keep (1-10000); older ones "
-        "expire.",
+        description="How many release images (releaseTagPatterns, `v*` by default) to keep "
+        "(1-10000, per pattern); older ones expire (or are archived: archiveOldReleases).",
+    )
+    release_tag_patterns: TagPatterns = Field(
+        ["v*"],
+        min_length=1,
+        max_length=10,
+        description="Tag patterns of release images (e.g. `v*`, `[0-9]*`, `release-*`; at most "
+        "4 `*`): one keep-the-newest rule each; the tools' newest release and rollback candidate "
+        "follow them.",
+    )
+    archive_old_releases: bool = Field(
+        False,
+        description="Release images beyond the newest lifecyclePolicyMaxImageCount move to the "
+        "archive storage class instead of expiring (see expireArchivedAfterDays).",
     )
     untagged_image_expiry_days: ExpiryDays = Field(
         7, description="Days after which untagged images expire (1-3650)."
@@ -58,7 +72,7 @@ class RepositoryDefaults(ConfigModel):
         [],
         max_length=20,
         description="Tag patterns (e.g. `sha-*`, `pr-*`) that expire expireTaggedAfterDays after "
-        "push; release (`v*`) and protected images are never selected.",
+        "push; release (releaseTagPatterns) and protected images are never selected.",
     )
     archive_after_days: ExpiryDays | None = Field(
         None,
@@ -66,6 +80,13 @@ class RepositoryDefaults(ConfigModel):
         "(not pullable until restored; billed for at least 90 days). Only images no other rule "
         "selects.",
         json_schema_extra=derived("off"),
+    )
+    expire_archived_after_days: ArchivedDays | None = Field(
+        None,
+        description="Delete archived images this many days after they were archived (90-3650: "
+        "ECR keeps archived images at least 90 days). Without it the archive grows without "
+        "bound.",
+        json_schema_extra=derived("off: archived images are kept forever"),
     )
 
 
@@ -88,6 +109,9 @@ class ServiceConfig(ConfigModel):
     expire_tagged_after_days: ExpiryDays | None = _override("expire_tagged_after_days")
     expire_tagged_patterns: TagPatterns | None = _override("expire_tagged_patterns")
     archive_after_days: ExpiryDays | None = _override("archive_after_days")
+    release_tag_patterns: TagPatterns | None = _override("release_tag_patterns")
+    archive_old_releases: bool | None = _override("archive_old_releases")
+    expire_archived_after_days: ArchivedDays | None = _override("expire_archived_after_days")
     # ECR: 1..5 ImageTagMutabilityExclusionFilters.
     image_tag_mutability_exclusions: Annotated[list[TagFilter], Unique] = Field(
         [],
@@ -143,7 +167,7 @@ class RepositorySettings:
 
     @property
     def max_image_count(self) -> int:
-        """Images tagged `v*` to keep."""
+        """Release images to keep (per release pattern)."""
         return self.retention.keep_release_images
 
     @property

@@ -16,6 +16,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
+
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
 from policy.ecr_guardrails.config import (
     PACK_SETTINGS,
@@ -119,11 +121,15 @@ def lifecycle_problems(
 
 
 def images_to_check(
-    name: str, images: Sequence[Mapping[str, Any]], in_use: Iterable[Use], registry: str | None
+    name: str,
+    images: Sequence[Mapping[str, Any]],
+    in_use: Iterable[Use],
+    registry: str | None,
+    release_patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
 ) -> dict[str, str]:
     """digest -> why it is checked: the newest release image, and images ECS uses."""
     chosen: dict[str, str] = {}
-    newest = newest_release(images)
+    newest = newest_release(images, release_patterns)
     if newest is not None:
         chosen[newest["imageDigest"]] = "newest release image"
     for digest, users in users_by_digest(in_use, name, images, registry).items():
@@ -138,6 +144,8 @@ class Options:
     config: PackConfig
     now: datetime.datetime
     require_signature: bool = False
+    release_patterns: tuple[str, ...] = RELEASE_TAG_PATTERNS
+    """What a release tag looks like (the stacks' releaseTagPatterns)."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +270,7 @@ def unsigned(
 ) -> list[Finding]:
     """With --require-signature: the newest release image is signed (managed signing still in
     progress is advisory: the audit does not wait)."""
-    newest = newest_release(images)
+    newest = newest_release(images, options.release_patterns)
     if not options.require_signature or newest is None:
         return []
     signing = signing_status(registry.ecr, seen.name, newest["imageDigest"])
@@ -302,7 +310,9 @@ def image_findings(
     above --fail-on."""
     blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
-    checked = images_to_check(seen.name, images, in_use, seen.repository.get("registryId"))
+    checked = images_to_check(
+        seen.name, images, in_use, seen.repository.get("registryId"), options.release_patterns
+    )
     findings = []
     for digest, why in checked.items():
         label = f"{seen.name}@{digest} ({', '.join(tags_of.get(digest, [])) or 'untagged'}, {why})"

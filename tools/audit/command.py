@@ -13,8 +13,8 @@ properties the pack judges and run through the same rules, under the same policy
 with the same policy config file the CLI takes with `--policy-pack-config` (levels and exemptions
 included). Production is the Environment tag (there is no stack here). Live-only checks:
 
-- ecr-live-image-findings: the newest release image (`v*`) and every image an ACTIVE ECS task
-  definition uses has no scan finding at or above --fail-on (mandatory);
+- ecr-live-image-findings: the newest release image (`v*`, or --release-tag-pattern) and every
+  image an ACTIVE ECS task definition uses has no scan finding at or above --fail-on (mandatory);
 - ecr-live-image-not-scanned: such an image has no completed scan (advisory);
 - ecr-live-key-rotation: the customer-managed KMS key a repository uses rotates automatically
   (mandatory); an AWS managed key is reported by ecr-repository-require-kms-cmk;
@@ -50,11 +50,13 @@ import datetime
 import sys
 from collections.abc import Sequence
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.audit import org
 from tools.audit.checks import Options, audit
 from tools.audit.pack import PackConfig
 from tools.aws import regions
 from tools.cli import EXIT_FOUND, EXIT_OK, add_fail_on, emit, progress, run, write_step_summary
+from tools.images import RELEASE_PATTERN
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -85,6 +87,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="report newest release images without a Notation signature (when signing is on)",
     )
+    parser.add_argument(
+        "--release-tag-pattern",
+        dest="release_patterns",
+        action="append",
+        metavar="PATTERN",
+        help="what a release tag looks like, as the stacks' releaseTagPatterns, for the newest "
+        "release image (`*` matches any characters; repeat for several; default v*)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON for machines")
     output.add_argument("--markdown", action="store_true", help="print Markdown")
@@ -102,7 +112,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="import into this account's Security Hub (the run's own, or entered with "
         "--role-name) instead of each audited account's; implies --security-hub",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for pattern in args.release_patterns or ():
+        if not RELEASE_PATTERN.fullmatch(pattern):
+            parser.error(
+                f"argument --release-tag-pattern: {pattern!r} is not a tag pattern (1-128 of "
+                "A-Z a-z 0-9 _ . - with at most 4 `*`)"
+            )
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             PackConfig.load(args.policy_config),
             datetime.datetime.now(datetime.timezone.utc),
             args.require_signature,
+            tuple(args.release_patterns or RELEASE_TAG_PATTERNS),
         )
         plan = org.plan_of(args)
         hub = org.hub_of(args, plan)  # checks the Security Hub flags before any audit
