@@ -27,6 +27,8 @@ from tools.preview.mock_engine import run_program
 from tools.preview.stack_file import stack_settings
 from tools.quarantine import _arguments as quarantine_arguments
 from tools.quarantine_plan import candidates, last_release_problem
+from tools.retention import judge
+from tools.usage import Use
 
 NOW = datetime.datetime(2026, 12, 5, tzinfo=datetime.timezone.utc)
 SHIPPED = ("dev", "staging", "prod", "local")
@@ -501,3 +503,51 @@ def test_every_generated_policy_is_valid_and_spares_protected_and_newest_release
             and a.type == "expire"
             and a.rule <= len(retention.protected_tags) + len(retention.release_patterns)
         ]
+
+
+# --- the retention check previews the new rules on snapshots with archived images ------------------
+
+
+def _details(digest, tags, pushed, pulled=None, archived=None):
+    found = {
+        "imageDigest": digest,
+        "imageTags": tags,
+        "imagePushedAt": (NOW - datetime.timedelta(days=pushed)).isoformat(),
+        "imageStatus": "ARCHIVED" if archived is not None else "ACTIVE",
+    }
+    if pulled is not None:
+        found["lastRecordedPullTime"] = (NOW - datetime.timedelta(days=pulled)).isoformat()
+    if archived is not None:
+        found["lastArchivedAt"] = (NOW - datetime.timedelta(days=archived)).isoformat()
+    return found
+
+
+def test_the_retention_check_previews_archive_expiry_and_archived_releases():
+    service = settings_of(
+        archiveAfterDays=60,
+        expireArchivedAfterDays=120,
+        archiveOldReleases=True,
+        lifecyclePolicyMaxImageCount=1,
+        protectedTags=["stable"],
+        releaseTagPatterns=["release-*"],
+    ).services[0]
+    details = [
+        _details("sha256:r1", ["release-1"], 30),
+        _details("sha256:r2", ["release-2"], 10),
+        _details("sha256:idle", ["feature-x"], 90, pulled=70),
+        _details("sha256:old-archive", ["feature-y"], 400, archived=200),
+        _details("sha256:kept-archive", ["feature-z"], 400, archived=100),
+        _details("sha256:stable-archive", ["stable"], 400, archived=300),  # archived by hand
+    ]
+    uses = [Use("api", "feature-y", None, None, None, "ecs:task-definition/api:3")]
+    verdict = judge(service, details, uses, NOW)
+    assert {e["digest"]: e["rule"] for e in verdict.archive} == {
+        "sha256:r1": 2,  # the older release: archived, not deleted
+        "sha256:idle": 4,  # not pulled for 70 days
+    }
+    assert {e["digest"] for e in verdict.expire} == {"sha256:old-archive", "sha256:stable-archive"}
+    assert {e["digest"]: e["usedBy"] for e in verdict.blocked} == {
+        "sha256:old-archive": ["ecs:task-definition/api:3"],
+        "sha256:stable-archive": ["protected tag"],
+    }
+    assert verdict.failed
