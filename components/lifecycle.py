@@ -9,10 +9,12 @@ evaluation rules"). So the document is ordered:
 2. release images (tags matching a release pattern, `v*` unless the stack names others): keep
    the newest N of each pattern, expiring (or, with archiveOldReleases, archiving) older ones;
 3. other tag patterns (e.g. `sha-*`, `pr-*`): expire D days after push, one rule per pattern;
+   then the team's own rules (extraLifecycleRules) that select tagged or untagged images;
 4. untagged images: expire D days after push (ECR allows one untagged rule); not with image
    signing, since signatures are untagged artifacts ECR's rules cannot tell apart;
 5. archive: images not pulled for D days move to the archive storage class. Its `tagStatus` is
    `any`, which ECR requires to come last, so it only reaches images no rule above selected;
+   then the team's own `any` rules;
 6. archive expiry: archived images expire D days (at least 90, ECR's minimum) after their
    transition. It selects the archive storage class, which no rule above selects, so it is the
    only rule that ever deletes from the archive; it is also `any`, so it comes last.
@@ -55,6 +57,9 @@ class Retention:
     """Release images beyond the newest N move to the archive instead of expiring."""
     expire_archived_after_days: int | None = None
     """Archived images expire this many days after their transition (ECR: at least 90)."""
+    extra_rules: tuple[Any, ...] = ()
+    """The team's own rules: objects with `tag_status` and `rule(priority) -> dict`
+    (components.settings.ExtraLifecycleRule)."""
 
     @property
     def archive_unbounded(self) -> bool:
@@ -121,6 +126,9 @@ def lifecycle_policy(retention: Retention) -> dict[str, Any]:
                 {"tagStatus": "tagged", "tagPatternList": [pattern],
                  **_age(retention.expire_tagged_after_days)},
             )  # fmt: skip
+    for extra in retention.extra_rules:
+        if extra.tag_status != "any":
+            rules.append(extra.rule(len(rules) + 1))
     if retention.expire_untagged:
         add(
             f"Expire untagged images {retention.untagged_expiry_days} days after push",
@@ -133,6 +141,9 @@ def lifecycle_policy(retention: Retention) -> dict[str, Any]:
             type="transition",
             targetStorageClass="archive",
         )
+    for extra in retention.extra_rules:
+        if extra.tag_status == "any":
+            rules.append(extra.rule(len(rules) + 1))
     if retention.expire_archived_after_days is not None:
         days = retention.expire_archived_after_days
         add(

@@ -551,3 +551,95 @@ def test_the_retention_check_previews_archive_expiry_and_archived_releases():
         "sha256:stable-archive": ["protected tag"],
     }
     assert verdict.failed
+
+
+# --- the team's own rules ---------------------------------------------------------------------------
+
+NIGHTLY = {"description": "nightly kept 3 days", "tagStatus": "tagged", "tagPatternList": ["nightly-*"], "countType": "sinceImagePushed", "countNumber": 3}  # fmt: skip
+
+
+def test_an_extra_rule_joins_after_the_protect_and_release_rules_and_acts():
+    settings = settings_of(protectedTags=["nightly-keep"], extraLifecycleRules=[NIGHTLY])
+    policy = lifecycle_policy(settings.services[0].retention)
+    assert [r["description"] for r in policy["rules"]] == [
+        "Protect nightly-keep: never expired or archived",
+        "Keep the last 30 v* images",
+        "nightly kept 3 days",
+        "Expire untagged images 7 days after push",
+    ]
+    assert policy["rules"][2]["selection"] == {
+        "tagStatus": "tagged", "tagPatternList": ["nightly-*"], "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 3,
+    }  # fmt: skip
+    images = [
+        image("n1", ["nightly-1"], 5),
+        image("n2", ["nightly-2"], 1),
+        image("keep", ["nightly-keep"], 9),
+    ]
+    images.append(image("rel", ["v1", "nightly-0"], 9))  # a release: its rule sees it first
+    assert taken(policy, images) == {("n1", 3, "expire")}
+
+
+def test_a_service_replaces_the_stacks_extra_rules():
+    services = json.dumps({"api": {"extraLifecycleRules": []}, "web": None})
+    api, web = settings_of(extraLifecycleRules=[NIGHTLY], services=services).services
+    assert api.retention.extra_rules == () and len(web.retention.extra_rules) == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "keys", "message"),
+    [
+        ({"tagStatus": "tagged", "countType": "sinceImagePushed", "countNumber": 3}, {},
+         "ecr:services.api.extraLifecycleRules[0] (r): selection.tagStatus tagged needs tagPatternList"),
+        ({"tagStatus": "any", "countType": "sinceImagePulled", "countNumber": 3}, {},
+         "ecr:services.api.extraLifecycleRules[0] (r): action.type expire cannot go with sinceImagePulled"),
+        ({"tagStatus": "any", "storageClass": "archive", "countType": "sinceImageTransitioned", "countNumber": 30}, {},
+         "ecr:services.api.extraLifecycleRules[0] (r): selection.countNumber of sinceImageTransitioned is at least 90"),
+        ({"tagStatus": "any", "countType": "sinceImagePushed", "countNumber": 300}, {"archiveAfterDays": 30},
+         "ecr:services.api.extraLifecycleRules[0] (r): tagStatus any in standard storage could never act"),
+        ({"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 3}, {},
+         "ecr:services.api.extraLifecycleRules: rule 3 (Expire untagged images 7 days after push): selects untagged images in standard storage as rule 2 (r) does"),
+        ({"tagStatus": "tagged", "tagPatternList": ["a"], "countType": "sinceImagePushed", "countNumber": 3, "colour": 1}, {},
+         "ecr:extraLifecycleRules[0].colour = 1: unknown key"),
+    ],
+)  # fmt: skip
+def test_extra_rules_ecr_would_refuse_are_named_by_rule_and_field(rule, keys, message):
+    assert message in refusal(extraLifecycleRules=[{"description": "r", **rule}], **keys)
+
+
+_extra_rules = st.lists(
+    st.fixed_dictionaries(
+        {"description": st.sampled_from(["a", "b"]),
+         "tagStatus": st.sampled_from(["tagged", "untagged", "any"]),
+         "countType": st.sampled_from(["imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"]),
+         "countNumber": st.integers(1, 400)},
+        optional={"tagPatternList": st.lists(st.sampled_from(["sha-*", "v*", "prod-*", "x"]), min_size=1, max_size=2, unique=True),
+                  "storageClass": st.sampled_from(["standard", "archive"]),
+                  "action": st.sampled_from(["expire", "transition"])},
+    ),
+    max_size=3,
+)  # fmt: skip
+
+
+@hypothesis_settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    _extra_rules,
+    st.fixed_dictionaries({}, optional={"archiveAfterDays": st.integers(1, 200), "expireArchivedAfterDays": st.integers(90, 400), "protectedTags": st.just(["prod-*"])}),
+    _images,
+)  # fmt: skip
+def test_accepted_extra_rules_give_valid_policies_that_spare_protected_and_releases(
+    rules, keys, images
+):
+    try:
+        retention = settings_of(extraLifecycleRules=rules, **keys).services[0].retention
+    except SettingsError:
+        return
+    policy = lifecycle_policy(retention)
+    assert policy_problems(policy) == []
+    newest = sorted((i for i in images if i.storage_class == "standard" and any(t.startswith("v") for t in i.tags)),
+                    key=lambda i: (i.pushed_at, i.digest), reverse=True)[:30]  # fmt: skip
+    for action in evaluate(policy, images, NOW).actions:
+        if action.image.storage_class == "standard":
+            assert not any(
+                pattern_matches(p, t) for p in retention.protected_tags for t in action.image.tags
+            )
+            assert action.image not in newest

@@ -236,6 +236,7 @@ def test_every_repository_key_can_be_overridden_per_service():
         "release_tag_patterns",
         "archive_old_releases",
         "expire_archived_after_days",
+        "extra_lifecycle_rules",
     }
     assert repository_keys <= set(ServiceConfig.model_fields)
 

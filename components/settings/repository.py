@@ -4,7 +4,7 @@ resolved settings of one service's repository."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -23,6 +23,55 @@ from components.settings.types import (
     Unique,
     derived,
 )
+
+
+class ExtraLifecycleRule(ConfigModel):
+    """One lifecycle rule of the team's own, in ECR's grammar (Lifecycle policy properties)."""
+
+    description: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="What the rule is for; errors name the rule by it."
+    )
+    tag_status: Literal["tagged", "untagged", "any"] = Field(
+        description="tagged (with tagPatternList), untagged or any."
+    )
+    tag_pattern_list: TagPatterns = Field(
+        [],
+        max_length=4,
+        description="With tagged: the patterns an image's tags must all match (`*` any run).",
+    )
+    storage_class: Literal["standard", "archive"] = Field(
+        "standard",
+        description="The storage class the rule selects: archive only with sinceImageTransitioned.",
+    )
+    count_type: Literal[
+        "imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"
+    ] = Field(description="How images are counted (ECR's countType).")
+    count_number: Annotated[int, Field(ge=1, le=10000)] = Field(
+        description="Images to keep (imageCountMoreThan) or days (the since* count types)."
+    )
+    action: Literal["expire", "transition"] = Field(
+        "expire", description="expire (delete) or transition (to the archive storage class)."
+    )
+
+    def rule(self, priority: int) -> dict[str, Any]:
+        """The rule as ECR reads it, at `priority`."""
+        selection: dict[str, Any] = {"tagStatus": self.tag_status}
+        if self.tag_pattern_list:
+            selection["tagPatternList"] = list(self.tag_pattern_list)
+        if self.storage_class != "standard":
+            selection["storageClass"] = self.storage_class
+        selection |= {"countType": self.count_type, "countNumber": self.count_number}
+        if self.count_type != "imageCountMoreThan":
+            selection["countUnit"] = "days"
+        action: dict[str, str] = {"type": self.action}
+        if self.action == "transition":
+            action["targetStorageClass"] = "archive"
+        return {
+            "rulePriority": priority,
+            "description": self.description,
+            "selection": selection,
+            "action": action,
+        }
 
 
 class RepositoryDefaults(ConfigModel):
@@ -81,6 +130,13 @@ class RepositoryDefaults(ConfigModel):
         "selects.",
         json_schema_extra=derived("off"),
     )
+    extra_lifecycle_rules: list[ExtraLifecycleRule] = Field(
+        [],
+        max_length=10,
+        description="Lifecycle rules of the team's own (description, tagStatus, tagPatternList, "
+        "storageClass, countType, countNumber, action), placed after the protect and release "
+        "rules (which they never reach) and, with tagStatus any, last.",
+    )
     expire_archived_after_days: ArchivedDays | None = Field(
         None,
         description="Delete archived images this many days after they were archived (90-3650: "
@@ -112,6 +168,7 @@ class ServiceConfig(ConfigModel):
     release_tag_patterns: TagPatterns | None = _override("release_tag_patterns")
     archive_old_releases: bool | None = _override("archive_old_releases")
     expire_archived_after_days: ArchivedDays | None = _override("expire_archived_after_days")
+    extra_lifecycle_rules: list[ExtraLifecycleRule] | None = _override("extra_lifecycle_rules")
     # ECR: 1..5 ImageTagMutabilityExclusionFilters.
     image_tag_mutability_exclusions: Annotated[list[TagFilter], Unique] = Field(
         [],
