@@ -21,7 +21,7 @@ from policy.ecr_guardrails.lifecycle_eval import (
     pattern_matches,
     policy_problems,
 )
-from tools.audit.checks import images_to_check
+from tools.audit.checks import images_to_check, lifecycle_problems
 from tools.images import is_release, newest_release, version
 from tools.preview.mock_engine import run_program
 from tools.preview.stack_file import stack_settings
@@ -643,3 +643,15 @@ def test_accepted_extra_rules_give_valid_policies_that_spare_protected_and_relea
                 pattern_matches(p, t) for p in retention.protected_tags for t in action.image.tags
             )
             assert action.image not in newest
+
+
+def test_the_audit_sees_a_release_pattern_rule_that_is_not_working():
+    def details(tag, hours_ago):
+        return {"imageTags": [tag], "imagePushedAt": NOW - datetime.timedelta(hours=hours_ago)}
+
+    retention = Retention(keep_release_images=2, release_patterns=("*.*.*",))
+    policy = to_json(lifecycle_policy(retention))
+    late = [details("1.0.0", 100), details("1.1.0", 30), details("1.2.0", 26), details("x", 1)]
+    (problem,) = lifecycle_problems(policy, late, NOW)
+    assert "3 images tagged *.*.* but rule 1 keeps 2, 1 of them surplus for over a day" in problem
+    assert lifecycle_problems(policy, late[1:], NOW) == []

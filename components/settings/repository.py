@@ -93,7 +93,7 @@ class RepositoryDefaults(ConfigModel):
         ["v*"],
         min_length=1,
         max_length=10,
-        description="Tag patterns of release images (e.g. `v*`, `[0-9]*`, `release-*`; at most "
+        description="Tag patterns of release images (e.g. `v*`, `*.*.*`, `release-*`; at most "
         "4 `*`): one keep-the-newest rule each; the tools' newest release and rollback candidate "
         "follow them.",
     )

@@ -23,6 +23,7 @@ from policy.ecr_guardrails.config import (
     PACK_SETTINGS,
     PolicyConfigError,
 )
+from policy.ecr_guardrails.lifecycle_eval import pattern_matches
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
@@ -86,12 +87,17 @@ def lifecycle_problems(
         if not isinstance(count, int) or rule.get("action", {}).get("type") != "expire":
             continue
         status, prefixes = selection.get("tagStatus"), selection.get("tagPrefixList") or []
-        if status == "tagged" and selection.get("countType") == "imageCountMoreThan" and prefixes:
+        # A release rule of a stack with its own releaseTagPatterns: `prefix*` is a prefix list,
+        # any other pattern a one-entry tagPatternList.
+        patterns = selection.get("tagPatternList") or [p + "*" for p in prefixes]
+        if status == "tagged" and selection.get("countType") == "imageCountMoreThan" and patterns:
             matching = sorted(
                 (
                     i
                     for i in images
-                    if any(t.startswith(tuple(prefixes)) for t in i.get("imageTags", []))
+                    if all(
+                        any(pattern_matches(p, t) for t in i.get("imageTags", [])) for p in patterns
+                    )
                 ),
                 key=pushed_at,
                 reverse=True,
@@ -105,7 +111,7 @@ def lifecycle_problems(
             ]
             if overdue:
                 problems.append(
-                    f"{len(matching)} images tagged {'/'.join(p + '*' for p in prefixes)} but rule "
+                    f"{len(matching)} images tagged {'/'.join(patterns)} but rule "
                     f"{rule.get('rulePriority')} keeps {count}, {len(overdue)} of them surplus "
                     "for over a day: the lifecycle policy is not working"
                 )
