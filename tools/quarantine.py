@@ -19,9 +19,11 @@ release image (else `--force`), and for `--delete` that nothing uses the image: 
 definitions and running tasks, Lambda functions and `--in-use FILE` (else `--force`).
 
 The rollback candidate is the highest release version (`v1.2.3`, semver order, pre-releases
-skipped) below the quarantined one whose completed scan has nothing at or above --fail-on, as a
-digest-pinned reference `<url>@sha256:...`; when there is none, the output says which were
-vulnerable and which unscanned. `--dry-run` lists exactly the steps the real run would take.
+skipped; release tags are `v*` unless `--release-tag-pattern` names the stack's
+releaseTagPatterns) below the quarantined one whose completed scan has nothing at or above
+--fail-on, as a digest-pinned reference `<url>@sha256:...`; when there is none, the output says
+which were vulnerable and which unscanned. `--dry-run` lists exactly the steps the real run would
+take.
 
 Exit status: 0 done, with a rollback candidate; 1 done (or would be), but no safe rollback
 candidate; 2 usage or AWS error, or a refusal: nothing changed; 3 a step failed after an earlier
@@ -39,6 +41,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.aws import Aws, all_images, regions
 from tools.cli import (
     EXIT_FOUND,
@@ -54,7 +57,7 @@ from tools.cli import (
     run,
     write_step_summary,
 )
-from tools.images import DIGEST, REPOSITORY, TAG
+from tools.images import DIGEST, RELEASE_PATTERN, REPOSITORY, TAG
 from tools.quarantine_plan import (
     Outcome,
     ScanVerdict,
@@ -208,6 +211,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check everything and list the exact steps; change nothing, publish nothing",
     )
+    parser.add_argument(
+        "--release-tag-pattern",
+        dest="release_patterns",
+        action="append",
+        metavar="PATTERN",
+        help="what a release tag looks like, as the stack's releaseTagPatterns (`*` matches any "
+        "characters; repeat for several; default v*)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     return parser
 
@@ -225,6 +236,13 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         )
     if args.digest is not None and not DIGEST.fullmatch(args.digest):
         parser.error(f"argument --digest: {args.digest!r} is not sha256:<64 hex digits>")
+    for pattern in args.release_patterns or ():
+        if not RELEASE_PATTERN.fullmatch(pattern):
+            parser.error(
+                f"argument --release-tag-pattern: {pattern!r} is not a tag pattern (1-128 of "
+                "A-Z a-z 0-9 _ . - with at most 4 `*`)"
+            )
+    args.release_patterns = tuple(args.release_patterns or RELEASE_TAG_PATTERNS)
     if args.delete and not args.yes:
         parser.error("--delete deletes the image with all its tags: confirm with --yes")
     if args.notify and not _TOPIC.fullmatch(args.notify):
@@ -327,7 +345,7 @@ def _outcome(
 ) -> Outcome:
     """What the run does (or would): its steps, and the release image to roll back to."""
     digest, tags = str(target["imageDigest"]), list(target.get("imageTags") or [])
-    found, why_not = rollback_candidate(images, target, tool.scan)
+    found, why_not = rollback_candidate(images, target, tool.scan, args.release_patterns)
     rollback = (
         {
             "digest": found["imageDigest"],
@@ -377,7 +395,7 @@ def _quarantine(args: argparse.Namespace) -> int:
     if args.notify:
         tool.check_topic(args.notify)
     removed = _removed(target, args)
-    refusal = last_release_problem(images, target, removed, args.delete)
+    refusal = last_release_problem(images, target, removed, args.delete, args.release_patterns)
     if refusal and not args.force:
         raise ToolError(f"refusing to remove {name}: {refusal}")
     used_by, uses = _users(aws, args, images, target)

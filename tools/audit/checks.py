@@ -16,6 +16,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
+
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
 from policy.ecr_guardrails.config import (
     PACK_SETTINGS,
@@ -155,11 +157,15 @@ def lifecycle_takes_in_use(
 
 
 def images_to_check(
-    name: str, images: Sequence[Mapping[str, Any]], in_use: Iterable[Use], registry: str | None
+    name: str,
+    images: Sequence[Mapping[str, Any]],
+    in_use: Iterable[Use],
+    registry: str | None,
+    release_patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
 ) -> dict[str, str]:
     """digest -> why it is checked: the newest release image, and images ECS uses."""
     chosen: dict[str, str] = {}
-    newest = newest_release(images)
+    newest = newest_release(images, release_patterns)
     if newest is not None:
         chosen[newest["imageDigest"]] = "newest release image"
     for digest, users in users_by_digest(in_use, name, images, registry).items():
@@ -176,6 +182,8 @@ class Options:
     require_signature: bool = False
     in_use: tuple[Use, ...] = ()
     """Images in use that AWS cannot tell (EKS, elsewhere): `--in-use FILE`."""
+    release_patterns: tuple[str, ...] = RELEASE_TAG_PATTERNS
+    """What a release tag looks like (the stacks' releaseTagPatterns)."""
 
 
 @dataclass(frozen=True)
@@ -344,7 +352,7 @@ def unsigned(
 ) -> list[Finding]:
     """With --require-signature: the newest release image is signed (managed signing still in
     progress is advisory: the audit does not wait)."""
-    newest = newest_release(images)
+    newest = newest_release(images, options.release_patterns)
     if not options.require_signature or newest is None:
         return []
     signing = signing_status(registry.ecr, seen.name, newest["imageDigest"])
@@ -384,7 +392,9 @@ def image_findings(
     above --fail-on."""
     blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
-    checked = images_to_check(seen.name, images, in_use, seen.repository.get("registryId"))
+    checked = images_to_check(
+        seen.name, images, in_use, seen.repository.get("registryId"), options.release_patterns
+    )
     findings = []
     for digest, why in checked.items():
         label = f"{seen.name}@{digest} ({', '.join(tags_of.get(digest, [])) or 'untagged'}, {why})"

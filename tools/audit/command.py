@@ -13,9 +13,9 @@ properties the pack judges and run through the same rules, under the same policy
 with the same policy config file the CLI takes with `--policy-pack-config` (levels and exemptions
 included). Production is the Environment tag (there is no stack here). Live-only checks:
 
-- ecr-live-image-findings: the newest ACTIVE release image (`v*`) and every image an ACTIVE ECS
-  task definition, a Lambda function or an `--in-use` line uses has no scan finding at or above
-  --fail-on (mandatory);
+- ecr-live-image-findings: the newest ACTIVE release image (`v*`, or --release-tag-pattern) and
+  every image an ACTIVE ECS task definition, a Lambda function or an `--in-use` line uses has no
+  scan finding at or above --fail-on (mandatory);
 - ecr-live-image-not-scanned: such an image has no completed scan (advisory);
 - ecr-live-key-rotation: the customer-managed KMS key a repository uses rotates automatically
   (mandatory); an AWS managed key is reported by ecr-repository-require-kms-cmk;
@@ -58,11 +58,13 @@ import datetime
 import sys
 from collections.abc import Sequence
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.audit import org
 from tools.audit.checks import Options, audit
 from tools.audit.pack import PackConfig
 from tools.aws import regions
 from tools.cli import EXIT_FOUND, EXIT_OK, add_fail_on, emit, progress, run, write_step_summary
+from tools.images import RELEASE_PATTERN
 from tools.usage import from_file
 
 
@@ -100,6 +102,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="report newest release images without a Notation signature (when signing is on)",
     )
+    parser.add_argument(
+        "--release-tag-pattern",
+        dest="release_patterns",
+        action="append",
+        metavar="PATTERN",
+        help="what a release tag looks like, as the stacks' releaseTagPatterns, for the newest "
+        "release image (`*` matches any characters; repeat for several; default v*)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON for machines")
     output.add_argument("--markdown", action="store_true", help="print Markdown")
@@ -117,7 +127,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="import into this account's Security Hub (the run's own, or entered with "
         "--role-name) instead of each audited account's; implies --security-hub",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for pattern in args.release_patterns or ():
+        if not RELEASE_PATTERN.fullmatch(pattern):
+            parser.error(
+                f"argument --release-tag-pattern: {pattern!r} is not a tag pattern (1-128 of "
+                "A-Z a-z 0-9 _ . - with at most 4 `*`)"
+            )
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             datetime.datetime.now(datetime.timezone.utc),
             args.require_signature,
             tuple(from_file(args.in_use)) if args.in_use else (),
+            tuple(args.release_patterns or RELEASE_TAG_PATTERNS),
         )
         plan = org.plan_of(args)
         hub = org.hub_of(args, plan)  # checks the Security Hub flags before any audit
