@@ -11,6 +11,7 @@ from components.alerts import EcrAlerts, EcrAlertsArgs
 from components.dashboard import dashboard_body
 from components.documents import to_json
 from components.keys import checked_key_arn
+from components.lifecycle import unbounded_archive_warning
 from components.options import resource_options
 from components.registry import EcrRegistry, EcrRegistryArgs
 from components.repository import EcrRepository, EcrRepositoryArgs
@@ -38,6 +39,11 @@ try:
 except SettingsError as error:
     # A clean message listing every problem, instead of a traceback, before anything is created.
     raise pulumi.RunError(str(error)) from None
+
+for service in settings.services:
+    # Not an error (the archive is a choice), but a cost that only grows: the plan says so.
+    if warning := unbounded_archive_warning(service.name, service.retention):
+        pulumi.log.warn(warning)
 
 # Read once per stack, however many services: one engine round trip each, not one per service.
 account_id = aws.get_caller_identity_output().account_id

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from tools.cli import ToolError
+from tools.cli import STOP, Interrupted, ToolError
 
 REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 
@@ -55,6 +55,12 @@ def check_endpoints(environ: Mapping[str, str] = os.environ) -> None:
                 problem = "expected http(s)://host[:port]"
         if problem:
             raise ToolError(f"{name}={value!r} is not a usable endpoint URL: {problem}")
+
+
+def _refuse_when_stopped(**_: Any) -> None:
+    """No AWS call after an interrupt: a thread pool's pending work ends at its next call."""
+    if STOP.is_set():
+        raise Interrupted("interrupted")
 
 
 class Aws:
@@ -96,6 +102,7 @@ class Aws:
                     client = self._session.client(service, config=self._config)
                 except ValueError as error:  # botocore's "Invalid endpoint: ..."
                     raise ToolError(f"cannot create the {service} client: {error}") from None
+                client.meta.events.register("before-call", _refuse_when_stopped)
                 client.meta.events.register("before-call", self.calls.record)
                 self._clients[service] = client
             return self._clients[service]
@@ -121,3 +128,21 @@ def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[A
     """Every item of `key` over all pages of `operation`."""
     for page in client.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
+
+
+IMAGE_STATUS_ANY = {"imageStatus": "ANY"}
+"""DescribeImages' filter for every image ECR stores: without it, only ACTIVE images are returned
+(botocore's DescribeImagesFilter), and an ARCHIVED or ACTIVATING image would be invisible."""
+
+
+def all_images(ecr: Any, repository: str) -> list[dict[str, Any]]:
+    """Every image of a repository, ACTIVE, ARCHIVED and ACTIVATING (DescribeImages, paginated)."""
+    return list(
+        paginate(
+            ecr,
+            "describe_images",
+            "imageDetails",
+            repositoryName=repository,
+            filter=IMAGE_STATUS_ANY,
+        )
+    )

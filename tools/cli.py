@@ -14,10 +14,17 @@ import argparse
 import contextlib
 import math
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130
+"""SIGINT or SIGTERM: the shell's 128 + SIGINT."""
+STOP = threading.Event()
+"""Set by SIGINT/SIGTERM: every AWS client refuses further calls (tools/aws.py), so pending work
+in thread pools ends at its next call instead of running on."""
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 """The scan severities a threshold can name, worst first."""
 
@@ -125,6 +132,53 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Raised in place of an AWS call once the run was interrupted."""
+
+
+_signalled: list[int] = []
+
+
+GRACE_SECONDS = 1.5
+"""After a signal, how long the run may take to unwind (say what it changed) before it ends."""
+
+
+def _interrupt(signum: int, _: object) -> None:
+    STOP.set()
+    if not _signalled:
+        # A thread pool joins its running workers on the way out; one blocked in a network read
+        # would hold the exit for its timeout. The watchdog ends the process after the grace.
+        watchdog = threading.Timer(GRACE_SECONDS, _hard_exit)
+        watchdog.daemon = True
+        watchdog.start()
+    _signalled.append(signum)
+    raise KeyboardInterrupt
+
+
+def _hard_exit() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print("interrupted: stopped; no further AWS calls were made", file=sys.stderr, flush=True)
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _install_interrupts() -> None:
+    """SIGINT and SIGTERM stop the run (only the main thread may install handlers)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
+
+
+def _end_interrupted(tool: str, message: str) -> int:
+    """Exit 130 now: worker threads blocked in a network read would otherwise hold the
+    interpreter's exit for their timeout (the thread pools join them at exit)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"{tool}: {one_line(message)}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+    if _signalled:  # a real signal, to this process: leave at once
+        os._exit(EXIT_INTERRUPTED)
+    return EXIT_INTERRUPTED
+
+
 def run(tool: str, body: Callable[[], int]) -> int:
     """Every tool's top-level handler: runs its body and maps every failure to one line on stderr
     and exit 2 (a ToolError may name another documented code: quarantine's "changed, then
@@ -132,10 +186,13 @@ def run(tool: str, body: Callable[[], int]) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     code = EXIT_ERROR
+    _install_interrupts()
     try:
         return body()
     except ToolError as error:
         message, code = str(error), EXIT_ERROR if error.exit is None else error.exit
+        if code == EXIT_INTERRUPTED:
+            return _end_interrupted(tool, message)
     except ClientError as error:
         message = f"AWS error {error_code(error)}: {error}"
     except BotoCoreError as error:
@@ -144,7 +201,10 @@ def run(tool: str, body: Callable[[], int]) -> int:
         _drop_stdout()
         return code
     except KeyboardInterrupt:
-        message = "interrupted"
+        STOP.set()
+        return _end_interrupted(
+            tool, "interrupted: stopped; no further AWS calls were made (what completed is above)"
+        )
     except RecursionError:
         message = "input nested too deeply"
     except Exception as error:  # the promise is one line, never a traceback

@@ -12,7 +12,6 @@ the path inside it and what was expected, never misread as empty.
 from __future__ import annotations
 
 import datetime
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +28,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from tools.cli import ToolError, one_line
+from tools.strict_load import json_loads
 
 EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
@@ -52,7 +52,7 @@ def read_text(path: str, flag: str) -> str:
 
 def read_json(path: str, flag: str) -> Any:
     try:
-        return json.loads(read_text(path, flag))
+        return json_loads(read_text(path, flag))
     except ValueError as error:
         raise ToolError(f"{flag} {path}: not JSON: {one_line(error)}") from None
     except RecursionError:

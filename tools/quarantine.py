@@ -19,9 +19,11 @@ release image (else `--force`), and for `--delete` that nothing uses the image: 
 definitions and running tasks, Lambda functions and `--in-use FILE` (else `--force`).
 
 The rollback candidate is the highest release version (`v1.2.3`, semver order, pre-releases
-skipped) below the quarantined one whose completed scan has nothing at or above --fail-on, as a
-digest-pinned reference `<url>@sha256:...`; when there is none, the output says which were
-vulnerable and which unscanned. `--dry-run` lists exactly the steps the real run would take.
+skipped; release tags are `v*` unless `--release-tag-pattern` names the stack's
+releaseTagPatterns) below the quarantined one whose completed scan has nothing at or above
+--fail-on, as a digest-pinned reference `<url>@sha256:...`; when there is none, the output says
+which were vulnerable and which unscanned. `--dry-run` lists exactly the steps the real run would
+take.
 
 Exit status: 0 done, with a rollback candidate; 1 done (or would be), but no safe rollback
 candidate; 2 usage or AWS error, or a refusal: nothing changed; 3 a step failed after an earlier
@@ -39,9 +41,11 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tools.aws import Aws, paginate, regions
+from components.lifecycle import RELEASE_TAG_PATTERNS
+from tools.aws import Aws, all_images, regions
 from tools.cli import (
     EXIT_FOUND,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ToolError,
     add_fail_on,
@@ -53,7 +57,7 @@ from tools.cli import (
     run,
     write_step_summary,
 )
-from tools.images import DIGEST, REPOSITORY, TAG
+from tools.images import DIGEST, RELEASE_PATTERN, REPOSITORY, TAG
 from tools.quarantine_plan import (
     Outcome,
     ScanVerdict,
@@ -65,7 +69,7 @@ from tools.quarantine_plan import (
     quarantine_tag,
     rollback_candidate,
 )
-from tools.usage import from_account, from_file, users_by_digest
+from tools.usage import Use, from_account, from_file, users_by_digest
 
 EXIT_PARTIAL = 3
 """A step failed after an earlier step changed something (the message names what changed)."""
@@ -94,9 +98,7 @@ class Quarantine:
         return str(found["repositories"][0]["repositoryUri"])
 
     def images(self) -> list[dict[str, Any]]:
-        return list(
-            paginate(self.ecr, "describe_images", "imageDetails", repositoryName=self.repository)
-        )
+        return all_images(self.ecr, self.repository)
 
     def scan(self, digest: str) -> ScanVerdict:
         """The image's completed scan, judged at the threshold."""
@@ -209,6 +211,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check everything and list the exact steps; change nothing, publish nothing",
     )
+    parser.add_argument(
+        "--release-tag-pattern",
+        dest="release_patterns",
+        action="append",
+        metavar="PATTERN",
+        help="what a release tag looks like, as the stack's releaseTagPatterns (`*` matches any "
+        "characters; repeat for several; default v*)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
     return parser
 
@@ -226,6 +236,13 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         )
     if args.digest is not None and not DIGEST.fullmatch(args.digest):
         parser.error(f"argument --digest: {args.digest!r} is not sha256:<64 hex digits>")
+    for pattern in args.release_patterns or ():
+        if not RELEASE_PATTERN.fullmatch(pattern):
+            parser.error(
+                f"argument --release-tag-pattern: {pattern!r} is not a tag pattern (1-128 of "
+                "A-Z a-z 0-9 _ . - with at most 4 `*`)"
+            )
+    args.release_patterns = tuple(args.release_patterns or RELEASE_TAG_PATTERNS)
     if args.delete and not args.yes:
         parser.error("--delete deletes the image with all its tags: confirm with --yes")
     if args.notify and not _TOPIC.fullmatch(args.notify):
@@ -253,11 +270,17 @@ def execute(
             else:
                 tool.publish(step.value, *message(step))
         except (Exception, KeyboardInterrupt) as error:  # an interrupt must still say what changed
-            cause = one_line(error) or "interrupted"
+            interrupted = isinstance(error, KeyboardInterrupt)
+            cause = "interrupted" if interrupted else one_line(error) or "interrupted"
             failed = f"could not {step.describe(tool.repository)}: {cause}"
             if not done:
-                raise ToolError(f"{failed}; nothing changed") from None
-            raise ToolError(f"{failed}; already done: {'; '.join(done)}", EXIT_PARTIAL) from None
+                raise ToolError(
+                    f"{failed}; nothing changed", EXIT_INTERRUPTED if interrupted else None
+                ) from None
+            raise ToolError(
+                f"{failed}; already done: {'; '.join(done)}",
+                EXIT_INTERRUPTED if interrupted else EXIT_PARTIAL,
+            ) from None
         done.append(step.describe(tool.repository))
         progress(f"done: {done[-1]}")
 
@@ -285,14 +308,30 @@ def _removed(target: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
 
 def _users(
     aws: Aws, args: argparse.Namespace, images: Sequence[Mapping[str, Any]], target: Any
-) -> list[str]:
-    """Who uses the image: --in-use, and with --delete what ECS and Lambda run."""
+) -> tuple[list[str], list[Use]]:
+    """Who uses the image (--in-use, what ECS and Lambda run), and every reference read."""
     uses = from_file(args.in_use) if args.in_use else []
-    if args.delete:
-        uses += from_account(aws)
+    uses += from_account(aws)
     registry = target.get("registryId")
     found = users_by_digest(uses, args.repository, images, registry)
-    return found.get(str(target["imageDigest"]), [])
+    return found.get(str(target["imageDigest"]), []), uses
+
+
+def tag_users(
+    uses: Sequence[Use], repository: str, removed: Sequence[str], registry: str | None
+) -> dict[str, list[str]]:
+    """Removed tag -> who pulls it by that tag (a reference with a digest pulls the digest)."""
+    found: dict[str, list[str]] = {}
+    for use in uses:
+        if (
+            use.repository == repository
+            and use.digest is None
+            and use.tag in removed
+            and (not registry or use.account in (None, registry))
+            and use.user not in found.get(str(use.tag), [])
+        ):
+            found.setdefault(str(use.tag), []).append(use.user)
+    return {tag: found[tag] for tag in removed if tag in found}
 
 
 def _outcome(
@@ -306,7 +345,7 @@ def _outcome(
 ) -> Outcome:
     """What the run does (or would): its steps, and the release image to roll back to."""
     digest, tags = str(target["imageDigest"]), list(target.get("imageTags") or [])
-    found, why_not = rollback_candidate(images, target, tool.scan)
+    found, why_not = rollback_candidate(images, target, tool.scan, args.release_patterns)
     rollback = (
         {
             "digest": found["imageDigest"],
@@ -356,16 +395,18 @@ def _quarantine(args: argparse.Namespace) -> int:
     if args.notify:
         tool.check_topic(args.notify)
     removed = _removed(target, args)
-    refusal = last_release_problem(images, target, removed, args.delete)
+    refusal = last_release_problem(images, target, removed, args.delete, args.release_patterns)
     if refusal and not args.force:
         raise ToolError(f"refusing to remove {name}: {refusal}")
-    used_by = _users(aws, args, images, target)
+    used_by, uses = _users(aws, args, images, target)
     if args.delete and used_by and not args.force:
         raise ToolError(
             f"refusing to delete {name}: in use by {'; '.join(used_by)}: redeploy them first, "
             "or pass --force"
         )
     outcome = _outcome(args, tool, url, images, target, removed, used_by)
+    outcome.tag_users = tag_users(uses, args.repository, removed, target.get("registryId"))
+    outcome.status = str(target.get("imageStatus", "ACTIVE"))
     if not args.dry_run:
         execute(tool, outcome.steps, outcome.digest, _messages(outcome, name))
     emit(json.dumps(outcome.as_dict(), indent=2) if args.json else outcome.as_text())

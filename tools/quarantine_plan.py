@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.images import image_version, is_release, pushed_at, version
 
 # --- the rollback candidate ---------------------------------------------------------------------
@@ -21,8 +22,8 @@ from tools.images import image_version, is_release, pushed_at, version
 SHOWN = 5  # images named when explaining why there is no rollback candidate
 
 
-def _is_final_release(image: Mapping[str, Any]) -> bool:
-    versions = [version(t) for t in image.get("imageTags") or []]
+def _is_final_release(image: Mapping[str, Any], patterns: Sequence[str]) -> bool:
+    versions = [version(t, patterns) for t in image.get("imageTags") or []]
     return any(v is not None and not v[1] for v in versions)
 
 
@@ -31,14 +32,17 @@ def last_release_problem(
     target: Mapping[str, Any],
     removed: Sequence[str],
     delete: bool,
+    patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
 ) -> str | None:
     """Why the action would leave the repository without any release image (None if it would
-    not): deleting the only image tagged v*, or removing the only v* tags there are."""
-    others = [i for i in images if i["imageDigest"] != target["imageDigest"] and is_release(i)]
+    not): deleting the only release image, or removing the only release tags there are."""
+    others = [
+        i for i in images if i["imageDigest"] != target["imageDigest"] and is_release(i, patterns)
+    ]
     if others:
         return None
     remaining = [] if delete else [t for t in target.get("imageTags") or [] if t not in removed]
-    if is_release(target) and not is_release({"imageTags": remaining}):
+    if is_release(target, patterns) and not is_release({"imageTags": remaining}, patterns):
         return "it is the last release image of the repository: pass --force to do it anyway"
     return None
 
@@ -56,17 +60,19 @@ class ScanVerdict:
 
 
 def candidates(
-    images: Sequence[Mapping[str, Any]], target: Mapping[str, Any]
+    images: Sequence[Mapping[str, Any]],
+    target: Mapping[str, Any],
+    patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
 ) -> list[Mapping[str, Any]]:
     """Release images to roll back to, best first: versions below the target's, highest first
     (pre-releases skipped). A target without a version (`latest`) compares by push time."""
-    ceiling = image_version(target)
+    ceiling = image_version(target, patterns)
     found = []
     for image in images:
-        current = image_version(image)
+        current = image_version(image, patterns)
         if image["imageDigest"] == target["imageDigest"] or current is None:
             continue
-        if not _is_final_release(image):
+        if not _is_final_release(image, patterns):
             continue
         below = current < ceiling if ceiling else pushed_at(image) < pushed_at(target)
         if below:
@@ -78,11 +84,12 @@ def rollback_candidate(
     images: Sequence[Mapping[str, Any]],
     target: Mapping[str, Any],
     verdict: Callable[[str], ScanVerdict],
+    patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
 ) -> tuple[Mapping[str, Any] | None, str]:
     """(the best candidate with a clean scan, None and why there is none). Checks best first and
     stops at the first clean one."""
     checked: list[tuple[Mapping[str, Any], ScanVerdict]] = []
-    for image in candidates(images, target):
+    for image in candidates(images, target, patterns):
         found = verdict(image["imageDigest"])
         if found.clean:
             return image, ""
@@ -188,6 +195,11 @@ class Outcome:
     artifacts: list[str] = field(default_factory=list)
     """Digests of the image's signatures and other artifacts (their `subject` is the image):
     never touched, they stay with the image (and verify it again after a rollback of it)."""
+    tag_users: dict[str, list[str]] = field(default_factory=dict)
+    """Removed tag -> the workloads that pull it by that tag (ECS task definitions and tasks,
+    Lambda functions, --in-use lines): their next deployment or scale-out fails."""
+    status: str = "ACTIVE"
+    """The image's status (ACTIVE, ARCHIVED, ACTIVATING): what restoring an archived one does."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -204,6 +216,8 @@ class Outcome:
             "rollback": self.rollback,
             "noRollback": self.no_rollback or None,
             "artifacts": self.artifacts,
+            "tagUsers": self.tag_users,
+            "imageStatus": self.status,
         }
 
     def as_text(self) -> str:
@@ -230,6 +244,17 @@ class Outcome:
             )
         if self.used_by:
             lines.append(f"in use by: {'; '.join(self.used_by)}: redeploy them with the rollback")
+        for tag, users in self.tag_users.items():
+            lines.append(
+                f"pulls {self.repository}:{tag}, which {'would be' if self.dry_run else 'is'} "
+                f"removed: {'; '.join(users)}: their next deployment fails; redeploy them with "
+                "the rollback"
+            )
+        if self.status != "ACTIVE":
+            lines.append(
+                f"the image is {self.status}: restoring it (UpdateImageStorageClass to STANDARD) "
+                "makes it pullable again by digest and by any tag it still carries"
+            )
         if self.rollback:
             shown = ", ".join(self.rollback["tags"])
             lines.append(f"roll back to: {self.rollback['reference']} ({shown})")

@@ -45,7 +45,7 @@ from components.documents import to_json
 from components.lifecycle import lifecycle_policy
 from components.settings import RepositorySettings, SettingsError
 from policy.ecr_guardrails.lifecycle_eval import Action, Image, evaluate, pattern_matches
-from tools.aws import REGION_NAME, Aws, paginate, regions
+from tools.aws import REGION_NAME, Aws, all_images, regions
 from tools.cli import (
     EXIT_FOUND,
     EXIT_OK,
@@ -59,6 +59,7 @@ from tools.cli import (
     table,
     write_step_summary,
 )
+from tools.images import status_counts
 from tools.inputs import images_snapshot, moment
 from tools.preview.stack_file import (
     StackFileError,
@@ -89,6 +90,8 @@ class ServiceVerdict:
     """Why it was not judged."""
     unmatched: list[dict[str, str]] = field(default_factory=list)
     """In-use references to this repository that name no image in it."""
+    statuses: dict[str, int] = field(default_factory=dict)
+    """Images by status: ACTIVE, ARCHIVED, ACTIVATING (ECR's rules act on the archive too)."""
 
     @property
     def failed(self) -> bool:
@@ -101,6 +104,7 @@ class ServiceVerdict:
             "status": self.status,
             "problem": self.problem,
             "images": self.images,
+            "imageStatus": self.statuses,
             "expire": self.expire,
             "archive": self.archive,
             "blocked": self.blocked,
@@ -115,6 +119,7 @@ def _image_json(action: Action, users: Sequence[str]) -> dict[str, Any]:
     return {
         "digest": action.image.digest,
         "tags": list(action.image.tags),
+        "storageClass": action.image.storage_class,
         "pushedAt": action.image.pushed_at.isoformat(),
         "rule": action.rule,
         "usedBy": list(users),
@@ -137,6 +142,10 @@ def judge(
     artifacts = [d for d in details if d.get("subjectManifestDigest")]
     protected = service.retention.protected_tags
     verdict = ServiceVerdict(service.name, service.name, len(images))
+    try:
+        verdict.statuses = status_counts(details)
+    except ValueError as error:
+        raise ToolError(f"{service.name}: {error}") from None
     verdict.unmatched = [
         {"reference": _reference(use), "usedBy": use.user}
         for use in unmatched(uses, service.name, details, registry, region)
@@ -220,6 +229,8 @@ def _rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
         [
             v.service,
             v.images,
+            v.statuses.get("ARCHIVED", 0),
+            v.statuses.get("ACTIVATING", 0),
             len(v.expire),
             len(v.archive),
             v.images - len(v.expire) - len(v.archive),
@@ -249,7 +260,17 @@ def _unmatched_rows(verdicts: Sequence[ServiceVerdict]) -> list[list[object]]:
     return [[v.service, u["reference"], u["usedBy"]] for v in verdicts for u in v.unmatched]
 
 
-HEADERS = ["service", "images", "expire", "archive", "kept", "blocked", "status"]
+HEADERS = [
+    "service",
+    "images",
+    "archived",
+    "activating",
+    "expire",
+    "archive",
+    "kept",
+    "blocked",
+    "status",
+]
 BLOCKED = ["service", "tags", "digest", "pushed", "rule", "used by"]
 UNMATCHED = ["service", "reference", "used by"]
 UNSEEN = "Not judged (nothing is known about their images)"
@@ -349,9 +370,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def repository_images(ecr: Any, repository: str) -> list[dict[str, Any]] | None:
-    """Every image of a repository (DescribeImages, paginated); None when it does not exist."""
+    """Every image of a repository, archived ones included (DescribeImages, paginated); None when
+    it does not exist."""
     try:
-        return list(paginate(ecr, "describe_images", "imageDetails", repositoryName=repository))
+        return all_images(ecr, repository)
     except Exception as error:
         if error_code(error) != "RepositoryNotFoundException":
             raise

@@ -11,7 +11,7 @@ from typing import Any
 
 from tools.aws import Aws, paginate
 from tools.cli import ToolError
-from tools.images import parse_image
+from tools.images import ImageReferenceError, parse_image
 from tools.inputs import read_text
 
 WORKERS = 8
@@ -30,35 +30,31 @@ class Use:
     """e.g. `ECS task definition svc:3`, `Lambda function api`, `in-use.txt:4`."""
 
 
-def _use(reference: str, user: str) -> Use | None:
-    parts = parse_image(reference)
+def _use(reference: str, user: str, where: str | None = None) -> Use | None:
+    """The reference as a Use; None for another registry's image. A reference to an ECR registry
+    that cannot be parsed is an error naming who holds it: a skip would hide an image in use."""
+    try:
+        parts = parse_image(reference)
+    except ImageReferenceError as error:
+        raise ToolError(f"{where or user}: {error}") from None
     if parts is None:
         return None
-    return Use(
-        str(parts["repository"]),
-        parts["tag"],
-        parts["digest"],
-        parts["account"],
-        parts["region"],
-        user,
-    )
+    return Use(parts.repository, parts.tag, parts.digest, parts.account, parts.region, user)
 
 
 def from_file(path: str) -> list[Use]:
-    """One reference per line (`repo:tag`, `repo@sha256:...` or a full URI); `#` comments."""
+    """One reference per line (`repo:tag`, `repo@sha256:...` or a full URI); `#` comments. A line
+    naming an ECR registry (or none) that cannot be parsed is refused, naming the line; an image of
+    another registry (Docker Hub, ECR Public) is none of this registry's, as in ECS and Lambda."""
     lines = read_text(path, "--in-use").splitlines()
     found = []
     for number, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
-        use = _use(text, f"{Path(path).name}:{number}")
-        if use is None:
-            raise ToolError(
-                f"--in-use {path}:{number}: {text[:80]!r} is not repo:tag, repo@sha256:... or an "
-                "ECR URI"
-            )
-        found.append(use)
+        use = _use(text, f"{Path(path).name}:{number}", f"--in-use {path}:{number}")
+        if use is not None:
+            found.append(use)
     return found
 
 
@@ -107,7 +103,8 @@ def _ecs_tasks(aws: Aws, clusters: Sequence[str] | None) -> Iterator[Use]:
                         yield use
 
 
-def _lambda_functions(aws: Aws) -> Iterator[Use]:
+def lambda_functions(aws: Aws) -> Iterator[Use]:
+    """Images of every Lambda function of package type Image in the region."""
     client = aws.client("lambda")
     names = [
         f["FunctionName"]
@@ -128,7 +125,7 @@ def _lambda_functions(aws: Aws) -> Iterator[Use]:
 
 def from_account(aws: Aws, clusters: Sequence[str] | None = None) -> list[Use]:
     """Every image reference ECS (ACTIVE task definitions, running tasks) and Lambda use."""
-    return [*task_definitions(aws), *_ecs_tasks(aws, clusters), *_lambda_functions(aws)]
+    return [*task_definitions(aws), *_ecs_tasks(aws, clusters), *lambda_functions(aws)]
 
 
 def users_by_digest(

@@ -38,6 +38,7 @@ from components.settings.types import (
     needs_credential,
     partition_of,
 )
+from policy.ecr_guardrails.lifecycle_eval import policy_problems
 
 T = TypeVar("T")
 # The longest region name, for the SSM ARN length when the stack's region is not known.
@@ -347,6 +348,12 @@ def _retention(stack: StackConfig, service: ServiceConfig, signed: bool = False)
             _first(service.expire_tagged_patterns, stack.expire_tagged_patterns)
         ),
         archive_after_days=_first(service.archive_after_days, stack.archive_after_days),
+        release_patterns=tuple(_first(service.release_tag_patterns, stack.release_tag_patterns)),
+        archive_old_releases=_first(service.archive_old_releases, stack.archive_old_releases),
+        expire_archived_after_days=_first(
+            service.expire_archived_after_days, stack.expire_archived_after_days
+        ),
+        extra_rules=tuple(_first(service.extra_lifecycle_rules, stack.extra_lifecycle_rules)),
     )
 
 
@@ -706,6 +713,22 @@ def _retention_problems(path: str, retention: Retention) -> list[str]:
             f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: {show(both)} "
             "also in protectedTags; a pattern cannot be both protected and expired"
         )
+    releases = list(retention.release_patterns)
+    protected_releases = sorted(set(releases) & set(retention.protected_tags))
+    if protected_releases:
+        found.append(
+            f"{NAMESPACE}:{path}releaseTagPatterns = {show(releases)}: {show(protected_releases)} "
+            "also in protectedTags, so its keep-the-newest rule could never act (the protect "
+            "rule comes first); drop it from one of the lists"
+        )
+    expired_releases = sorted(set(patterns) & set(releases))
+    if expired_releases:
+        found.append(
+            f"{NAMESPACE}:{path}expireTaggedPatterns = {show(list(patterns))}: "
+            f"{show(expired_releases)} is a release pattern (releaseTagPatterns), so its expire "
+            "rule could never act (the release rule comes first); drop it from one of the lists"
+        )
+    found += _extra_rule_problems(path, retention)
     size = len(to_json(lifecycle_policy(retention)))
     if size > LIFECYCLE_POLICY_MAX:
         found.append(
@@ -713,6 +736,36 @@ def _retention_problems(path: str, retention: Retention) -> list[str]:
             f"lifecycle policy would be {size} characters; ECR allows {LIFECYCLE_POLICY_MAX}"
         )
     return found
+
+
+def _extra_rule_problems(path: str, retention: Retention) -> list[str]:
+    """The team's own rules: each in ECR's grammar on its own, then in the policy they join (a
+    second untagged rule, a prefix twice), and none unreachable behind one of ours."""
+    found = []
+    key = f"{NAMESPACE}:{path}extraLifecycleRules"
+    for index, extra in enumerate(retention.extra_rules):
+        name = f"{key}[{index}] ({extra.description})"
+        for problem in policy_problems({"rules": [extra.rule(1)]}):
+            found.append(f"{name}: {problem.split(': ', 1)[-1]}")
+        standard = extra.storage_class == "standard"
+        if extra.tag_status == "untagged" and not retention.expire_untagged:
+            found.append(
+                f"{name}: tagStatus untagged is refused with image signing: signatures are "
+                "untagged artifacts, and the rule would delete those of images that stay"
+            )
+        if extra.tag_status == "any" and standard and retention.archive_after_days is not None:
+            found.append(
+                f"{name}: tagStatus any in standard storage could never act: the archiveAfterDays "
+                "rule (also any) comes first and sees every image"
+            )
+        if extra.tag_status == "any" and not standard and retention.expire_archived_after_days:
+            found.append(
+                f"{name}: tagStatus any in archive storage would make the expireArchivedAfterDays "
+                "rule unreachable; use one or the other"
+            )
+    if found or not retention.extra_rules:
+        return found
+    return [f"{key}: {p}" for p in policy_problems(lifecycle_policy(retention))]
 
 
 # --- the config the engine passed -----------------------------------------------------------------

@@ -4,7 +4,7 @@ resolved settings of one service's repository."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -12,6 +12,7 @@ from components import limits
 from components.lifecycle import Retention
 from components.settings.types import (
     AccountId,
+    ArchivedDays,
     ConfigModel,
     ExpiryDays,
     KeepCount,
@@ -22,6 +23,55 @@ from components.settings.types import (
     Unique,
     derived,
 )
+
+
+class ExtraLifecycleRule(ConfigModel):
+    """One lifecycle rule of the team's own, in ECR's grammar (Lifecycle policy properties)."""
+
+    description: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="What the rule is for; errors name the rule by it."
+    )
+    tag_status: Literal["tagged", "untagged", "any"] = Field(
+        description="tagged (with tagPatternList), untagged or any."
+    )
+    tag_pattern_list: TagPatterns = Field(
+        [],
+        max_length=4,
+        description="With tagged: the patterns an image's tags must all match (`*` any run).",
+    )
+    storage_class: Literal["standard", "archive"] = Field(
+        "standard",
+        description="The storage class the rule selects: archive only with sinceImageTransitioned.",
+    )
+    count_type: Literal[
+        "imageCountMoreThan", "sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned"
+    ] = Field(description="How images are counted (ECR's countType).")
+    count_number: Annotated[int, Field(ge=1, le=10000)] = Field(
+        description="Images to keep (imageCountMoreThan) or days (the since* count types)."
+    )
+    action: Literal["expire", "transition"] = Field(
+        "expire", description="expire (delete) or transition (to the archive storage class)."
+    )
+
+    def rule(self, priority: int) -> dict[str, Any]:
+        """The rule as ECR reads it, at `priority`."""
+        selection: dict[str, Any] = {"tagStatus": self.tag_status}
+        if self.tag_pattern_list:
+            selection["tagPatternList"] = list(self.tag_pattern_list)
+        if self.storage_class != "standard":
+            selection["storageClass"] = self.storage_class
+        selection |= {"countType": self.count_type, "countNumber": self.count_number}
+        if self.count_type != "imageCountMoreThan":
+            selection["countUnit"] = "days"
+        action: dict[str, str] = {"type": self.action}
+        if self.action == "transition":
+            action["targetStorageClass"] = "archive"
+        return {
+            "rulePriority": priority,
+            "description": self.description,
+            "selection": selection,
+            "action": action,
+        }
 
 
 class RepositoryDefaults(ConfigModel):
@@ -36,8 +86,21 @@ class RepositoryDefaults(ConfigModel):
     scan_on_push: bool = Field(True, description="Scan every image for vulnerabilities on push.")
     lifecycle_policy_max_image_count: KeepCount = Field(
         30,
-        description="How many images whose tags start with `v` to keep (1-10000); older ones "
-        "expire.",
+        description="How many release images (releaseTagPatterns, `v*` by default) to keep "
+        "(1-10000, per pattern); older ones expire (or are archived: archiveOldReleases).",
+    )
+    release_tag_patterns: TagPatterns = Field(
+        ["v*"],
+        min_length=1,
+        max_length=10,
+        description="Tag patterns of release images (e.g. `v*`, `*.*.*`, `release-*`; at most "
+        "4 `*`): one keep-the-newest rule each; the tools' newest release and rollback candidate "
+        "follow them.",
+    )
+    archive_old_releases: bool = Field(
+        False,
+        description="Release images beyond the newest lifecyclePolicyMaxImageCount move to the "
+        "archive storage class instead of expiring (see expireArchivedAfterDays).",
     )
     untagged_image_expiry_days: ExpiryDays = Field(
         7, description="Days after which untagged images expire (1-3650)."
@@ -58,7 +121,7 @@ class RepositoryDefaults(ConfigModel):
         [],
         max_length=20,
         description="Tag patterns (e.g. `sha-*`, `pr-*`) that expire expireTaggedAfterDays after "
-        "push; release (`v*`) and protected images are never selected.",
+        "push; release (releaseTagPatterns) and protected images are never selected.",
     )
     archive_after_days: ExpiryDays | None = Field(
         None,
@@ -66,6 +129,20 @@ class RepositoryDefaults(ConfigModel):
         "(not pullable until restored; billed for at least 90 days). Only images no other rule "
         "selects.",
         json_schema_extra=derived("off"),
+    )
+    extra_lifecycle_rules: list[ExtraLifecycleRule] = Field(
+        [],
+        max_length=10,
+        description="Lifecycle rules of the team's own (description, tagStatus, tagPatternList, "
+        "storageClass, countType, countNumber, action), placed after the protect and release "
+        "rules (which they never reach) and, with tagStatus any, last.",
+    )
+    expire_archived_after_days: ArchivedDays | None = Field(
+        None,
+        description="Delete archived images this many days after they were archived (90-3650: "
+        "ECR keeps archived images at least 90 days). Without it the archive grows without "
+        "bound.",
+        json_schema_extra=derived("off: archived images are kept forever"),
     )
 
 
@@ -88,6 +165,10 @@ class ServiceConfig(ConfigModel):
     expire_tagged_after_days: ExpiryDays | None = _override("expire_tagged_after_days")
     expire_tagged_patterns: TagPatterns | None = _override("expire_tagged_patterns")
     archive_after_days: ExpiryDays | None = _override("archive_after_days")
+    release_tag_patterns: TagPatterns | None = _override("release_tag_patterns")
+    archive_old_releases: bool | None = _override("archive_old_releases")
+    expire_archived_after_days: ArchivedDays | None = _override("expire_archived_after_days")
+    extra_lifecycle_rules: list[ExtraLifecycleRule] | None = _override("extra_lifecycle_rules")
     # ECR: 1..5 ImageTagMutabilityExclusionFilters.
     image_tag_mutability_exclusions: Annotated[list[TagFilter], Unique] = Field(
         [],
@@ -143,7 +224,7 @@ class RepositorySettings:
 
     @property
     def max_image_count(self) -> int:
-        """Images tagged `v*` to keep."""
+        """Release images to keep (per release pattern)."""
         return self.retention.keep_release_images
 
     @property

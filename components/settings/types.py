@@ -282,6 +282,9 @@ LifecycleTagPattern = Annotated[
     Allowed("must be an image tag pattern: 1-128 of A-Z a-z 0-9 _ . - with at most 4 `*` (ECR)"),
 ]
 TagPatterns = Annotated[list[LifecycleTagPattern], Unique]
+# ECR: an archived image can be deleted only after 90 days in the archive ("Examples of lifecycle
+# policies": sinceImageTransitioned); the upper bound is ExpiryDays's.
+ArchivedDays = Annotated[int, Ge(90), Le(3650)]
 # Repository creation template prefix (ECR API `Prefix`, less ROOT): repository-name segments.
 TemplatePrefix = Annotated[
     str,

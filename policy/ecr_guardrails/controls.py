@@ -310,6 +310,17 @@ CONTROLS: dict[str, Controls] = {
         note="Stricter than ECR.3: ECR.3 passes any lifecycle policy; this check also asks "
         "that its rules select images.",
     ),
+    "ecr-live-lifecycle-in-use": Controls(
+        ("ECR.3",),
+        ("ecr-private-lifecycle-policy-configured",),
+        stack_fix="protect the tag (`retention.protectedTags`) or keep more images; check with "
+        "`python -m tools.retention`",
+        aws_fix="PutLifecyclePolicy with rules that keep the images in use",
+    ),
+    "ecr-live-image-not-active": Controls(
+        aws_fix="UpdateImageStorageClass to STANDARD for an archived image still in use, or "
+        "point the workload at an active image",
+    ),
     "ecr-live-cross-account": Controls(
         cis=(f"{CIS_EKS} 5.1.2",),
         stack_fix="review `ecr:services.<service>.pullAccounts` / `pullOrganizationId`",

@@ -13,8 +13,12 @@ A model of ECR's documented evaluation (ECR User Guide, "Lifecycle policy evalua
 - rules select images of one storage class (`storageClass`, default standard);
 - imageCountMoreThan N: the matching images newest first by push time, all after the first N;
   sinceImagePushed / sinceImagePulled / sinceImageTransitioned D days: matching images whose
-  push / last recorded pull (else push) / archive time is more than D days ago;
+  push / last recorded pull (else the restore from the archive, else push) / archive time is more
+  than D days ago;
 - expiration always takes older images first.
+
+`policy_problems` is ECR's acceptance of a document (what PutLifecyclePolicy refuses), per rule and
+field: the program checks a stack's own rules with it, and the tests every generated policy.
 
 ECR's semantics, so it lives with the rules (policy/ stays publishable on its own):
 `tools.retention` judges a stack file's proposed policies with it, and compares it with AWS's own
@@ -42,6 +46,8 @@ class Image:
     storage_class: str = "standard"
     """`standard`, or `archive` for an ARCHIVED image."""
     archived_at: datetime.datetime | None = None
+    activated_at: datetime.datetime | None = None
+    """When it was last restored from the archive (`lastActivatedAt`), if ever."""
 
     @classmethod
     def from_details(cls, details: Mapping[str, Any]) -> Image:
@@ -54,6 +60,7 @@ class Image:
             last_pulled_at=_optional_time(details.get("lastRecordedPullTime")),
             storage_class="archive" if status == "ARCHIVED" else "standard",
             archived_at=_optional_time(details.get("lastArchivedAt")),
+            activated_at=_optional_time(details.get("lastActivatedAt")),
         )
 
 
@@ -128,7 +135,10 @@ def _age_reference(count_type: str, image: Image) -> datetime.datetime | None:
     if count_type == "sinceImagePushed":
         return image.pushed_at
     if count_type == "sinceImagePulled":
-        return image.last_pulled_at or image.pushed_at
+        # ECR: the last recorded pull; never pulled: the push; restored from the archive and not
+        # pulled since: the restore.
+        moments = [m for m in (image.last_pulled_at, image.activated_at) if m is not None]
+        return max(moments) if moments else image.pushed_at
     if count_type == "sinceImageTransitioned":
         return image.archived_at
     return None
@@ -172,3 +182,195 @@ def evaluate(
             result.actions.append(Action(image, int(rule["rulePriority"]), action))
         seen.update(i.digest for i in matched)
     return result
+
+
+# --- what ECR accepts -----------------------------------------------------------------------------
+
+TAG_STATUSES = ("tagged", "untagged", "any")
+COUNT_TYPES = (
+    "imageCountMoreThan",
+    "sinceImagePushed",
+    "sinceImagePulled",
+    "sinceImageTransitioned",
+)
+AGE_COUNT_TYPES = COUNT_TYPES[1:]
+RULE_FIELDS = frozenset({"rulePriority", "description", "selection", "action"})
+SELECTION_FIELDS = frozenset(
+    {"tagStatus", "tagPatternList", "tagPrefixList", "storageClass", "countType", "countUnit",
+     "countNumber"}
+)  # fmt: skip
+ACTION_FIELDS = frozenset({"type", "targetStorageClass"})
+MAX_COUNT = 10000  # imageCountMoreThan
+MIN_ARCHIVED_DAYS = 90  # an archived image stays at least 90 days
+MAX_WILDCARDS = 4  # per tagPatternList entry
+
+
+def policy_problems(policy: Mapping[str, Any]) -> list[str]:
+    """What ECR's PutLifecyclePolicy refuses in `policy`, each naming the rule and the field
+    (ECR User Guide: "Lifecycle policy properties", "Lifecycle policy evaluation rules",
+    "Examples of lifecycle policies")."""
+    rules = policy.get("rules")
+    if not isinstance(rules, list) or not rules:
+        return ["rules: must be a non-empty list of rules"]
+    found: list[str] = []
+    for index, rule in enumerate(rules):
+        found += _rule_problems(index, rule)
+    return found + _policy_wide_problems(rules)
+
+
+def rule_name(index: int, rule: Mapping[str, Any]) -> str:
+    """How a message names a rule: its priority, and its description when it has one."""
+    description = rule.get("description")
+    named = f"rule {rule.get('rulePriority', f'#{index + 1}')}"
+    return f"{named} ({description})" if description else named
+
+
+def _rule_problems(index: int, rule: Any) -> list[str]:
+    if not isinstance(rule, Mapping):
+        return [f"rule #{index + 1}: must be an object"]
+    name = rule_name(index, rule)
+    found = [f"{name}: unknown field {f!r}" for f in sorted(set(rule) - RULE_FIELDS)]
+    priority = rule.get("rulePriority")
+    if not isinstance(priority, int) or isinstance(priority, bool) or priority < 1:
+        found.append(f"{name}: rulePriority must be a positive integer, not {priority!r}")
+    if "description" in rule and not isinstance(rule["description"], str):
+        found.append(f"{name}: description must be a string")
+    selection, action = rule.get("selection"), rule.get("action")
+    if not isinstance(selection, Mapping):
+        return [*found, f"{name}: selection must be an object"]
+    if not isinstance(action, Mapping):
+        return [*found, f"{name}: action must be an object"]
+    return found + _selection_problems(name, selection) + _action_problems(name, selection, action)
+
+
+def _selection_problems(name: str, selection: Mapping[str, Any]) -> list[str]:
+    found = [
+        f"{name}: selection has unknown field {f!r}"
+        for f in sorted(set(selection) - SELECTION_FIELDS)
+    ]
+    status = selection.get("tagStatus")
+    if status not in TAG_STATUSES:
+        found.append(f"{name}: selection.tagStatus must be one of {', '.join(TAG_STATUSES)}")
+    lists = [f for f in ("tagPrefixList", "tagPatternList") if f in selection]
+    if len(lists) == 2:
+        found.append(f"{name}: selection has tagPrefixList and tagPatternList; give one")
+    if status == "tagged" and not lists:
+        found.append(f"{name}: selection.tagStatus tagged needs tagPatternList or tagPrefixList")
+    if status in ("untagged", "any") and lists:
+        found.append(f"{name}: selection.{lists[0]} is only allowed with tagStatus tagged")
+    for field_name in lists:
+        values = selection[field_name]
+        if not isinstance(values, list) or not values:
+            found.append(f"{name}: selection.{field_name} must be a non-empty list of strings")
+            continue
+        for value in values:
+            if not isinstance(value, str) or not value:
+                found.append(f"{name}: selection.{field_name} entry {value!r} is not a tag text")
+            elif value.count("*") > MAX_WILDCARDS and field_name == "tagPatternList":
+                found.append(
+                    f"{name}: selection.tagPatternList entry {value!r} has more than "
+                    f"{MAX_WILDCARDS} `*`"
+                )
+    count_type, unit, number = (
+        selection.get("countType"),
+        selection.get("countUnit"),
+        selection.get("countNumber"),
+    )
+    if count_type not in COUNT_TYPES:
+        found.append(f"{name}: selection.countType must be one of {', '.join(COUNT_TYPES)}")
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        found.append(f"{name}: selection.countNumber must be a positive integer, not {number!r}")
+    elif count_type == "imageCountMoreThan" and number > MAX_COUNT:
+        found.append(f"{name}: selection.countNumber of imageCountMoreThan is at most {MAX_COUNT}")
+    elif count_type == "sinceImageTransitioned" and number < MIN_ARCHIVED_DAYS:
+        found.append(
+            f"{name}: selection.countNumber of sinceImageTransitioned is at least "
+            f"{MIN_ARCHIVED_DAYS} (archived images stay {MIN_ARCHIVED_DAYS} days)"
+        )
+    if count_type in AGE_COUNT_TYPES and unit != "days":
+        found.append(f"{name}: selection.countUnit must be days with countType {count_type}")
+    if count_type == "imageCountMoreThan" and unit is not None:
+        found.append(f"{name}: selection.countUnit is not allowed with imageCountMoreThan")
+    storage = selection.get("storageClass", "standard")
+    wanted = "archive" if count_type == "sinceImageTransitioned" else "standard"
+    if count_type == "sinceImageTransitioned" and "storageClass" not in selection:
+        found.append(
+            f"{name}: selection.storageClass archive is required with sinceImageTransitioned"
+        )
+    elif storage != wanted and count_type in COUNT_TYPES:
+        found.append(f"{name}: selection.storageClass must be {wanted} with countType {count_type}")
+    return found
+
+
+def _action_problems(
+    name: str, selection: Mapping[str, Any], action: Mapping[str, Any]
+) -> list[str]:
+    found = [f"{name}: action has unknown field {f!r}" for f in sorted(set(action) - ACTION_FIELDS)]
+    kind, count_type = action.get("type"), selection.get("countType")
+    if kind == "expire":
+        if "targetStorageClass" in action:
+            found.append(f"{name}: action.targetStorageClass is only for type transition")
+        if count_type == "sinceImagePulled":
+            found.append(
+                f"{name}: action.type expire cannot go with sinceImagePulled (ECR only archives by "
+                "pull time: transition, then expire with sinceImageTransitioned)"
+            )
+    elif kind == "transition":
+        if action.get("targetStorageClass") != "archive":
+            found.append(f"{name}: action.targetStorageClass must be archive with transition")
+        if count_type == "sinceImageTransitioned":
+            found.append(
+                f"{name}: action.type transition cannot go with sinceImageTransitioned (it "
+                "selects archived images, which can only expire)"
+            )
+    else:
+        found.append(f"{name}: action.type must be expire or transition, not {kind!r}")
+    return found
+
+
+def _policy_wide_problems(rules: Sequence[Any]) -> list[str]:
+    """Between rules (those whose priority and selection can be read; the rest are named above)."""
+    rules = [
+        r
+        for r in rules
+        if isinstance(r, Mapping)
+        and isinstance(r.get("rulePriority"), int)
+        and isinstance(r.get("selection"), Mapping)
+    ]
+    found = []
+    priorities = [int(r["rulePriority"]) for r in rules]
+    repeated = sorted({p for p in priorities if priorities.count(p) > 1})
+    if repeated:
+        found.append(f"rulePriority values must be unique: {repeated} used more than once")
+    ordered = sorted(enumerate(rules), key=lambda pair: int(pair[1]["rulePriority"]))
+    last_specific = max(
+        (int(r["rulePriority"]) for _, r in ordered if r["selection"].get("tagStatus") != "any"),
+        default=0,
+    )
+    for index, rule in ordered:
+        if (
+            rule["selection"].get("tagStatus") == "any"
+            and int(rule["rulePriority"]) < last_specific
+        ):
+            found.append(
+                f"{rule_name(index, rule)}: selection.tagStatus any must have the highest "
+                f"rulePriority (rule {last_specific} comes after it)"
+            )
+    # Per storage class: one untagged rule, and no two rules with the same tag prefixes.
+    seen: dict[tuple[str, str, tuple[str, ...]], str] = {}
+    for index, rule in ordered:
+        selection = rule["selection"]
+        storage = str(selection.get("storageClass", "standard"))
+        key: tuple[str, str, tuple[str, ...]]
+        if selection.get("tagStatus") == "untagged":
+            key = (storage, "untagged", ())
+        elif isinstance(selection.get("tagPrefixList"), list):
+            key = (storage, "prefix", tuple(sorted(map(str, selection["tagPrefixList"]))))
+        else:
+            continue
+        name = rule_name(index, rule)
+        if key in seen:
+            what = "untagged images" if key[1] == "untagged" else f"tag prefixes {list(key[2])}"
+            found.append(f"{name}: selects {what} in {storage} storage as {seen[key]} does")
+        seen.setdefault(key, name)
+    return found

@@ -162,7 +162,7 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"scanOnPsh": "true"},
-            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, archiveAfterDays, costCenter, createOnPushPrefixes',
+            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, archiveAfterDays, archiveOldReleases, costCenter, createOnPushPrefixes',
         ),
         ({"services": "[1]"}, "ecr:services = [1]: must be an object (a map)"),
         ({"services": "{}"}, "ecr:services has no services"),
@@ -177,11 +177,11 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"services": '{"f": 3}'},
-            "ecr:services.f = 3: must be an object (a map) of adopt, archiveAfterDays, expireTaggedAfterDays",
+            "ecr:services.f = 3: must be an object (a map) of adopt, archiveAfterDays, archiveOldReleases",
         ),
         (
             {"services": '{"fileflow": {"scanOnPsh": true}}'},
-            "ecr:services.fileflow.scanOnPsh = true: unknown key; allowed keys are adopt, archiveAfterDays, expireTaggedAfterDays",
+            "ecr:services.fileflow.scanOnPsh = true: unknown key; allowed keys are adopt, archiveAfterDays, archiveOldReleases, expireArchivedAfterDays, expireTaggedAfterDays",
         ),
         (
             {"services": '{"fileflow": {"scanOnPush": "false"}}'},
@@ -233,6 +233,10 @@ def test_every_repository_key_can_be_overridden_per_service():
         "expire_tagged_after_days",
         "expire_tagged_patterns",
         "archive_after_days",
+        "release_tag_patterns",
+        "archive_old_releases",
+        "expire_archived_after_days",
+        "extra_lifecycle_rules",
     }
     assert repository_keys <= set(ServiceConfig.model_fields)
 

@@ -302,6 +302,7 @@ def test_the_lifecycle_working_check_gives_ecr_its_24_hours():
 
     def image(tag, hours_ago):
         return {
+            "imageDigest": f"sha256:{tag}",
             "imageTags": [tag],
             "imagePushedAt": now - datetime.timedelta(hours=hours_ago),
         }
@@ -313,7 +314,8 @@ def test_the_lifecycle_working_check_gives_ecr_its_24_hours():
     assert checks.lifecycle_problems(policy, burst, now) == []  # v1 surplus for 2 hours only
     late = [image("v1", 100), image("v2", 30), image("v3", 26), image("v4", 1)]
     (problem,) = checks.lifecycle_problems(policy, late, now)  # v1 surplus since v3, 26 hours ago
-    assert "4 images tagged v* but rule 1 keeps 2, 1 of them surplus for over a day" in problem
+    assert "rule 1 should have expired 1 images more than a day ago" in problem
+    assert "still here: sha256:v1 (v1)" in problem
 
 
 def test_a_region_that_cannot_be_listed_is_a_finding_and_the_others_are_audited(aws, monkeypatch):

@@ -354,3 +354,21 @@ def test_artifacts_are_the_images_whose_subject_is_the_image():
     assert "kept with the image: 1 signature(s) or other artifact(s) (sha256:sig)" in (
         outcome.as_text()
     )
+
+
+def test_the_workloads_that_pull_the_removed_tag_are_named_in_the_dry_and_real_run(
+    releases, tmp_path
+):
+    """Issue 25: without --delete, ECS and --in-use references to the tag were not named, though
+    their next deployment fails. The task definition uses the dual-stack registry name."""
+    endpoint, env, _, bad = releases
+    task_definition(endpoint, f"{ACCOUNT}.dkr-ecr.{REGION}.on.aws/fileflow:v1.1.0")
+    in_use = tmp_path / "in-use.txt"
+    in_use.write_text(f"fileflow:v1.1.0\nfileflow:v1.1.0@{bad}\n")  # the second pulls the digest
+    for dry_run in (["--dry-run"], []):
+        result = quarantine(env, "--tag", "v1.1.0", "--in-use", str(in_use), *dry_run, "--json")
+        assert result.returncode == 0, result.stderr
+        outcome = json.loads(result.stdout)
+        assert outcome["tagUsers"] == {"v1.1.0": ["in-use.txt:1", "ECS task definition svc:1"]}
+    text = quarantine(env, "--tag", "latest", "--dry-run").stdout
+    assert "pulls fileflow:latest" not in text  # nothing pulls `latest`

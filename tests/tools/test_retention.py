@@ -119,7 +119,9 @@ def test_a_policy_that_takes_nothing_in_use_passes(releases, tmp_path):
     _, env, _ = releases
     result = retention(env, project(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[2].split() == ["api", "5", "0", "0", "5", "0", "judged"]
+    row = result.stdout.splitlines()[2].split()
+    # service, images, archived, activating, expire, archive, kept, blocked, status
+    assert row == ["api", "5", "0", "0", "0", "0", "5", "0", "judged"]
 
 
 # --- offline snapshots -----------------------------------------------------------------------------

@@ -16,11 +16,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
+
 # The pack's rules, imported as a package: the audit judges with the same code as the pack.
 from policy.ecr_guardrails.config import (
     PACK_SETTINGS,
     PolicyConfigError,
 )
+from policy.ecr_guardrails.lifecycle_eval import Action, Image, evaluate
 from policy.ecr_guardrails.policies import (
     LEAST_PRIVILEGE,
     LIFECYCLE,
@@ -45,9 +48,9 @@ from tools.cli import (
     error_code,
     progress,
 )
-from tools.images import newest_release, pushed_at
+from tools.images import image_status, newest_release, pushed_at
 from tools.signing import SIGNING, signing_status
-from tools.usage import Use, task_definitions, users_by_digest
+from tools.usage import Use, lambda_functions, task_definitions, users_by_digest
 
 WORKERS = 8
 GRACE = datetime.timedelta(hours=24)  # ECR applies lifecycle rules within 24 hours
@@ -57,6 +60,8 @@ IMAGE_FINDINGS = "ecr-live-image-findings"
 NOT_SCANNED = "ecr-live-image-not-scanned"
 KEY_ROTATION = "ecr-live-key-rotation"
 LIFECYCLE_WORKING = "ecr-live-lifecycle-working"
+LIFECYCLE_IN_USE = "ecr-live-lifecycle-in-use"
+NOT_ACTIVE = "ecr-live-image-not-active"
 CROSS_ACCOUNT = "ecr-live-cross-account"
 UNMANAGED = "ecr-live-unmanaged"
 UNSIGNED = "ecr-live-unsigned"
@@ -67,63 +72,100 @@ AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 # --- live checks ----------------------------------------------------------------------------------
 
 
+def _parsed_policy(policy_text: str) -> dict[str, Any] | None:
+    try:
+        found = document(policy_text, "lifecyclePolicyText")
+        rules = sequence(found.get("rules"), "rules")
+    except (MalformedPropertyError, AttributeError):
+        return None
+    if not all(isinstance(r, Mapping) and isinstance(r.get("rulePriority"), int) for r in rules):
+        return None
+    return dict(found)
+
+
+def _evaluate(
+    policy: Mapping[str, Any], images: Sequence[Mapping[str, Any]], at: datetime.datetime
+) -> list[Action] | None:
+    """ECR's evaluation (lifecycle_eval) of the live policy; None when it cannot be evaluated."""
+    try:
+        return evaluate(policy, [Image.from_details(i) for i in images], at).actions
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _described(action: Action) -> str:
+    tags = ", ".join(action.image.tags) or "untagged"
+    return f"{action.image.digest} ({tags})"
+
+
 def lifecycle_problems(
     policy_text: str | None, images: Sequence[Mapping[str, Any]], now: datetime.datetime
 ) -> list[str]:
-    """Signs that the lifecycle policy is not being applied (it runs within 24 hours)."""
+    """Signs that the lifecycle policy is not being applied: images that ECR's evaluation of the
+    live policy (policy/ecr_guardrails/lifecycle_eval.py, every rule and storage class) would have
+    expired or archived more than a day ago are still there (ECR applies rules within 24 hours)."""
     if not policy_text:
         return []
-    try:
-        rules = sequence(document(policy_text, "lifecyclePolicyText").get("rules"), "rules")
-    except (MalformedPropertyError, AttributeError):
+    policy = _parsed_policy(policy_text)
+    then = now - GRACE
+    actions = (
+        None
+        if policy is None
+        else _evaluate(policy, [i for i in images if pushed_at(i) < then], then)
+    )
+    if actions is None:
         return ["the lifecycle policy cannot be read"]
+    by_rule: dict[tuple[int, str], list[Action]] = {}
+    for action in actions:
+        by_rule.setdefault((action.rule, action.type), []).append(action)
     problems = []
-    for rule in rules:
-        selection = rule.get("selection", {}) if isinstance(rule, Mapping) else {}
-        count = selection.get("countNumber")
-        if not isinstance(count, int) or rule.get("action", {}).get("type") != "expire":
-            continue
-        status, prefixes = selection.get("tagStatus"), selection.get("tagPrefixList") or []
-        if status == "tagged" and selection.get("countType") == "imageCountMoreThan" and prefixes:
-            matching = sorted(
-                (
-                    i
-                    for i in images
-                    if any(t.startswith(tuple(prefixes)) for t in i.get("imageTags", []))
-                ),
-                key=pushed_at,
-                reverse=True,
+    for (rule, kind), taken in sorted(by_rule.items()):
+        verb = "expired" if kind == "expire" else "archived"
+        shown = ", ".join(_described(a) for a in taken[:5]) + (" ..." if len(taken) > 5 else "")
+        problems.append(
+            f"rule {rule} should have {verb} {len(taken)} images more than a day ago, still "
+            f"here: {shown}: the lifecycle policy is not working"
+        )
+    return problems
+
+
+def lifecycle_takes_in_use(
+    name: str,
+    policy_text: str | None,
+    images: Sequence[Mapping[str, Any]],
+    in_use: Iterable[Use],
+    registry: str | None,
+    now: datetime.datetime,
+) -> list[str]:
+    """Images in use (ECS task definitions, Lambda functions, --in-use) that the live lifecycle
+    policy, as ECR evaluates it, expires or archives now: the same judgement as the retention
+    check makes of a proposed policy."""
+    policy = _parsed_policy(policy_text) if policy_text else None
+    if policy is None:
+        return []
+    actions = _evaluate(policy, images, now) or []
+    users = users_by_digest(in_use, name, images, registry)
+    problems = []
+    for action in actions:
+        if action.image.digest in users:
+            verb = "expires" if action.type == "expire" else "archives"
+            problems.append(
+                f"{name}@{_described(action)} is used by {', '.join(users[action.image.digest])}, "
+                f"but lifecycle rule {action.rule} {verb} it"
             )
-            # The image `count` places below another became surplus when that one was pushed;
-            # ECR has a day to expire it.
-            overdue = [
-                image
-                for newer, image in zip(matching, matching[count:], strict=False)
-                if pushed_at(newer) < now - GRACE
-            ]
-            if overdue:
-                problems.append(
-                    f"{len(matching)} images tagged {'/'.join(p + '*' for p in prefixes)} but rule "
-                    f"{rule.get('rulePriority')} keeps {count}, {len(overdue)} of them surplus "
-                    "for over a day: the lifecycle policy is not working"
-                )
-        if status == "untagged" and selection.get("countType") == "sinceImagePushed":
-            limit = now - datetime.timedelta(days=count) - GRACE
-            stale = [i for i in images if not i.get("imageTags") and pushed_at(i) < limit]
-            if stale:
-                problems.append(
-                    f"{len(stale)} untagged images older than {count} days + 1 (rule "
-                    f"{rule.get('rulePriority')}): the lifecycle policy is not working"
-                )
     return problems
 
 
 def images_to_check(
-    name: str, images: Sequence[Mapping[str, Any]], in_use: Iterable[Use], registry: str | None
+    name: str,
+    images: Sequence[Mapping[str, Any]],
+    in_use: Iterable[Use],
+    registry: str | None,
+    release_patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
 ) -> dict[str, str]:
     """digest -> why it is checked: the newest release image, and images ECS uses."""
     chosen: dict[str, str] = {}
-    newest = newest_release(images)
+    newest = newest_release(images, release_patterns)
     if newest is not None:
         chosen[newest["imageDigest"]] = "newest release image"
     for digest, users in users_by_digest(in_use, name, images, registry).items():
@@ -138,6 +180,10 @@ class Options:
     config: PackConfig
     now: datetime.datetime
     require_signature: bool = False
+    in_use: tuple[Use, ...] = ()
+    """Images in use that AWS cannot tell (EKS, elsewhere): `--in-use FILE`."""
+    release_patterns: tuple[str, ...] = RELEASE_TAG_PATTERNS
+    """What a release tag looks like (the stacks' releaseTagPatterns)."""
 
 
 @dataclass(frozen=True)
@@ -180,14 +226,58 @@ def audit_repository(
     findings += missing_lifecycle(seen, lifecycle, options.config)
     findings += repository_policy_findings(seen, registry.repository_policy(name), options.config)
     findings += key_rotation(seen, key) + unmanaged(seen)
-    images = registry.images(name)
+    stored = registry.images(name)
     findings += [
         seen.finding(LIFECYCLE_WORKING, "mandatory", problem)
-        for problem in lifecycle_problems(lifecycle, images, options.now)
+        for problem in lifecycle_problems(lifecycle, stored, options.now)
     ]
+    registry_id = repository.get("registryId")
+    findings += [
+        seen.finding(LIFECYCLE_IN_USE, "mandatory", problem)
+        for problem in lifecycle_takes_in_use(
+            name, lifecycle, stored, in_use, registry_id, options.now
+        )
+    ]
+    images, left_out = active_images(seen, stored, in_use)
+    findings += left_out
     findings += unsigned(seen, registry, images, options)
     findings += signing_uncovered(seen, registry.signing_filters, options)
     return findings + image_findings(seen, registry, images, in_use, options)
+
+
+def active_images(
+    seen: Seen, stored: Sequence[Mapping[str, Any]], in_use: Iterable[Use]
+) -> tuple[list[Mapping[str, Any]], list[Finding]]:
+    """The ACTIVE images, which the scan and signature checks judge, and a finding naming each
+    image they leave out and why: an ARCHIVED or ACTIVATING image cannot be pulled (or scanned)
+    until it is restored, yet it can be restored and run, so it is listed, never silently dropped.
+    An image in use that is not ACTIVE is mandatory: its next pull fails."""
+    active: list[Mapping[str, Any]] = []
+    findings = []
+    users = users_by_digest(in_use, seen.name, stored, seen.repository.get("registryId"))
+    for image in stored:
+        try:
+            status = image_status(image)
+        except ValueError as error:
+            findings.append(seen.finding(NOT_ACTIVE, "mandatory", f"not checked: {error}"))
+            continue
+        if status == "ACTIVE":
+            active.append(image)
+            continue
+        digest = image["imageDigest"]
+        label = f"{seen.name}@{digest} ({', '.join(image.get('imageTags') or []) or 'untagged'})"
+        why = (
+            "ARCHIVED: not pullable until restored (UpdateImageStorageClass to STANDARD)"
+            if status == "ARCHIVED"
+            else "ACTIVATING: being restored"
+        )
+        if digest in users:
+            message = f"{label} is {why}, but used by {', '.join(users[digest])}: its pull fails"
+            findings.append(seen.finding(NOT_ACTIVE, "mandatory", message))
+        else:
+            message = f"{label} left out of the scan and signature checks: {why}"
+            findings.append(seen.finding(NOT_ACTIVE, "info", message))
+    return active, findings
 
 
 def read_key(registry: Registry, seen: Seen) -> Key:
@@ -262,7 +352,7 @@ def unsigned(
 ) -> list[Finding]:
     """With --require-signature: the newest release image is signed (managed signing still in
     progress is advisory: the audit does not wait)."""
-    newest = newest_release(images)
+    newest = newest_release(images, options.release_patterns)
     if not options.require_signature or newest is None:
         return []
     signing = signing_status(registry.ecr, seen.name, newest["imageDigest"])
@@ -302,7 +392,9 @@ def image_findings(
     above --fail-on."""
     blocking = at_or_above(options.fail_on)
     tags_of = {i["imageDigest"]: i.get("imageTags", []) for i in images}
-    checked = images_to_check(seen.name, images, in_use, seen.repository.get("registryId"))
+    checked = images_to_check(
+        seen.name, images, in_use, seen.repository.get("registryId"), options.release_patterns
+    )
     findings = []
     for digest, why in checked.items():
         label = f"{seen.name}@{digest} ({', '.join(tags_of.get(digest, [])) or 'untagged'}, {why})"
@@ -341,12 +433,17 @@ def audit_region(aws: Aws, options: Options, report: Report) -> bool:
         report.findings.append(unreadable(REGION_ITEM, aws.region, error, "region not audited"))
         return False
     progress(f"{aws.region}: {len(repositories)} repositories")
+    in_use = [u for u in options.in_use if u.region in (None, aws.region)]
     try:
-        in_use = [u for u in task_definitions(aws) if u.region in (None, aws.region)]
+        in_use += [u for u in task_definitions(aws) if u.region in (None, aws.region)]
     except AWS_ERRORS as error:
         consequence = "the images ECS task definitions use were not checked"
         report.findings.append(unreadable("(ecs)", aws.region, error, consequence))
-        in_use = []
+    try:
+        in_use += [u for u in lambda_functions(aws) if u.region in (None, aws.region)]
+    except AWS_ERRORS as error:
+        consequence = "the images Lambda functions use were not checked"
+        report.findings.append(unreadable("(lambda)", aws.region, error, consequence))
     report.repositories += len(repositories)
     try:
         report.findings += registry_findings(registry, options)

@@ -13,14 +13,22 @@ properties the pack judges and run through the same rules, under the same policy
 with the same policy config file the CLI takes with `--policy-pack-config` (levels and exemptions
 included). Production is the Environment tag (there is no stack here). Live-only checks:
 
-- ecr-live-image-findings: the newest release image (`v*`) and every image an ACTIVE ECS task
-  definition uses has no scan finding at or above --fail-on (mandatory);
+- ecr-live-image-findings: the newest ACTIVE release image (`v*`, or --release-tag-pattern) and
+  every image an ACTIVE ECS task definition, a Lambda function or an `--in-use` line uses has no
+  scan finding at or above --fail-on (mandatory);
 - ecr-live-image-not-scanned: such an image has no completed scan (advisory);
 - ecr-live-key-rotation: the customer-managed KMS key a repository uses rotates automatically
   (mandatory); an AWS managed key is reported by ecr-repository-require-kms-cmk;
-- ecr-live-lifecycle-working: no image that a count rule made surplus more than a day ago, no
-  untagged image older than its expiry plus a day (mandatory: ECR applies lifecycle rules within
-  24 hours, so a burst of pushes is not a finding);
+- ecr-live-lifecycle-working: no image that the live lifecycle policy, as ECR evaluates it
+  (policy/ecr_guardrails/lifecycle_eval.py: every rule, prefixes, patterns, pull age, archive),
+  should have expired or archived more than a day ago (mandatory: ECR applies lifecycle rules
+  within 24 hours, so a burst of pushes is not a finding);
+- ecr-live-lifecycle-in-use: the live lifecycle policy expires or archives an image that an ACTIVE
+  ECS task definition, a Lambda function or an `--in-use` line uses (mandatory; the retention
+  check's judgement, on the live policy);
+- ecr-live-image-not-active: an ARCHIVED or ACTIVATING image (images are read with
+  `imageStatus: ANY`): in use, its pull fails (mandatory); otherwise it is named as left out of
+  the scan and signature checks (info);
 - ecr-live-cross-account: accounts and organisations a repository or registry policy lets in, and
   other accounts the registry replicates to, for the quarterly review (info);
 - ecr-live-unmanaged: repositories without this program's `Component` tag (info);
@@ -50,11 +58,14 @@ import datetime
 import sys
 from collections.abc import Sequence
 
+from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.audit import org
 from tools.audit.checks import Options, audit
 from tools.audit.pack import PackConfig
 from tools.aws import regions
 from tools.cli import EXIT_FOUND, EXIT_OK, add_fail_on, emit, progress, run, write_step_summary
+from tools.images import RELEASE_PATTERN
+from tools.usage import from_file
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -64,9 +75,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "the seed's periodic checks (image findings, key rotation, lifecycle, cross-account "
         "grants, unmanaged repositories). Read-only.",
         epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
-        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error, or "
-        "nothing at all could be read (one line on stderr). Uses the standard AWS environment "
-        "(credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+        "key or region that could not be read is one: ecr-live-unreadable); 2 usage error (an "
+        "empty --regions too), or nothing could be audited, in every mode (one line on "
+        "stderr). Uses the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
     )
     parser.add_argument(
         "--region",
@@ -79,11 +90,25 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="policy config JSON, as given to "
         "`pulumi preview --policy-pack-config` (levels, allowlists, exemptions)",
     )
+    parser.add_argument(
+        "--in-use",
+        metavar="FILE",
+        help="image references in use that ECS and Lambda cannot tell (EKS, elsewhere), one per "
+        "line (repo:tag, repo@sha256:..., or an image URI)",
+    )
     add_fail_on(parser, "HIGH", "lowest scan-finding severity that fails")
     parser.add_argument(
         "--require-signature",
         action="store_true",
         help="report newest release images without a Notation signature (when signing is on)",
+    )
+    parser.add_argument(
+        "--release-tag-pattern",
+        dest="release_patterns",
+        action="append",
+        metavar="PATTERN",
+        help="what a release tag looks like, as the stacks' releaseTagPatterns, for the newest "
+        "release image (`*` matches any characters; repeat for several; default v*)",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -102,7 +127,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="import into this account's Security Hub (the run's own, or entered with "
         "--role-name) instead of each audited account's; implies --security-hub",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for pattern in args.release_patterns or ():
+        if not RELEASE_PATTERN.fullmatch(pattern):
+            parser.error(
+                f"argument --release-tag-pattern: {pattern!r} is not a tag pattern (1-128 of "
+                "A-Z a-z 0-9 _ . - with at most 4 `*`)"
+            )
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             PackConfig.load(args.policy_config),
             datetime.datetime.now(datetime.timezone.utc),
             args.require_signature,
+            tuple(from_file(args.in_use)) if args.in_use else (),
+            tuple(args.release_patterns or RELEASE_TAG_PATTERNS),
         )
         plan = org.plan_of(args)
         hub = org.hub_of(args, plan)  # checks the Security Hub flags before any audit

@@ -176,7 +176,8 @@ def plan_of(args: argparse.Namespace) -> Plan | None:
     """The multi-account plan of the arguments, or None for a single-account run as before."""
     if not 1 <= args.max_workers <= MAX_WORKERS:
         raise ToolError(f"--max-workers {args.max_workers}: expected 1 to {MAX_WORKERS}")
-    multi = args.accounts or args.organization or args.regions
+    # `--regions ""` (an empty CI variable) is a mistake to refuse, not a default to fall back on.
+    multi = args.accounts or args.organization or args.regions is not None
     if not multi:
         for flag in ("role_name", "external_id"):
             if getattr(args, flag):
@@ -200,7 +201,7 @@ def plan_of(args: argparse.Namespace) -> Plan | None:
         flag = "--role-name" if args.role_name else "--external-id"
         raise ToolError(f"{flag} needs --accounts or --organization")
     home = regions(None)[0]  # where STS, Organizations and DescribeRegions are called
-    wanted = parse_regions(args.regions) if args.regions else [home]
+    wanted = parse_regions(args.regions) if args.regions is not None else [home]
     calls = Calls()
     if args.accounts:
         accounts = read_accounts(args.accounts)
@@ -224,10 +225,12 @@ def audit_plan(
     calls = calls or Calls()
     loader = botocore.session.get_session().get_component("data_loader")
 
+    read: list[bool] = []  # per target: could its repositories be listed at all?
+
     def work(entered: Entered, region: str) -> Report:
         session = session_with(entered.credentials, region, loader)
         part = Report(regions=[region], calls=calls)
-        audit_region(Aws(region, calls, session, adaptive=True), options, part)
+        read.append(audit_region(Aws(region, calls, session, adaptive=True), options, part))
         account = entered.account.id
         part.findings = [dataclasses.replace(f, account=account) for f in part.findings]
         return part
@@ -255,8 +258,17 @@ def audit_plan(
                 failure.account.id,
             )
         )
-    if not outcome.done:
-        first = outcome.failures[0].message if outcome.failures else "no targets"
+    if not any(read):
+        # Every target failed, or was entered but not one region's repositories could be listed:
+        # nothing was audited, in this mode as in the single-account one (exit 2).
+        unread = [f for f in report.findings if f.repository == "(region)"]
+        first = (
+            outcome.failures[0].message
+            if outcome.failures
+            else f"{unread[0].region}: {unread[0].message}"
+            if unread
+            else "no targets"
+        )
         raise ToolError(f"nothing could be audited: {first}")
     order = {level: i for i, level in enumerate(LEVELS)}
     report.targets.sort(key=lambda t: (t["account"], t["region"]))
@@ -339,4 +351,10 @@ def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exporte
                 clients[target, region] = Aws(region, report.calls, session, adaptive=True)
             return target, clients[target, region]
 
-    return security_hub.export(report, audited, destination, hub.home, now, hub.workers)
+    # Account-wide findings are filed under a region the run audits, so that a later run, which
+    # audits it again, can close them (AWS_REGION may be outside --regions).
+    audited_regions = sorted({region for _, region in audited})
+    filing = hub.home if hub.home in audited_regions or not audited_regions else audited_regions[0]
+    return security_hub.export(
+        report, audited, destination, filing, now, hub.workers, sweep_region=hub.home
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tools.aws import Aws, paginate
+from tools.aws import Aws, all_images, paginate
 from tools.cli import error_code
 
 
@@ -75,7 +75,8 @@ class Registry:
         return {t["Key"]: t["Value"] for t in tags}
 
     def images(self, name: str) -> list[dict[str, Any]]:
-        return list(paginate(self.ecr, "describe_images", "imageDetails", repositoryName=name))
+        """Every image ECR stores, ACTIVE, ARCHIVED and ACTIVATING."""
+        return all_images(self.ecr, name)
 
     def scan(self, name: str, digest: str) -> dict[str, Any] | None:
         """The finding counts of the image's completed scan; None when it has none."""

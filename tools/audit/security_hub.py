@@ -17,6 +17,9 @@ product, `arn:<partition>:securityhub:<region>:<account>:product/<account>/defau
   that run could not read (`ecr-live-unreadable`) keeps its findings open. Only
   findings with this tool's product ARN, `Id` prefix and an `ecr-` generator are read or archived;
   workflow status and notes, which belong to the people triaging, are never sent.
+- Account-wide findings are filed under a region the run audits (the home region when it is one),
+  and a run closes the account-wide findings of accounts it entered that an earlier run filed under
+  its home region outside `--regions`: no finding stays ACTIVE that no later run could close.
 - Findings go into the account and region they concern (the role then also needs
   `securityhub:BatchImportFindings` and `securityhub:GetFindings`), or with `--security-hub-account`
   into that one account, region by region. AWS accepts findings under the default product only for
@@ -37,6 +40,9 @@ from tools.audit.report import LEVELS, Finding, Report
 from tools.audit.targets import NOT_ENABLED, UNREADABLE, partition_of
 from tools.aws import Aws, paginate
 from tools.cli import ToolError, error_code, one_line, progress
+
+ACCOUNT_ITEM = "(account)"
+"""The item of account-wide findings (tools/audit/org.py: an account that could not be entered)."""
 
 ID_PREFIX = "ecr-guardrails-audit"
 SCHEMA_VERSION = "2018-10-08"
@@ -269,6 +275,7 @@ def export(
     home: str,
     now: datetime.datetime,
     workers: int = 4,
+    sweep_region: str | None = None,
 ) -> Exported:
     """Imports the report's findings of the `audited` (account, region) targets and archives the
     ones of this tool those targets no longer have, `workers` targets at a time. Findings of
@@ -287,6 +294,8 @@ def export(
             result.archived += closed
             if not problems and (hub_account, region) not in result.hubs:
                 result.hubs.append((hub_account, region))
+    if sweep_region is not None:
+        result.archived += _sweep(job, hub_of, sweep_region, refused)
     if refused:
         raise ToolError(
             f"Security Hub: {len(refused)} findings or hubs refused (first: {refused[0]}); "
@@ -315,6 +324,38 @@ def _prepared(
         report.managed(),
         now,
     )
+
+
+def _sweep(job: _Export, hub_of: HubOf, region: str, refused: list[str]) -> int:
+    """Closes account-wide findings (an account that could not be entered) of accounts this run
+    entered, filed under `region` although the run does not audit it there: what an earlier run
+    filed under AWS_REGION outside --regions, which no later run would otherwise archive."""
+    from botocore.exceptions import ClientError
+
+    closed = 0
+    entered = sorted({account for account, _ in job.audited})
+    for account in entered:
+        if (account, region) in job.audited:
+            continue  # audited there: its own export already closed what is gone
+        try:
+            hub_account, aws = hub_of(account, region)
+        except KeyError:
+            continue
+        product, prefix = product_arn(region, hub_account), target_prefix(account, region)
+        try:
+            stored = stored_findings(aws.client("securityhub"), product, prefix)
+            closing = [
+                archived(f, job.now)
+                for fid, f in sorted(stored.items())
+                if f.get("RecordState", "ACTIVE") == "ACTIVE"
+                and repository_of(fid, prefix) == ACCOUNT_ITEM
+            ]
+            refused += import_findings(aws.client("securityhub"), closing)
+        except ClientError as error:
+            refused.append(f"{hub_account} {region}: {error_code(error)}: {one_line(error)}")
+            continue
+        closed += len(closing)
+    return closed
 
 
 def _reachable(targets: Iterable[tuple[str, str]], hub_of: HubOf) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tools.cli import ToolError, one_line
+from tools.strict_load import yaml_load
 
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]"
 # Length: botocore's ssm PSParameterName (1..2048); characters: the SSM user guide's naming rule.
@@ -61,7 +62,7 @@ def read_answers(path: str | None, assumed: Sequence[str]) -> Answers:
     data: dict[str, Any] = {}
     if path:
         try:
-            loaded = yaml.safe_load(Path(path).read_text())
+            loaded = yaml_load(Path(path).read_text())
         except (OSError, yaml.YAMLError) as error:
             raise ToolError(f"--answers {path}: {one_line(error)}") from None
         if loaded is not None and not isinstance(loaded, dict):

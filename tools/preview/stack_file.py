@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from components.settings import NAMESPACE, StackSettings, load_settings
+from tools.strict_load import yaml_load
 
 ROOT = Path(__file__).resolve().parents[2]
 _CLI_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
@@ -103,7 +104,7 @@ def engine_config(
 def _mapping(path: Path) -> dict[str, Any]:
     """A YAML file whose top level is a mapping (an empty file is an empty one), read as UTF-8."""
     try:
-        found = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+        found = yaml_load(path.read_bytes().decode("utf-8")) or {}
     except OSError as error:
         raise StackFileError(f"cannot read {path.name}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
