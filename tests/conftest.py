@@ -38,3 +38,18 @@ def running():
 
     with RunningPack() as pack:
         yield pack
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    """The emulated AWS as the process environment (any other AWS_* variable removed), for tools
+    called in-process with main(argv); the moto endpoint."""
+    import os
+
+    endpoint, environment = aws
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    return endpoint

@@ -105,16 +105,7 @@ NATIVE_CFN_STACK = "aws-native:cloudformation:Stack"
 NATIVE_CFN_STACK_SET = "aws-native:cloudformation:StackSet"
 
 # CloudFormation properties that hold a document or JSON text: their content keeps its keys.
-_OPAQUE = {
-    "PolicyDocument",
-    "PolicyText",
-    "RepositoryPolicyText",
-    "RepositoryPolicy",
-    "AssumeRolePolicyDocument",
-    "InlinePolicy",
-    "LifecyclePolicyText",
-    "RepositoryCatalogData",
-}
+_OPAQUE = cfn_eval.DOCUMENTS | {"LifecyclePolicyText", "RepositoryCatalogData"}
 MAX_TEMPLATE_RESOURCES = 500  # CloudFormation's own limit per template
 
 

@@ -11,7 +11,6 @@ moto gaps, and how these tests cover the paths anyway (the product keeps the rea
 
 import datetime
 import json
-import os
 import re
 
 import pytest
@@ -31,17 +30,6 @@ from tools.preview.mock_engine import ROOT
 
 OTHER = "us-east-1"
 REGIONS = f"{REGION},{OTHER}"
-
-
-@pytest.fixture
-def env(aws, monkeypatch):
-    endpoint, environment = aws
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    for name, value in environment.items():
-        if name.startswith("AWS_"):
-            monkeypatch.setenv(name, value)
-    return endpoint
 
 
 @pytest.fixture

@@ -339,19 +339,6 @@ OTHER = "us-east-1"
 
 
 @pytest.fixture
-def env(aws, monkeypatch):
-    import os
-
-    endpoint, environment = aws
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    for name, value in environment.items():
-        if name.startswith("AWS_"):
-            monkeypatch.setenv(name, value)
-    return endpoint
-
-
-@pytest.fixture
 def deny_listing(monkeypatch):
     """DescribeRepositories refused in every region (moto enforces no IAM: injected at botocore)."""
     from botocore.client import BaseClient
