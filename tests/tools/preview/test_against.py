@@ -56,6 +56,41 @@ def test_a_protected_replacement_is_unsafe_and_an_update_is_not():
     assert (change.action, change.inputs, change.unsafe) == ("update", ("tags",), False)
 
 
+LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+POLICY = "aws:iam/policy:Policy"
+
+
+def test_a_new_lifecycle_policy_is_a_replacement_that_deletes_first():
+    """terraform-provider-aws lifecycle_policy.go has no Update: `policy` is ForceNew, and the
+    delete is by repository. The row said `repository` only, so a retention change showed as an
+    update; the real engine replaces it (pulumi-aws deletes it first)."""
+    before = [_r(LIFECYCLE, "l", {"repository": "fileflow", "policy": '{"rules": [1]}'})]
+    after = [
+        _r(
+            LIFECYCLE,
+            "l",
+            {"repository": "fileflow", "policy": '{"rules": [2]}'},
+            deleteBeforeReplace=True,
+        )
+    ]
+    (change,) = compare("main", before, after).changes
+    assert (change.action, change.inputs, change.unsafe) == ("replace", ("policy",), False)
+    assert "deleted first" in change.note
+    # Created first, the old policy's delete (by repository) would remove the new one.
+    after[0]["options"] = {}
+    (change,) = compare("main", before, after).changes
+    assert change.unsafe and "same repository" in change.note
+
+
+def test_a_reworded_iam_policy_description_is_an_unsafe_replacement():
+    """iam/policy.go: description is ForceNew; under the same name IAM refuses the second
+    policy, so a description change alone must fail the plan."""
+    named = {"name": "ecr-fileflow-push", "description": "Push to fileflow", "policy": "{}"}
+    reworded = dict(named, description="Log in to ECR and push to fileflow")
+    (change,) = compare("main", [_r(POLICY, "p", named)], [_r(POLICY, "p", reworded)]).changes
+    assert (change.action, change.inputs, change.unsafe) == ("replace", ("description",), True)
+
+
 def test_aliases_match_the_old_urn_and_registry_wide_deletions_are_marked():
     old = _r(TEMPLATE, "t-0", {"prefix": "a"})
     new = _r(TEMPLATE, "t-abc", {"prefix": "a"}, aliases=[old["urn"]])
