@@ -175,3 +175,26 @@ def test_against_a_saved_plan_an_unsafe_replacement_exits_1(tmp_path, capsys):
     assert "replace" in line and "encryptionConfigurations" in line and "[unsafe]" in line
     assert "same name: AWS refuses a second one" in text
     assert "1 to replace" in text
+
+
+def test_against_a_saved_plan_a_retention_change_replaces_the_lifecycle_policy_first(
+    tmp_path, capsys
+):
+    """The program registers its lifecycle policies with deleteBeforeReplace (their row), so a
+    retention change is a safe replacement, not an update and not a collision."""
+    assert plan_tool.main(["--stack", "dev", "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    (lifecycle,) = [r for r in saved["resources"] if r["type"] == LIFECYCLE]
+    lifecycle["inputs"]["policy"] = '{"rules": []}'  # what the base branch had
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(saved))
+    assert plan_tool.main(["--stack", "dev", "--against", str(path), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    (change,) = document["changes"]
+    assert (change["action"], change["type"], change["inputs"], change["unsafe"]) == (
+        "replace",
+        LIFECYCLE,
+        ["policy"],
+        False,
+    )
+    assert "deleted first" in change["note"]
