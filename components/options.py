@@ -17,12 +17,12 @@ a stack in AWS is decided here, from the provider's source, and nowhere else:
 `resource_options` builds a resource's `ResourceOptions` from its row; the offline plan
 (`tools.plan --against`) reads the same rows to tell updates from replacements.
 
-Every row names the file it was checked against. terraform-provider-aws files were read at the
-commits below (the stored versions the search tool serves, which match the v6 line pulumi-aws 7
-bridges); `region` is ForceNew on every Region-aware resource (v6's top-level `region`,
-website/docs/guides/enhanced-region-support.html.markdown, "How `region` works": "Changing the
-value of `region` will force resource replacement"). pulumi-aws's own overrides are in
-pulumi-aws provider/resources.go (`DeleteBeforeReplace: true` on aws_ecr_lifecycle_policy).
+Every row names the file it was checked against, terraform-provider-aws files at the commit read
+(some of those commits predate the v6 line pulumi-aws 7 bridges: a ForceNew field added since
+would be missing from its row). `region` is ForceNew on every Region-aware resource (v6's
+top-level `region`: website/docs/guides/enhanced-region-support.html.markdown, "Changing the
+value of `region` will force resource replacement"). pulumi-aws's own overrides are in its
+provider/resources.go (`DeleteBeforeReplace: true` on aws_ecr_lifecycle_policy).
 """
 
 from __future__ import annotations
