@@ -93,11 +93,10 @@ def _snake_name(name: str) -> str:
 
 
 def _snake(value: Any) -> Any:
-    """Config as the stack gives it (camelCase keys) -> the aws provider's argument names."""
+    """A structured setting as the stack gives it (camelCase keys) -> the aws provider's argument
+    names. One level only: the values (tags, above all) keep their keys."""
     if isinstance(value, Mapping):
-        return {_snake_name(str(k)): _snake(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_snake(v) for v in value]
+        return {_snake_name(str(k)): v for k, v in value.items()}
     return value
 
 
@@ -117,8 +116,10 @@ def destination_provider_args(
         "secret_key": _secret(settings.secret_key),
         "token": _secret(settings.token),
         "assume_roles": [
-            *_snake(list(settings.assume_roles)),
-            {"role_arn": destination.role_arn, "session_name": "ecr-replication"},
+            *(aws.ProviderAssumeRoleArgs(**_snake(role)) for role in settings.assume_roles),
+            aws.ProviderAssumeRoleArgs(
+                role_arn=destination.role_arn, session_name="ecr-replication"
+            ),
         ],
         "endpoints": [dict(settings.endpoints)] if settings.endpoints else None,
         "allowed_account_ids": [destination.account],
@@ -133,8 +134,25 @@ def destination_provider_args(
         "insecure": settings.insecure,
         "max_retries": settings.max_retries,
     }
-    args |= {_snake_name(name): _snake(v) for name, v in settings.aws_only.items()}
+    args |= {
+        _snake_name(name): _typed(_snake_name(name), _snake(value))
+        for name, value in settings.aws_only.items()
+    }
     return {name: value for name, value in args.items() if value is not None}
+
+
+# The aws provider's structured settings, by argument: a plain dict would reach the provider
+# with snake_case keys.
+_TYPES: dict[str, Any] = {
+    "assume_role_with_web_identity": aws.ProviderAssumeRoleWithWebIdentityArgs,
+    "default_tags": aws.ProviderDefaultTagsArgs,
+    "ignore_tags": aws.ProviderIgnoreTagsArgs,
+}
+
+
+def _typed(name: str, value: Any) -> Any:
+    kind = _TYPES.get(name)
+    return kind(**value) if kind is not None and isinstance(value, Mapping) else value
 
 
 def _secret(value: str | None) -> pulumi.Output[str] | None:
