@@ -9,6 +9,7 @@ judged, and what could not be is returned as a note.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,6 +202,13 @@ def provider_account(resource: PolicyResource) -> str | None:
     provider = resource.provider
     if provider is not None:
         known, ids = _known(lambda: provider.props.get("allowedAccountIds"))
+        if known and isinstance(ids, str):
+            # A provider created in code reaches the engine with its list JSON-encoded (the
+            # SDKs send provider inputs as strings).
+            try:
+                ids = json.loads(ids)
+            except ValueError:
+                ids = []
         ids = list(ids) if known and isinstance(ids, Sequence) and not isinstance(ids, str) else []
         if len(ids) == 1 and isinstance(ids[0], str):
             return ids[0]
