@@ -120,9 +120,10 @@ class StackConfig(RepositoryDefaults):
         [],
         max_length=limits.REPLICATION_DESTINATIONS.max,
         description="Regions of other accounts' registries to replicate this stack's repositories "
-        "to (promotion, disaster recovery), as {region, account, roleArn}: with roleArn the "
-        "program writes the destination's registry policy and creation template through that "
-        "role; without, it exports the policy (output replicationDestinationPolicies). With "
+        "to (promotion, disaster recovery), as {region, account, roleArn} (see Replication "
+        "destination keys): with roleArn the program writes the destination's registry policy "
+        "and creation template through that role; without, it exports the policy (output "
+        "replicationDestinationPolicies). With "
         f"replicationRegions at most {limits.REPLICATION_DESTINATIONS.max} destinations, each "
         "once, in the stack's partition. For the stack's own account use replicationRegions.",
     )
