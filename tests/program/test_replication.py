@@ -251,3 +251,28 @@ def test_the_stacks_settings_take_both_ways():
         (f"{PROD_ACCOUNT}/eu-west-1", ROLE),
         (f"{PROD_ACCOUNT}/ap-northeast-2", None),  # the stack's region, another account: fine
     ]
+
+
+def test_settings_only_an_aws_provider_takes_reach_the_destination_provider():
+    from components.replication import destination_provider_args
+    from components.settings import ReplicationDestination, provider_settings
+
+    web = {"roleArn": DEPLOYER, "webIdentityTokenFile": "/var/run/token"}
+    settings = provider_settings(
+        {
+            "region": "ap-northeast-2",
+            "assumeRoleWithWebIdentity": json.dumps(web),
+            "httpsProxy": "http://proxy.internal:3128",
+            "ignoreTags": json.dumps({"keyPrefixes": ["kubernetes.io/"]}),
+        }
+    )
+    args = destination_provider_args(
+        settings, ReplicationDestination("eu-west-1", PROD_ACCOUNT, ROLE)
+    )
+    assert args["region"] == "eu-west-1" and args["allowed_account_ids"] == [PROD_ACCOUNT]
+    assert args["https_proxy"] == "http://proxy.internal:3128"
+    identity = args["assume_role_with_web_identity"]
+    assert (identity.role_arn, identity.web_identity_token_file) == (DEPLOYER, "/var/run/token")
+    assert args["ignore_tags"].key_prefixes == ["kubernetes.io/"]
+    assert [r.role_arn for r in args["assume_roles"]] == [ROLE]
+    assert "profile" not in args  # only what the stack sets
