@@ -153,11 +153,13 @@ class Health:
     repositories: int = 0
     images: int = 0
     pending: list[Pending] = field(default_factory=list)
+    unreadable: int = 0
+    """Images whose status could not be read (listed in the report's `unreadable`)."""
     backfill: Backfill | None = None
 
     @property
     def replicated(self) -> int:
-        return self.images - len(self.pending)
+        return self.images - len(self.pending) - self.unreadable
 
     @property
     def ok(self) -> bool:
@@ -323,6 +325,8 @@ def check(
         digest = str(image.get("imageDigest", ""))
         if error is not None:
             unreadable.append({"repository": name, "imageDigest": digest, "error": error})
+            for d in where:
+                health[d].unreadable += 1
             continue
         for d in where:
             found = statuses.get(d)

@@ -170,6 +170,8 @@ def test_everything_replicated_passes_and_an_unreadable_image_is_a_finding(regis
          "error": report.unreadable[0]["error"]}
     ]  # fmt: skip
     assert "ImageNotFoundException" in report.unreadable[0]["error"]
+    # Not counted as replicated either: 3 images, 2 known to be there.
+    assert [(h.images, h.replicated) for h in report.destinations] == [(3, 2), (3, 2)]
     assert report.failed  # an image not looked at is no proof
 
 
