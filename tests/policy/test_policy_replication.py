@@ -77,7 +77,8 @@ def test_without_a_role_the_replicas_template_is_the_destinations_stacks_busines
     run = run_program("staging", config)
     assert "replicationDestinationPolicies" in run.outputs
     (message,) = mandatory(pack.analyze_stack(Resource.all_registered(run.resources)), COVERAGE)
-    # The pack cannot see the other stack's template: it says so (docs: exempt it, naming why).
+    # The pack cannot see the other stack's template: taken at its worst (docs: give a roleArn,
+    # or run the policy advisory; its exemptions match repositories only).
     assert f"Replication to us-east-1 in account {DR} has no repository creation template" in (
         message
     )
