@@ -77,11 +77,35 @@ def test_without_a_role_the_replicas_template_is_the_destinations_stacks_busines
     run = run_program("staging", config)
     assert "replicationDestinationPolicies" in run.outputs
     (message,) = mandatory(pack.analyze_stack(Resource.all_registered(run.resources)), COVERAGE)
-    # The pack cannot see the other stack's template: taken at its worst (docs: give a roleArn,
-    # or run the policy advisory; its exemptions match repositories only).
+    # The pack cannot see the other stack's template: taken at its worst, until the pack's
+    # config names that registry as keeping its own (and only that registry).
     assert f"Replication to us-east-1 in account {DR} has no repository creation template" in (
         message
     )
+    resources = Resource.all_registered(run.resources)
+    vouched = {"externalReplicationTemplates": [{"account": DR, "region": "us-east-1"}]}
+    pack.configure(QUIET | {COVERAGE: vouched})
+    assert mandatory(pack.analyze_stack(resources), COVERAGE) == []
+    elsewhere = {"externalReplicationTemplates": [{"account": DR, "region": "us-west-2"}]}
+    pack.configure(QUIET | {COVERAGE: elsewhere})
+    assert mandatory(pack.analyze_stack(resources), COVERAGE)
+
+
+def test_the_external_templates_setting_is_checked(pack):
+    problems = pack.config_problems(
+        {COVERAGE: {"externalReplicationTemplates": [{"account": "1234", "region": "us-east-1"}]}}
+    )
+    assert any("externalReplicationTemplates.0.account" in p and "'1234'" in p for p in problems), (
+        problems
+    )
+    # The pack's own check of its config says what is allowed.
+    from policy.ecr_guardrails.config import policy_config_problems
+
+    (problem,) = policy_config_problems(
+        COVERAGE, {"externalReplicationTemplates": [{"account": DR, "region": "mars"}]}
+    )
+    assert "externalReplicationTemplates[0].region" in problem
+    assert "a list of {account: 12 digits, region: a region name}" in problem
 
 
 def test_the_destination_registry_needs_this_stack_named_as_its_owner(pack, registered):
