@@ -14,6 +14,11 @@ from components.keys import checked_key_arn
 from components.lifecycle import unbounded_archive_warning
 from components.options import resource_options
 from components.registry import EcrRegistry, EcrRegistryArgs
+from components.replication import (
+    EcrReplicationDestination,
+    EcrReplicationDestinationArgs,
+    destination_policy,
+)
 from components.repository import EcrRepository, EcrRepositoryArgs
 from components.settings import (
     SettingsError,
@@ -154,6 +159,36 @@ if settings.registry_owner and templates:
         ),
     )
 
+# Destinations in other accounts: their registry's policy and creation template, written through
+# the destination's role, or exported for the destination's own stack when it names none.
+replication_ready: list[pulumi.Resource] = []
+exported_policies: dict[str, pulumi.Output[str]] = {}
+for destination in settings.replication_destinations if settings.registry_owner else ():
+    if destination.role_arn is None:
+        exported_policies[destination.key] = destination_policy(
+            account_id, destination, names, partition
+        )
+        continue
+    replication_ready.append(
+        EcrReplicationDestination(
+            f"ecr-replication-{destination.account}-{destination.region}",
+            EcrReplicationDestinationArgs(
+                destination=destination,
+                source_account=account_id,
+                repositories=names,
+                provider=provider,
+                kms_key_parameter=settings.kms_key_parameter,
+                image_tag_mutability=settings.stack_mutability,
+                retention=settings.stack_retention,
+                tags=settings.shared_tags("ecr-created-repositories"),
+                partition=partition,
+                production=settings.is_production,
+            ),
+        )
+    )
+if exported_policies:
+    pulumi.export("replicationDestinationPolicies", exported_policies)
+
 # Pull times only matter to lifecycle rules when a service archives by last pull.
 pull_time_exclusions = settings.pull_time_exclusions if settings.archives else ()
 # Registry-wide resources exist once per account and region: only its owner stack manages them
@@ -161,6 +196,7 @@ pull_time_exclusions = settings.pull_time_exclusions if settings.archives else (
 if settings.registry_owner and (
     settings.registry_scanning
     or settings.replication_regions
+    or settings.replication_destinations
     or settings.pull_through_cache
     or pull_time_exclusions
 ):
@@ -171,11 +207,13 @@ if settings.registry_owner and (
             repositories=names,
             scanning=settings.registry_scanning,
             replication_regions=settings.replication_regions,
+            replication_destinations=settings.replication_destinations,
             pull_through_cache=settings.pull_through_cache,
             pull_time_exclusions=pull_time_exclusions,
             production=settings.is_production,
             # A repository ECR creates before its template exists keeps AES256 for good.
-            after=[creation_templates] if creation_templates else [],
+            # Replication waits for the destinations' policies too, or the first copies fail.
+            after=([creation_templates] if creation_templates else []) + replication_ready,
         ),
     )
 

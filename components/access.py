@@ -228,3 +228,34 @@ def _keys_statement(key_arns: Sequence[str]) -> dict[str, Any]:
         "Action": list(TEMPLATE_ROLE_KMS_ACTIONS),
         "Resource": sorted(set(key_arns)),
     }
+
+
+# What a registry must grant another account for that account to replicate into it (ECR User
+# Guide, "Granting registry permissions for cross account replication"): ReplicateImage, and
+# CreateRepository so ECR creates the replicas' repositories. Scoped to the repositories the
+# source's replication rule copies (its PREFIX_MATCH filters: the services' names) in that region.
+REPLICATION_GRANT_ACTIONS = ("ecr:CreateRepository", "ecr:ReplicateImage")
+
+
+def replication_registry_policy(
+    source_account: str,
+    destination_account: str,
+    region: str,
+    repositories: Sequence[str],
+    partition: str = "aws",
+) -> dict[str, Any]:
+    """The destination registry's policy: the source account may replicate this stack's
+    repositories into it. A registry has one policy per region, which PutRegistryPolicy
+    replaces whole."""
+    return _document(
+        {
+            "Sid": f"ReplicationFrom{source_account}",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root(source_account, partition)},
+            "Action": list(REPLICATION_GRANT_ACTIONS),
+            "Resource": [
+                f"arn:{partition}:ecr:{region}:{destination_account}:repository/{name}*"
+                for name in sorted(repositories)
+            ],
+        }
+    )

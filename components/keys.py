@@ -13,8 +13,10 @@ def checked_key_arn(
     account_id: pulumi.Input[str],
     region: pulumi.Input[str],
     in_region: str | None = None,
+    provider: pulumi.ProviderResource | None = None,
 ) -> pulumi.Output[str]:
-    """The key ARN the SSM `parameter` holds (in `in_region`, else the provider's region `region`).
+    """The key ARN the SSM `parameter` holds (in `in_region`, else the provider's region `region`;
+    read through `provider` when given: another account's).
 
     The repository's encryption is ForceNew: a value that is not the full ARN of a key in that
     region and account would plan to replace repositories. So the value is checked here, and
@@ -34,7 +36,11 @@ def checked_key_arn(
     # Output secret), `insecure_value` included: the key ARN and every policy that names it would
     # show as [secret] in `pulumi preview --diff`. So: the non-secret twin, unsecreted.
     value = pulumi.Output.unsecret(
-        aws.ssm.get_parameter_output(name=parameter, region=in_region).insecure_value
+        aws.ssm.get_parameter_output(
+            name=parameter,
+            region=in_region,
+            opts=pulumi.InvokeOutputOptions(provider=provider) if provider else None,
+        ).insecure_value
     )
     where = pulumi.Output.from_input(in_region) if in_region else pulumi.Output.from_input(region)
     return pulumi.Output.all(value, where, account_id).apply(checked)

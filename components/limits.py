@@ -201,7 +201,8 @@ CREDENTIAL_ARN = Limit(
 )
 REPLICATION_DESTINATIONS = Limit(
     "replication destinations",
-    "ECR User Guide, private registry replication: 25 unique destinations across all rules",
+    "ECR User Guide, private registry replication: 25 unique destinations across all rules "
+    "(stricter than botocore ecr ReplicationDestinationList, 100 per rule)",
     max=25,
 )
 REPLICATION_FILTERS = Limit(

@@ -9,9 +9,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.options import item_digest, resource_options
+from components.replication import replication_destinations
 from components.settings import (
     PullThroughCacheRule,
     RegistryScanningConfig,
+    ReplicationDestination,
     credential_account_problem,
 )
 
@@ -27,6 +29,8 @@ class EcrRegistryArgs:
     """Names of this stack's repositories: what replication copies."""
     scanning: RegistryScanningConfig | None = None
     replication_regions: Sequence[str] = ()
+    replication_destinations: Sequence[ReplicationDestination] = ()
+    """Destinations in other accounts (components/replication.py)."""
     pull_through_cache: Sequence[PullThroughCacheRule] = ()
     pull_time_exclusions: Sequence[str] = ()
     """IAM principals whose pulls do not refresh images' last-pulled time (archiving)."""
@@ -76,20 +80,20 @@ class EcrRegistry(pulumi.ComponentResource):
                 ),
             )
 
-        if args.replication_regions:
-            # One rule: every repository of this stack (by exact-name prefix) to every region,
-            # in this account. Replicas are new repositories in the target regions.
+        if args.replication_regions or args.replication_destinations:
+            # One rule: every repository of this stack (by exact-name prefix) to every region of
+            # this account, then to the other accounts' destinations. Replicas are new
+            # repositories there.
             aws.ecr.ReplicationConfiguration(
                 f"{name}-replication",
                 replication_configuration=aws.ecr.ReplicationConfigurationReplicationConfigurationArgs(
                     rules=[
                         aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs(
-                            destinations=[
-                                aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
-                                    region=region, registry_id=args.account_id
-                                )
-                                for region in args.replication_regions
-                            ],
+                            destinations=replication_destinations(
+                                args.account_id,
+                                args.replication_regions,
+                                args.replication_destinations,
+                            ),
                             repository_filters=[
                                 aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
                                     filter=repository, filter_type="PREFIX_MATCH"

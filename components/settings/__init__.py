@@ -12,6 +12,7 @@ conformance check. One module per concern:
 - `types`: names, regions and the constrained value types the models use;
 - `repository`: the repository and retention keys, per stack and per service;
 - `registry`: registry-wide keys (scanning, pull-through cache);
+- `replication`: replication to other accounts (destinations, the accounts allowed);
 - `alerts`: the alerts and signing keys;
 - `provider`: the `aws:` namespace, for the providers the program creates;
 - `stack`: the whole namespace (`StackConfig`) and the resolved `StackSettings`;
@@ -39,6 +40,10 @@ from components.settings.registry import (
     PullThroughCacheRule,
     RegistryScanningConfig,
     ScanningRule,
+)
+from components.settings.replication import (
+    ReplicationDestination,
+    ReplicationDestinationConfig,
 )
 from components.settings.repository import (
     RepositoryDefaults,
@@ -81,6 +86,8 @@ __all__ = [
     "PullThroughCacheConfig",
     "PullThroughCacheRule",
     "RegistryScanningConfig",
+    "ReplicationDestination",
+    "ReplicationDestinationConfig",
     "RepositoryDefaults",
     "RepositorySettings",
     "ScanningRule",

@@ -25,6 +25,7 @@ from components.documents import sent_size, to_json
 from components.lifecycle import Retention, lifecycle_policy
 from components.settings.provider import ProviderSettings
 from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
+from components.settings.replication import ReplicationDestination, destination_problems
 from components.settings.repository import RepositorySettings, ServiceConfig, iam_policy_name
 from components.settings.stack import StackConfig, StackSettings
 from components.settings.types import (
@@ -289,6 +290,10 @@ def _resolve(config: StackConfig) -> StackSettings:
         registry_owner=config.registry_owner is not False,
         registry_scanning=config.registry_scanning,
         replication_regions=tuple(config.replication_regions),
+        replication_destinations=tuple(
+            ReplicationDestination(d.region, d.account, d.role_arn)
+            for d in config.replication_destinations
+        ),
         pull_through_cache=tuple(
             PullThroughCacheRule(prefix, rule.upstream, rule.credential_arn)
             for prefix, rule in sorted(config.pull_through_cache.items())
@@ -510,6 +515,13 @@ def _replication_problems(config: StackConfig, region: str | None) -> list[str]:
                 f"{limits.REPLICATION_FILTERS.rule}); this stack has {len(config.services)}",
             )
         )
+    problems += destination_problems(
+        config.replication_destinations,
+        config.replication_accounts,
+        config.replication_regions,
+        len(config.services),
+        region,
+    )
     return problems
 
 
@@ -632,6 +644,7 @@ def _wildcard(name: str) -> str:
 _REGISTRY_WIDE_KEYS = (
     "registry_scanning",
     "replication_regions",
+    "replication_destinations",
     "replication_kms_key_id",
     "pull_through_cache",
     "create_on_push_prefixes",

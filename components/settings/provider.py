@@ -44,6 +44,9 @@ UNMIRRORED = (
     "useDualstackEndpoint",
     "useFipsEndpoint",
 )
+# `aws:` keys an aws provider the program creates takes as the stack's provider has them, besides
+# those ProviderSettings holds by name.
+AWS_ONLY = ("defaultTags", "ignoreTags", "retryMode")
 # AssumeRoles item keys -> aws-native's ProviderAssumeRoleArgs; `duration` is converted to seconds.
 _ROLE_KEYS = {
     "roleArn": "role_arn",
@@ -99,6 +102,11 @@ class ProviderSettings:
     not tag (creation templates' `resourceTags`, aws-native resources) gets them from here."""
     problems: tuple[str, ...] = ()
     """Why a created provider could not be configured as the aws provider is (one line each)."""
+    assume_roles: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+    """`aws:assumeRoles` as given (the whole chain, camelCase): an aws provider the program
+    creates assumes it too, then its own role."""
+    aws_only: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """The `aws:` keys only an aws provider takes (UNMIRRORED and AWS_ONLY), as given."""
 
     @property
     def native_endpoints(self) -> dict[str, str]:
@@ -203,6 +211,12 @@ def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
         if isinstance(default_tags, dict)
         else {},
         problems=tuple(problems),
+        assume_roles=tuple(r for r in value("assumeRoles") or [] if isinstance(r, dict)),
+        aws_only={
+            name: value(name)
+            for name in sorted({*UNMIRRORED, *AWS_ONLY})
+            if raw.get(name) not in (None, "")
+        },
     )
 
 

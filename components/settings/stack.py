@@ -19,10 +19,12 @@ from components.settings.registry import (
     PullThroughCacheRule,
     RegistryScanningConfig,
 )
+from components.settings.replication import ReplicationDestination, ReplicationDestinationConfig
 from components.settings.repository import RepositoryDefaults, RepositorySettings, ServiceConfig
 from components.settings.types import (
     COMPONENT_TAG,
     PRODUCTION,
+    AccountId,
     CachePrefix,
     Environment,
     MultiRegionKeyId,
@@ -113,6 +115,24 @@ class StackConfig(RepositoryDefaults):
         description="Regions to replicate this stack's repositories to (disaster recovery), at "
         "most 25, in the stack's partition (aws, aws-cn or aws-us-gov).",
     )
+    # Cross-account replication: destinations, and the accounts they may be in.
+    replication_destinations: list[ReplicationDestinationConfig] = Field(
+        [],
+        max_length=limits.REPLICATION_DESTINATIONS.max,
+        description="Regions of other accounts' registries to replicate this stack's repositories "
+        "to (promotion, disaster recovery), as {region, account, roleArn} (see Replication "
+        "destination keys): with roleArn the program writes the destination's registry policy "
+        "and creation template through that role; without, it exports the policy (output "
+        "replicationDestinationPolicies). With "
+        f"replicationRegions at most {limits.REPLICATION_DESTINATIONS.max} destinations, each "
+        "once, in the stack's partition. For the stack's own account use replicationRegions.",
+    )
+    replication_accounts: Annotated[list[AccountId], Unique] = Field(
+        [],
+        max_length=limits.REPLICATION_DESTINATIONS.max,
+        description="The accounts replicationDestinations may name (an allowlist: a destination "
+        "in any other account is refused; keep it in step with the pack's allowedAccounts).",
+    )
     create_on_push_prefixes: Annotated[list[TemplatePrefix], Unique] = Field(
         [],
         max_length=limits.CREATE_ON_PUSH_PREFIXES.max,
@@ -168,6 +188,8 @@ class StackSettings:
     """This stack manages the registry-wide resources of its account and region."""
     registry_scanning: RegistryScanningConfig | None = None
     replication_regions: tuple[str, ...] = ()
+    replication_destinations: tuple[ReplicationDestination, ...] = ()
+    """Destinations in other accounts (`replicationDestinations`), validated."""
     pull_through_cache: tuple[PullThroughCacheRule, ...] = ()
     stack_retention: Retention = field(default_factory=Retention)
     """The stack-wide retention keys, for repositories no service declares (templates)."""

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "exemptions": [],
     "centralSigning": False,
     "owners": [],
+    "externalReplicationTemplates": [],
 }
 
 DESCRIPTIONS = {
@@ -72,6 +73,10 @@ DESCRIPTIONS = {
     "`*`, stacks: [globs over stack names]}]. The most specific entry for an account and region "
     "decides (an account or region named beats `*`). Empty: no owner is enforced, and each stack "
     "with registry-wide settings gets an advisory note saying which it manages.",
+    "externalReplicationTemplates": "Registries outside the stack whose own stack keeps a ROOT "
+    "REPLICATION creation template, which the pack cannot see: [{account: 12-digit id, region}]. "
+    "Replication to one of them counts as covered (a destination whose registry policy and "
+    "template its own stack writes). Empty: every destination needs a template in the stack.",
     "exemptions": "Time-boxed exceptions: [{repository: glob over the repository name, narrower "
     'than `*`; stacks: globs over stack names (`["*"]` for every stack, said explicitly); '
     "reason; expires: YYYY-MM-DD, at most maxExemptionDays ahead}]. An exempted resource passes "
@@ -90,6 +95,7 @@ SETTINGS_OF: dict[str, tuple[str, ...]] = {
     "ecr-stack-production-signing-profile": ("centralSigning",),
     "ecr-stack-signing-push-permission": ("centralSigning",),
     "ecr-stack-registry-owner": ("owners",),
+    "ecr-stack-created-repositories-covered-by-templates": ("externalReplicationTemplates",),
 }
 # Exemptions name repositories; these policies judge none.
 NO_EXEMPTIONS = (
@@ -147,6 +153,17 @@ OWNER_SCHEMA: dict[str, Any] = {
 }
 
 
+EXTERNAL_TEMPLATE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "account": {"type": "string", "pattern": r"^[0-9]{12}$"},
+        "region": {"type": "string", "pattern": r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$"},
+    },
+    "required": ["account", "region"],
+    "additionalProperties": False,
+}
+
+
 class PolicyConfigError(ValueError):
     """Policy config the pack refuses: names the policy, the key, the value, what is allowed."""
 
@@ -161,6 +178,8 @@ def _property_schema(name: str) -> dict[str, Any]:
         items = EXEMPTION_SCHEMA
     elif name == "owners":
         items = OWNER_SCHEMA
+    elif name == "externalReplicationTemplates":
+        items = EXTERNAL_TEMPLATE_SCHEMA
     else:
         items = {"type": "string", "minLength": 1}
         if name in ITEM_PATTERNS:
@@ -205,6 +224,8 @@ def _allowed(name: str) -> str:
             "a list of {account: 12 digits or *, region: a region name or *, stacks: [globs]}, "
             "one entry per account and region"
         )
+    if name == "externalReplicationTemplates":
+        return "a list of {account: 12 digits, region: a region name}"
     pattern = ITEM_PATTERNS.get(name)
     what = f"strings matching {pattern}" if pattern else "non-empty strings"
     return f"a list of unique {what}" + (", at least one" if shape.get("minItems") else "")

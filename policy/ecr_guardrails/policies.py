@@ -449,7 +449,7 @@ def _without_lifecycle(args: StackValidationArgs, policy: str) -> list[StackFind
 
 
 def _uncovered(args: StackValidationArgs, policy: str) -> list[StackFinding]:
-    found, notes = uncovered_creations(args.resources)
+    found, notes = uncovered_creations(args.resources, args.get_config() or {})
     return _stack_findings(policy, found, notes, lambda r: None)
 
 

@@ -9,6 +9,7 @@ judged, and what could not be is returned as a note.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,6 +202,13 @@ def provider_account(resource: PolicyResource) -> str | None:
     provider = resource.provider
     if provider is not None:
         known, ids = _known(lambda: provider.props.get("allowedAccountIds"))
+        if known and isinstance(ids, str):
+            # A provider created in code reaches the engine with its list JSON-encoded (the
+            # SDKs send provider inputs as strings).
+            try:
+                ids = json.loads(ids)
+            except ValueError:
+                ids = []
         ids = list(ids) if known and isinstance(ids, Sequence) and not isinstance(ids, str) else []
         if len(ids) == 1 and isinstance(ids[0], str):
             return ids[0]
@@ -237,12 +245,20 @@ def _inbound_replication(item: Item) -> bool:
         return False
 
 
-def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Finding], list[Finding]]:
+def uncovered_creations(
+    resources: Iterable[PolicyResource], config: Mapping[str, Any] | None = None
+) -> tuple[list[Finding], list[Finding]]:
     """(findings, notes) for each pull-through cache rule, replication destination and inbound
     replication grant that no creation template covers (same region and account, the use
     listed, the prefix or ROOT): the repositories ECR creates there would get AES256, mutable
     tags, no lifecycle policy and no tags. A template that cannot be read yet leaves a note on
-    what it might cover; the rest is still judged."""
+    what it might cover; the rest is still judged. A replication destination the config's
+    `externalReplicationTemplates` names (account and region) is covered by its own stack."""
+    external = {
+        (str(entry.get("account")), str(entry.get("region")))
+        for entry in (config or {}).get("externalReplicationTemplates") or []
+        if isinstance(entry, Mapping)
+    }
     items, notes = stack_items(resources)
     templates: list[_Template] = []
     unreadable: list[tuple[Item, str | None, bool]] = []  # (template, region, region known)
@@ -299,7 +315,7 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
             for destination in mapping(rule, "rules[]").get("destinations") or []:
                 entry = mapping(destination, "destinations[]")
                 region, account = entry.get("region"), entry.get("registryId")
-                if not isinstance(region, str):
+                if not isinstance(region, str) or (str(account), region) in external:
                     continue
                 where = f"{region}" + (f" in account {account}" if account else "")
                 judge(

@@ -72,6 +72,17 @@ EVERYTHING = {
         ],
     },
     "ecr:replicationRegions": ["us-west-2", "eu-west-1"],
+    # Another account's registry: through its role (provider, registry policy, template), and
+    # one without a role (its policy is an output).
+    "ecr:replicationAccounts": ["210987654321", "310987654321"],
+    "ecr:replicationDestinations": [
+        {
+            "region": "eu-west-1",
+            "account": "210987654321",
+            "roleArn": "arn:aws:iam::210987654321:role/ecr-replication",
+        },
+        {"region": "us-west-2", "account": "310987654321"},
+    ],
     "ecr:pullThroughCache": {
         "ecr-public": {"upstream": "public.ecr.aws"},
         "docker-hub": {
@@ -203,6 +214,20 @@ _upstream = st.sampled_from(
 )
 
 
+# Other accounts than the stack's (a destination in its own account stops the run: it is only
+# known then, tests/program/test_replication.py).
+_destination_account = st.sampled_from(["210987654321", "310987654321"])
+_destination = st.builds(
+    lambda region, account, role: (
+        {"region": region, "account": account}
+        | ({"roleArn": f"arn:aws:iam::{account}:role/{role}"} if role else {})
+    ),
+    st.sampled_from(AWS_REGIONS),
+    _destination_account,
+    st.sampled_from([None, "ecr-replication", "r" * 64]),
+)
+
+
 def st_slash(prefix: str) -> str:
     return "/" if len(prefix) % 2 else ""
 
@@ -289,6 +314,8 @@ _configs = st.fixed_dictionaries(
             st.lists(st.sampled_from(AWS_REGIONS), max_size=3, unique=True),
             st.lists(st.sampled_from(AWS_REGIONS), min_size=24, max_size=25, unique=True),
         ),
+        "ecr:replicationDestinations": st.lists(_destination, max_size=3),
+        "ecr:replicationAccounts": st.lists(_destination_account, max_size=2, unique=True),
         "ecr:createOnPushPrefixes": st.one_of(
             st.lists(_template_prefix, max_size=4, unique=True),
             st.integers(45, 50).map(lambda n: [f"{'q' * 200}{i}/" for i in range(n)]),

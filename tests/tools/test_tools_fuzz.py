@@ -21,9 +21,9 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.support.aws_fixtures import kms_key, push, repository
+from tests.support.aws_fixtures import client, kms_key, push, repository
 from tests.support.moto_server import REGION, reset
-from tools import quarantine, retention, scan_gate
+from tools import quarantine, replication, retention, scan_gate
 from tools.audit import command
 from tools.dev import local
 from tools.preview.mock_engine import ROOT
@@ -223,6 +223,7 @@ environments = st.fixed_dictionaries(
 SCAN_GATE = ["--repository", "--tag", "--digest", "--fail-on", "--timeout", "--poll", "--region"]
 QUARANTINE = ["--repository", "--tag", "--digest", "--fail-on", "--region", "--notify", "--in-use"]
 AUDIT = ["--region", "--fail-on"]
+REPLICATION = ["--region", "--repository", "--destination", "--timeout", "--poll", "--concurrency"]
 
 
 @pytest.mark.parametrize(
@@ -233,8 +234,9 @@ AUDIT = ["--region", "--fail-on"]
         (quarantine.main, ["--repository", "fileflow", "--tag", "v1.0.0"], QUARANTINE,
          ["--json", "--dry-run", "--all-tags", "--force", "--delete", "--yes"], (0, 1, 2, 3)),
         (command.main, [], AUDIT, ["--json", "--markdown", "--require-signature"], (0, 1, 2)),
+        (replication.main, ["--poll", "0.01"], REPLICATION, ["--json", "--backfill"], (0, 1, 2)),
     ],
-    ids=["scan_gate", "quarantine", "audit"],
+    ids=["scan_gate", "quarantine", "audit", "replication"],
 )  # fmt: skip
 def test_aws_tools_never_break_their_contract(
     moto_endpoint, main, base, flags, switches, documented
@@ -245,6 +247,13 @@ def test_aws_tools_never_break_their_contract(
     repository(moto_endpoint, "fileflow", kms_key(moto_endpoint))
     push(moto_endpoint, "fileflow", "v1.0.0", "a")
     push(moto_endpoint, "fileflow", "latest", "b")
+    if main is replication.main:
+        # Rules to read; moto has no DescribeImageReplicationStatus: the tool meets AWS errors.
+        client(moto_endpoint, "ecr").put_replication_configuration(
+            replicationConfiguration={
+                "rules": [{"destinations": [{"region": "us-west-2", "registryId": "210987654321"}]}]
+            }
+        )
 
     @FUZZ
     @given(

@@ -28,6 +28,7 @@ from components.settings import (
     AlertsConfig,
     PullThroughCacheConfig,
     RegistryScanningConfig,
+    ReplicationDestinationConfig,
     ScanningRule,
     ServiceConfig,
     SigningConfig,
@@ -53,6 +54,11 @@ SECTIONS: tuple[tuple[str, str, type[BaseModel]], ...] = (
         "Pull-through cache keys",
         f"Under `{NAMESPACE}:pullThroughCache.<prefix>`.",
         PullThroughCacheConfig,
+    ),
+    (
+        "Replication destination keys",
+        f"Each item of `{NAMESPACE}:replicationDestinations`.",
+        ReplicationDestinationConfig,
     ),
 )
 

@@ -79,7 +79,13 @@ CALLS: dict[str, Call | Component | Provider] = {
     "ecr:index:EcrRegistry": Component(),
     "ecr:index:EcrCreationTemplates": Component(),
     "ecr:index:EcrSigningConfiguration": Component(),
+    "ecr:index:EcrReplicationDestination": Component(),
     "pulumi:providers:aws-native": Provider(),
+    # A replication destination's account (components/replication.py).
+    "pulumi:providers:aws": Provider(),
+    "aws:ecr/registryPolicy:RegistryPolicy": Call(
+        "ecr", "PutRegistryPolicy", {"policy": To("policyText", normalised=True)}
+    ),
     "aws-native:ecr:SigningConfiguration": Call(
         "ecr",
         "PutSigningConfiguration",

@@ -286,7 +286,7 @@ def _resource_problems(resource: Resource) -> list[Problem]:
     if isinstance(call, Provider):
         if isinstance(resource.inputs.get("region"), str):
             return []
-        return [Problem(label, "region", "an explicit provider must name the stack's region")]
+        return [Problem(label, "region", "an explicit provider must name its region")]
     operation = _model(call.service).operation_model(call.operation)
     source = f"{call.service} {call.operation}"
     shape = operation.input_shape

@@ -23,6 +23,7 @@ shows a result can say which values were made up.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import runpy
 import warnings
@@ -106,6 +107,8 @@ class Registration:
     delete_before_replace: bool = False
     aliases: tuple[str, ...] = ()
     """The URNs this resource had before (its `aliases`, resolved as the engine does)."""
+    provider: str = ""
+    """The explicit provider's reference (`<urn>::<id>`), empty for the default provider."""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -193,9 +196,26 @@ class RecordingMocks(pulumi_mocks.Mocks):
             self.run.reads.append(read)
         return value
 
-    def _fake_outputs(self, type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-        """Outputs AWS would compute, in the wire format (camelCase)."""
-        account, region = self.account_id, self.run.region
+    def _provider_place(self, reference: str | None) -> tuple[str, str | None]:
+        """(account, region) of an explicit provider: the one account its allowedAccountIds
+        pins (else the stack's) and its region (None: the stack's)."""
+        urn = (reference or "").rsplit("::", 1)[0]
+        for r in self.run.resources:
+            if urn and r.urn == urn:
+                pinned = r.inputs.get("allowedAccountIds") or []
+                if isinstance(pinned, str):  # a provider's inputs arrive JSON-encoded
+                    pinned = json.loads(pinned)
+                account = pinned[0] if len(pinned) == 1 else self.account_id
+                return str(account), r.inputs.get("region") or None
+        return self.account_id, None
+
+    def _fake_outputs(
+        self, type_: str, name: str, inputs: dict[str, Any], provider: str | None = None
+    ) -> dict[str, Any]:
+        """Outputs AWS would compute, in the wire format (camelCase), in the account and region
+        of the resource's provider."""
+        account, region = self._provider_place(provider)
+        region = region or self.run.region
         arn = f"arn:{partition_of(region)}"
         outputs = dict(inputs)
         if type_ == "aws:ecr/repository:Repository":
@@ -219,7 +239,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return (
             args.resource_id or f"{args.name}-id",
-            self._fake_outputs(args.typ, args.name, args.inputs),
+            self._fake_outputs(args.typ, args.name, args.inputs, args.provider),
         )
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
@@ -227,12 +247,17 @@ class RecordingMocks(pulumi_mocks.Mocks):
         self.run.invokes.append((token, dict(args.args)))
         if token == GET_PARAMETER:
             name = args.args["name"]
-            region = args.args.get("region")
+            # Through a provider pinned to another account (allowedAccountIds), the read is that
+            # account's: `<account>:<region>:<name>`.
+            account, in_region = self._provider_place(args.provider)
+            region = args.args.get("region") or in_region
             key = f"{region}:{name}" if region and region != self.run.region else name
+            if account != self.account_id:
+                key = f"{account}:{region or self.run.region}:{name}"
             value = self.parameters.get(key)
             placeholder = value is None
             if value is None:
-                value = placeholder_key_arn(region or self.run.region, self.account_id)
+                value = placeholder_key_arn(region or self.run.region, account)
             self._read(token, key, value, placeholder)
             # pulumi-aws 7 marks the data source's `value` secret (terraform's Sensitive) and not
             # its twin `insecureValue`. The SDK then marks the whole result secret
@@ -301,6 +326,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     aliases=tuple(self._aliases(request)),
+                    provider=request.provider,
                 )
             )
         return response

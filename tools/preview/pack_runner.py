@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -70,9 +70,25 @@ class Resource:
         )
 
     @classmethod
-    def registered(cls, r: Registration) -> Resource:
+    def registered(cls, r: Registration, provider: Resource | None = None) -> Resource:
         """What the engine hands the pack for a resource the program registered."""
-        return cls(r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies)
+        return cls(
+            r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies, provider
+        )
+
+    @classmethod
+    def all_registered(cls, registrations: Sequence[Registration]) -> list[Resource]:
+        """Every registered resource, each with its explicit provider (the engine hands the pack
+        the provider's inputs: its region and allowedAccountIds)."""
+        providers = {
+            r.urn: cls.registered(r)
+            for r in registrations
+            if r.type.startswith("pulumi:providers:")
+        }
+        return [
+            cls.registered(r, providers.get(r.provider.rsplit("::", 1)[0]) if r.provider else None)
+            for r in registrations
+        ]
 
 
 @dataclass(frozen=True)

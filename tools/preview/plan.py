@@ -154,7 +154,7 @@ def make_plan(args: argparse.Namespace, answers: Answers) -> Plan:
             raise ToolError(f"--policy-pack-config {args.policy_pack_config}: {'; '.join(refused)}")
         pack.configure(pack_config)
         pack.configure_stack(args.stack, project, run.config)
-        plan.diagnostics = pack.preview([Resource.registered(r) for r in run.resources])
+        plan.diagnostics = pack.preview(Resource.all_registered(run.resources))
     return plan
 
 
