@@ -9,7 +9,6 @@ judged, and what could not be is returned as a note.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from .actions import action_matches
+from .config import Allowlist
 from .model import (
     AWS_CFN_STACK_SET,
     AWS_REPOSITORY,
@@ -36,7 +36,7 @@ from .model import (
     registry_wide,
     views,
 )
-from .props import MalformedPropertyError, document, mapping, sequence, show, string_or_list
+from .props import MalformedPropertyError, document, mapping, show, string_or_list
 from .rules_access import (
     allow_statements,
     ecr_writes,
@@ -175,30 +175,29 @@ def repositories_without_lifecycle(
     return found, notes
 
 
-_ACCOUNT_IN_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]*:([0-9]{12}):")
-
-
 @dataclass(frozen=True)
 class _Template:
     region: str | None
     prefix: Any
     uses: list[Any]
     account: str | None
-    """The account the template is in, when the stack shows it (provider allowedAccountIds, or
-    its KMS key's account); None: unknown."""
+    """The account the template is in, when its provider pins it (allowedAccountIds); None:
+    unknown."""
 
     def covers(self, region: str | None, use: str, prefix: str | None, account: Any) -> bool:
         base = None if prefix is None else prefix.rstrip("/")
         names = ("ROOT",) if base is None else ("ROOT", base, base + "/")
-        # A template whose account the pack cannot tell never counts as being in another one.
-        same_account = account is None or self.account == account
+        # A template whose account the pack cannot tell never counts as being in another one;
+        # a destination in the source's own registry (no registryId) needs a template there.
+        same_account = account is None or (self.account is not None and self.account == account)
         return self.region == region and use in self.uses and self.prefix in names and same_account
 
 
-def provider_account(resource: PolicyResource) -> str | None:
-    """The account a resource is in, when its provider pins exactly one (allowedAccountIds);
-    None: unknown."""
-    provider = resource.provider
+def provider_account(resource: Any) -> str | None:
+    """The account a resource (or a resource being validated) is in, when its provider pins
+    exactly one (`allowedAccountIds`: the provider refuses to run in any other); None: unknown.
+    The stack's own ARNs are no evidence: the stack's author can write any account into them."""
+    provider = getattr(resource, "provider", None)
     if provider is not None:
         known, ids = _known(lambda: provider.props.get("allowedAccountIds"))
         ids = list(ids) if known and isinstance(ids, Sequence) and not isinstance(ids, str) else []
@@ -208,16 +207,9 @@ def provider_account(resource: PolicyResource) -> str | None:
 
 
 def _template_account(item: Item) -> str | None:
-    account = provider_account(item.resource)
-    if account is not None:
-        return account
-    known, configs = item.read("encryptionConfigurations")
-    for config in sequence(configs, "encryptionConfigurations") if known else []:
-        key = config.get("kmsKey") if isinstance(config, Mapping) else None
-        match = _ACCOUNT_IN_KEY.match(key) if isinstance(key, str) else None
-        if match:
-            return match.group(1)
-    return None
+    """A template's account: its provider's, never its KMS key's (a key may be in another
+    account, so the key's ARN cannot tell where the template is)."""
+    return provider_account(item.resource)
 
 
 def _inbound_replication(item: Item) -> bool:
@@ -310,7 +302,7 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
                     account,
                     f"Replication to {where} has no repository creation template there "
                     f"(REPLICATION, prefix ROOT, that account; the pack tells a template's "
-                    "account by its provider's allowedAccountIds or its KMS key's ARN): "
+                    "account by its provider's allowedAccountIds only): "
                     f"replicas {defaults}.",
                 )
     for item in (i for i in items if i.view.kind == GRANT and _inbound_replication(i)):
@@ -368,7 +360,7 @@ def _item_writes(item: Item, policies: Mapping[str, list[str]]) -> list[str]:
 
 
 def roles_with_open_trust(
-    resources: Iterable[PolicyResource], config: Mapping[str, Any]
+    resources: Iterable[PolicyResource], allow: Allowlist
 ) -> tuple[list[Finding], list[Finding]]:
     """(findings, notes) for each role whose ECR write comes from another resource of the stack
     (a role policy, an attachment) while its trust policy admits anyone, any OIDC subject or an
@@ -405,7 +397,8 @@ def roles_with_open_trust(
             notes.append((role, "its trust policy is unknown during preview"))
             continue
         try:
-            problems = trust_problems(document(raw, "assumeRolePolicy"), config)
+            own = allow.with_own(provider_account(role))
+            problems = trust_problems(document(raw, "assumeRolePolicy"), own)
         except MalformedPropertyError as error:
             problems = [str(error)]
         for problem in problems:
@@ -502,8 +495,8 @@ def registry_owner_problems(
 ) -> tuple[str | None, str | None]:
     """(problem, note) for `stack` managing `group` under `owners` (which must not be empty). The
     most specific entries for the account and region decide (an account beats `*`); with the
-    account or region unknown, the stack passes with a note when it owns some of the registries
-    it may be in, and fails when it owns none."""
+    account or region unknown, the stack passes only when it owns every registry it may be in
+    (the worst case: the one it cannot tell is another stack's)."""
     applying = [o for o in owners if o.applies(group.account, group.region)]
     known = group.account is not None and group.region is not None
     if known and applying:
@@ -513,10 +506,14 @@ def registry_owner_problems(
     if any(o.owns(stack) for o in applying):
         if known or all(o.owns(stack) for o in applying):
             return None, None
-        return None, (
-            f"stack {stack} manages registry-wide settings in {group.where()} ({group.what()}); "
-            f"it owns only some of the registries they may be in ({', '.join(named)} own the "
-            "others): pin the provider's region and allowedAccountIds so the pack can tell"
+        # The worst case: the registry it cannot tell may be one another stack owns.
+        return (
+            f"Stack {stack} manages registry-wide ECR settings in {group.where()} "
+            f"({group.what()}), and owns only some of the registries they may be in "
+            f"({', '.join(named)} own the others): the pack cannot prove it is the owner. Pin "
+            "the provider's region and aws:allowedAccountIds to one account (a StackSet's "
+            "instances cannot be told: manage registry-wide settings outside stack sets).",
+            None,
         )
     owned_by = f"its owners are {', '.join(named)}" if named else "the config names no owner for it"
     return (

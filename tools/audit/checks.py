@@ -322,7 +322,7 @@ def repository_policy_findings(
         return []
     try:
         parsed = document(policy_text, "policyText")
-        grants = grant_problems(parsed, config.of(LEAST_PRIVILEGE))
+        grants = grant_problems(parsed, config.allowlist(seen.repository.get("registryId")))
         others = cross_account_principals(parsed, seen.repository.get("registryId", ""))
     except (PolicyConfigError, MalformedPropertyError) as error:
         grants, others = [str(error)], []
@@ -483,7 +483,8 @@ def registry_findings(registry: Registry, options: Options) -> list[Finding]:
     if text is not None:
         try:
             parsed = document(text, "registry policyText")
-            problems = grant_problems(parsed, options.config.of(LEAST_PRIVILEGE))
+            own, _ = registry.replication_configuration()
+            problems = grant_problems(parsed, options.config.allowlist(own))
         except (PolicyConfigError, MalformedPropertyError) as error:
             problems = [str(error)]
         found += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
@@ -502,7 +503,7 @@ def replication_findings(registry: Registry, options: Options) -> list[Finding]:
     own, configuration = registry.replication_configuration()
     try:
         props = {"replicationConfiguration": configuration}
-        problems = replication_problems(props, options.config.of(LEAST_PRIVILEGE))
+        problems = replication_problems(props, options.config.allowlist(own))
     except (PolicyConfigError, MalformedPropertyError) as error:
         problems = [str(error)]
     found = judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
