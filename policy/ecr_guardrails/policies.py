@@ -51,6 +51,7 @@ from .config import (
     config_problems,
     schema,
 )
+from .lifecycle_eval import release_problems
 from .model import (
     GRANT,
     IDENTITY,
@@ -59,7 +60,6 @@ from .model import (
     REPLICATION,
     REPOSITORY,
     ROUTED_TYPES,
-    SCANNING,
     TEMPLATE,
     TRUST,
     UNREADABLE,
@@ -67,6 +67,7 @@ from .model import (
     unseen_creator,
     views,
 )
+from .model import LIFECYCLE as LIFECYCLE_VIEW
 from .props import MalformedPropertyError, document, mapping, tags_of
 from .rules_access import (
     broad_policy_note,
@@ -82,7 +83,6 @@ from .rules_repository import (
     kms_cmk,
     no_force_delete,
     public_repository,
-    registry_scanning,
     required_tags,
     scan_on_push,
     template_lifecycle,
@@ -98,6 +98,7 @@ from .rules_stack import (
     repositories_without_lifecycle,
     roles_with_open_trust,
     uncovered_creations,
+    unscanned_repositories,
     view_writes,
 )
 from .serving import SettingsSource
@@ -370,6 +371,48 @@ def _protected(view: View, judging: Judging) -> list[str]:
     ]
 
 
+def _lifecycle_text(view: View) -> Any:
+    """The lifecycle policy a view sets (None: none)."""
+    if view.kind == LIFECYCLE_VIEW:
+        return view.props.get("policy")
+    policy = view.props.get("lifecyclePolicy")
+    if view.kind == REPOSITORY and isinstance(policy, Mapping):
+        return policy.get("lifecyclePolicyText")
+    return policy
+
+
+def _releases_kept(view: View, judging: Judging) -> list[str]:
+    """In production, no lifecycle rule expires or archives release images (the pack's
+    releaseTagPatterns and protectedTags) before keeping minReleaseImagesKept of them or
+    before minReleaseAgeDays: expiry frees an immutable tag, which can then be pushed again
+    with other content. A policy unknown during preview is the worst case."""
+    tags = None if view.kind == LIFECYCLE_VIEW else _WithTags(view, judging)["tags"]
+    if not judging.production(tags or {}):
+        return []
+    settings = judging.settings
+    try:
+        raw = _lifecycle_text(view)
+    except UnknownValueError:
+        return [
+            "Production lifecycle policy unknown during preview: the pack cannot prove it keeps "
+            "release images. Build it from known values (or judge it with `pulumi up`'s "
+            "preview after its inputs are known)."
+        ]
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return []
+    found = release_problems(
+        mapping(document(raw, "lifecycle policy"), "lifecycle policy"),
+        settings.release_patterns,
+        settings.min_release_images,
+        settings.min_release_days,
+    )
+    return [
+        f"Production lifecycle policy: {problem} (expired, an immutable release tag can be "
+        "pushed again with other content)"
+        for problem in found
+    ]
+
+
 def _unreadable(view: View, judging: Judging) -> list[str]:
     return [f"{view.props['problem']}: the pack cannot see what it creates, so it cannot pass it."]
 
@@ -454,6 +497,15 @@ def _without_lifecycle(
 ) -> list[StackFinding]:
     found, notes = repositories_without_lifecycle(args.resources)
     return _stack_findings(policy, found, notes, _repository_name)
+
+
+def _unscanned(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
+    found, notes = unscanned_repositories(args.resources)
+    for resource, note in notes:
+        _note(resource.urn, f"{policy} could not judge {resource.name} yet: {note}")
+    return [(r.urn, name, problem) for r, name, problem in found]
 
 
 def _uncovered(
@@ -624,10 +676,6 @@ def _named(name: str, *kinds: str) -> dict[str, ViewRule]:
     return {kind: _repository(rule, production_matters) for kind in kinds}
 
 
-def _scanning(view: View, judging: Judging) -> list[str]:
-    return registry_scanning(view.props, Context(config=judging.config))
-
-
 def _template_lifecycle(view: View, judging: Judging) -> list[str]:
     return template_lifecycle(view.props, Context(config=judging.config))
 
@@ -656,12 +704,13 @@ def build_policies(settings: Settings) -> list[Policy]:
             _named("repository-require-kms-cmk", REPOSITORY, TEMPLATE),
             Severity.HIGH,
         ),
-        _policy(
+        _stack_policy(
             settings,
             "repository-require-scan-on-push",
-            "ECR repositories scan images on push, and no registry scanning configuration turns "
-            "scanning off for any of them.",
-            _named("repository-require-scan-on-push", REPOSITORY) | {SCANNING: _scanning},
+            "ECR repositories scan images on push (their own scanOnPush, or a registry scanning "
+            "configuration of the stack, provider and region that scans every repository), and "
+            "no registry scanning configuration turns scanning off for any of them.",
+            _unscanned,
             Severity.HIGH,
         ),
         _policy(
@@ -699,6 +748,15 @@ def build_policies(settings: Settings) -> list[Policy]:
             "Every ECR repository in the stack has a lifecycle policy in its region.",
             _without_lifecycle,
             Severity.MEDIUM,
+        ),
+        _policy(
+            settings,
+            "lifecycle-keeps-releases-in-production",
+            "In production, no lifecycle rule (lifecycle policies, aws-native and CloudFormation "
+            "repositories, creation templates) expires or archives release-tagged images before "
+            "keeping minReleaseImagesKept of them or before minReleaseAgeDays.",
+            {LIFECYCLE_VIEW: _releases_kept, REPOSITORY: _releases_kept, TEMPLATE: _releases_kept},
+            Severity.HIGH,
         ),
         _policy(
             settings,

@@ -9,6 +9,7 @@ judged, and what could not be is returned as a note.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from .model import (
     PULL_THROUGH,
     REPLICATION,
     REPOSITORY,
+    SCANNING,
     TEMPLATE,
     TRUST,
     Malformed,
@@ -36,13 +38,14 @@ from .model import (
     registry_wide,
     views,
 )
-from .props import MalformedPropertyError, document, mapping, show, string_or_list
+from .props import MalformedPropertyError, document, mapping, sequence, show, string_or_list
 from .rules_access import (
     allow_statements,
     ecr_writes,
     grants_ecr_write,
     trust_problems,
 )
+from .rules_repository import Context, registry_scanning, scan_on_push
 
 
 def _known(read: Callable[[], Any]) -> tuple[bool, Any]:
@@ -181,8 +184,8 @@ class _Template:
     prefix: Any
     uses: list[Any]
     account: str | None
-    """The account the template is in, when its provider pins it (allowedAccountIds); None:
-    unknown."""
+    """The account the template is in, when the stack shows it (provider allowedAccountIds, or
+    its KMS key's account); None: unknown."""
 
     def covers(self, region: str | None, use: str, prefix: str | None, account: Any) -> bool:
         base = None if prefix is None else prefix.rstrip("/")
@@ -207,9 +210,21 @@ def provider_account(resource: Any) -> str | None:
 
 
 def _template_account(item: Item) -> str | None:
-    """A template's account: its provider's, never its KMS key's (a key may be in another
-    account, so the key's ARN cannot tell where the template is)."""
-    return provider_account(item.resource)
+    """A template's account: its provider's, else its KMS key's (ECR encrypts the repositories
+    a template creates with a key of the registry's own account)."""
+    account = provider_account(item.resource)
+    if account is not None:
+        return account
+    known, configs = item.read("encryptionConfigurations")
+    for config in sequence(configs, "encryptionConfigurations") if known else []:
+        key = config.get("kmsKey") if isinstance(config, Mapping) else None
+        match = _ACCOUNT_IN_KEY.match(key) if isinstance(key, str) else None
+        if match:
+            return match.group(1)
+    return None
+
+
+_ACCOUNT_IN_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]*:([0-9]{12}):")
 
 
 def _inbound_replication(item: Item) -> bool:
@@ -302,7 +317,7 @@ def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Findi
                     account,
                     f"Replication to {where} has no repository creation template there "
                     f"(REPLICATION, prefix ROOT, that account; the pack tells a template's "
-                    "account by its provider's allowedAccountIds only): "
+                    "account by its provider's allowedAccountIds or its KMS key's ARN): "
                     f"replicas {defaults}.",
                 )
     for item in (i for i in items if i.view.kind == GRANT and _inbound_replication(i)):
@@ -523,3 +538,103 @@ def registry_owner_problems(
         "program: `ecr:registryOwner: false` here), or name this stack as the owner.",
         None,
     )
+
+
+# --- scanning: the repository's own scanOnPush, or the registry's scanning ----------------------
+
+
+def _scans_everything(props: Mapping[str, Any]) -> bool:
+    """Whether a registry scanning configuration scans every repository on push or
+    continuously, whatever each repository's own scanOnPush says (ECR User Guide: the registry
+    setting replaces the repository-level one): ENHANCED with a `*` rule scanning on push or
+    continuously, or BASIC with a `*` scan-on-push rule. Anything unknown: not proven."""
+    try:
+        rules = sequence(props.get("rules"), "rules")
+        scan_type = props.get("scanType")
+        if scan_type not in ("BASIC", "ENHANCED"):
+            return False
+        frequencies = (
+            ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") if scan_type == "ENHANCED" else ("SCAN_ON_PUSH",)
+        )
+        for index, rule in enumerate(rules):
+            entry = mapping(rule, f"rules[{index}]")
+            if entry.get("scanFrequency") not in frequencies:
+                continue
+            filters = sequence(entry.get("repositoryFilters"), "repositoryFilters")
+            for found in filters:
+                item = mapping(found, "repositoryFilters[]")
+                if item.get("filter") == "*" and item.get("filterType", "WILDCARD") == "WILDCARD":
+                    return True
+    except (UnknownValueError, MalformedPropertyError):
+        return False
+    return False
+
+
+def _registry_of(item: Item) -> tuple[bool, Any, str | None]:
+    """(known, provider, region): which registry a view is in, as far as the stack shows it: the
+    same provider (so the same account) and the same region."""
+    provider = item.resource.provider
+    known, region = item.region()
+    return known, getattr(provider, "urn", None), region
+
+
+ScanFinding = tuple[PolicyResource, str | None, str]
+"""(resource at fault, repository name for exemptions or None, problem)."""
+
+
+def unscanned_repositories(
+    resources: Iterable[PolicyResource],
+) -> tuple[list[ScanFinding], list[Finding]]:
+    """(findings, notes): every registry scanning configuration that leaves repositories
+    unscanned, and every repository that does not scan on push unless a registry scanning
+    configuration of the same stack, provider and region scans every repository. A scanning
+    configuration with a value unknown during preview covers nothing (the worst case); a
+    StackSet's configuration is deployed where the pack cannot see, so it covers nothing here."""
+    items, notes = stack_items(resources)
+    found: list[ScanFinding] = []
+    covering: set[tuple[Any, str | None]] = set()
+    for item in (i for i in items if i.view.kind == SCANNING):
+        try:
+            problems = registry_scanning(item.view.props, Context())
+        except UnknownValueError:
+            problems = [
+                "Registry scanning configuration has values unknown during preview: the pack "
+                "cannot prove it scans every repository, so it covers none of them."
+            ]
+            notes.append((item.resource, problems[0]))
+            problems = []
+        except MalformedPropertyError as error:
+            problems = [str(error)]
+        for problem in problems:
+            found.append((item.resource, None, item.view.label(problem)))
+        stack_set = item.resource.resource_type in (AWS_CFN_STACK_SET, NATIVE_CFN_STACK_SET)
+        known, provider, region = _registry_of(item)
+        if known and not stack_set and _scans_everything(item.view.props):
+            covering.add((provider, region))
+    for item in (i for i in items if i.view.kind == REPOSITORY):
+        try:
+            problems = scan_on_push(item.view.props, Context())
+        except UnknownValueError:
+            notes.append((item.resource, "its scanOnPush is unknown during preview"))
+            continue
+        except MalformedPropertyError as error:
+            problems = [str(error)]
+        if not problems:
+            continue
+        known, provider, region = _registry_of(item)
+        if known and (provider, region) in covering:
+            continue
+        name = item.read("name")[1]
+        for problem in problems:
+            found.append(
+                (
+                    item.resource,
+                    name if isinstance(name, str) else None,
+                    item.view.label(
+                        f"{problem} (or give this stack a registry scanning configuration "
+                        'for its region that scans every repository: a "*" rule, SCAN_ON_PUSH '
+                        "or ENHANCED CONTINUOUS_SCAN)"
+                    ),
+                )
+            )
+    return found, notes

@@ -7,7 +7,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.ecr_guardrails.policies import POLICIES
-from tests.support.fakes import compliant_repository
+from tests.support.fakes import ACCOUNT_ID, compliant_repository
 from tools.preview.mock_engine import run_program
 from tools.preview.pack_runner import Resource
 
@@ -22,9 +22,13 @@ SIGNING = "ecr-stack-production-signing-profile"
 # The program's stacks here are each their account's registry owner (without `owners`, the owner
 # policy notes every stack with registry-wide settings; its own tests are
 # tests/policy/test_policy_registry_owner.py).
+# The program's repository policy grants its own account (the mocks' placeholder account): the
+# organisation's allowlist names it, as org.example.json does (with it empty and the provider's
+# aws:allowedAccountIds unset, the pack cannot tell it is the stack's own account and refuses it).
 QUIET = {
     SIGNING: {"enforcementLevel": "disabled"},
     "ecr-stack-registry-owner": {"owners": [{"account": "*", "region": "*", "stacks": ["*"]}]},
+    "ecr-pack-settings": {"allowedAccounts": [ACCOUNT_ID]},
 }
 
 
@@ -246,7 +250,7 @@ def test_advisory_rollout_config_downgrades_every_policy(pack, program):
 
 
 def test_org_example_config_is_accepted_and_applied(pack):
-    pack.configure(_config_file("org.example.json") | QUIET)
+    pack.configure(QUIET | _config_file("org.example.json"))
     latest = repository(
         imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=[{"filter": "latest", "filterType": "WILDCARD"}],
@@ -278,26 +282,29 @@ def test_program_grants_and_exclusions_are_judged_against_the_allowlists(pack):
     }
     assert any("o-a1b2c3d4e5 is not in allowedOrganizations" in d.message for d in found)
     pack.configure(
-        {
+        QUIET
+        | {
             "ecr-repository-immutable-tags-in-production": {"allowedExclusionFilters": ["latest"]},
-            "ecr-repository-policy-least-privilege": {
+            "ecr-pack-settings": {
                 "allowedOrganizations": ["o-a1b2c3d4e5"],
                 "allowedAccounts": ["123456789012"],
             },
         }
-        | QUIET
     )
     (diagnostic,) = pack.preview(resources)
-    assert "arn:aws:iam::210987654321:root is not in allowedAccounts" in diagnostic.message
+    assert (
+        "arn:aws:iam::210987654321:root is not in ecr-pack-settings.allowedAccounts"
+        in diagnostic.message
+    )
     pack.configure(
-        {
+        QUIET
+        | {
             "ecr-repository-immutable-tags-in-production": {"allowedExclusionFilters": ["latest"]},
-            "ecr-repository-policy-least-privilege": {
+            "ecr-pack-settings": {
                 "allowedOrganizations": ["o-a1b2c3d4e5"],
                 "allowedAccounts": ["123456789012", "210987654321"],
             },
         }
-        | QUIET
     )
     assert pack.preview(resources) == []
 

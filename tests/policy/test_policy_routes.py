@@ -170,7 +170,7 @@ def test_a_service_principal_pinned_to_its_source_passes(pack):
 
 
 def test_grants_to_accounts_outside_the_allowlist_fail_on_every_route(pack):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": ["123456789012"]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}})
     other = policy_doc(allow({"AWS": "arn:aws:iam::999999999999:root"}, ["ecr:BatchGetImage"]))
     template = res(
         "aws-native:ecr:RepositoryCreationTemplate",
@@ -209,14 +209,14 @@ def root_template(region, key=KEY, native=False):
               "aws-native:ecr:ReplicationConfiguration"],
 )  # fmt: skip
 def test_replication_to_another_account_is_judged_against_the_allowlist(pack, type_):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": ["123456789012"]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}})
     (message,) = mandatory(pack.analyze(replication(type_, "999999999999")), LEAST)
     assert "Replication to account 999999999999" in message
     assert mandatory(pack.analyze(replication(type_, "123456789012")), LEAST) == []
 
 
 def test_replication_inside_a_template_is_judged_against_the_allowlist(pack):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": ["123456789012"]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}})
     rules = {"Rules": [{"Destinations": [{"Region": "eu-west-1", "RegistryId": "999999999999"}]}]}
     stack = res(
         "aws:cloudformation/stack:Stack",
@@ -365,7 +365,7 @@ def test_who_can_assume_a_role_with_ecr_write_is_judged(pack, make):
     assert pack.analyze(make(trust({"Federated": GITHUB}, StringEquals=audience | pinned))) == []
     other = trust({"AWS": "arn:aws:iam::999999999999:root"})
     assert pack.analyze(make(other)) == []  # no allowlist: any named account
-    pack.configure(QUIET | {IAM: {"allowedAccounts": ["123456789012"]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}})
     (message,) = mandatory(pack.analyze(make(other)), IAM)
     assert "999999999999:root is not in allowedAccounts" in message and "ECR write" in message
 
@@ -381,7 +381,15 @@ def test_a_role_trusting_an_organisation_needs_it_allowlisted(pack):
     role = aws_role(policy_doc(statement))
     (message,) = mandatory(pack.analyze(role), IAM)
     assert "organisation o-a1b2c3d4e5 can assume this role" in message
-    pack.configure(QUIET | {IAM: {"allowedOrganizations": ["o-a1b2c3d4e5"]}})
+    pack.configure(
+        QUIET
+        | {
+            "ecr-pack-settings": {
+                "allowedAccounts": ["123456789012"],
+                "allowedOrganizations": ["o-a1b2c3d4e5"],
+            }
+        }
+    )
     assert pack.analyze(role) == []
 
 
