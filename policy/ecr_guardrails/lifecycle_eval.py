@@ -228,6 +228,8 @@ def release_problems(
     Every rule that can take such images must keep at least `min_images` (imageCountMoreThan) or
     wait at least `min_days` (sinceImagePushed, sinceImagePulled, sinceImageTransitioned)."""
     rules = policy.get("rules")
+    if rules is None:
+        return []  # no rules: nothing expires (ECR refuses such a policy anyway)
     if not isinstance(rules, list):
         return ["its rules cannot be read: the pack cannot prove release images are kept"]
     problems: list[str] = []

@@ -574,19 +574,17 @@ def _registry_owner(
     for group in groups:
         first = group.items[0].resource
         stack = stack_name(first.urn)
-        if allow.accounts and not allow.allows(group.account):
+        # An account the provider pins but the allowlist does not name: this stack manages
+        # another account's registry. (An account the pack cannot tell is the owner rule's
+        # worst case below.)
+        if allow.accounts and group.account is not None and not allow.allows(group.account):
             found.append(
                 (
                     first.urn,
                     None,
                     f"Stack {stack} manages registry-wide ECR settings of {group.where()} "
-                    f"({group.what()}), which is not in {allow.shown()}: "
-                    + (
-                        "pin the provider's aws:allowedAccountIds so the pack can tell the "
-                        "account (a StackSet's accounts cannot be told)"
-                        if group.account is None
-                        else "manage them from an allowed account"
-                    ),
+                    f"({group.what()}), which is not in {allow.shown()}: manage them from an "
+                    "allowed account",
                 )
             )
             continue

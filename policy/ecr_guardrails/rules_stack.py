@@ -618,7 +618,8 @@ def unscanned_repositories(
             notes.append((item.resource, "its scanOnPush is unknown during preview"))
             continue
         except MalformedPropertyError as error:
-            problems = [str(error)]
+            found.append((item.resource, None, item.view.label(str(error))))
+            continue
         if not problems:
             continue
         known, provider, region = _registry_of(item)

@@ -128,15 +128,29 @@ def test_kms_key_unknown_during_preview_is_not_a_violation():
 # 2. scan on push --------------------------------------------------------------------------------
 
 
+SCAN = PREFIX + "repository-require-scan-on-push"
+
+
+def scan_check(*props):
+    """The scan-on-push stack policy (issue 24: a stack policy, so a registry scanning
+    configuration of the same stack can cover a repository) over repositories with `props`."""
+    resources = [stack_resource(REPO, p, f"r{i}") for i, p in enumerate(props)]
+    return violations(SCAN, StackValidationArgs(resources))
+
+
 @pytest.mark.parametrize("scanning", [None, {}, {"scanOnPush": False}, {"scanOnPush": "true"}])
 def test_scan_on_push_violations(scanning):
-    (message,) = check("repository-require-scan-on-push", repo(imageScanningConfiguration=scanning))
+    (message,) = scan_check(repo(imageScanningConfiguration=scanning))
     assert "scanOnPush" in message
 
 
 def test_scan_malformed():
-    (message,) = check("repository-require-scan-on-push", repo(imageScanningConfiguration=[1]))
+    (message,) = scan_check(repo(imageScanningConfiguration=[1]))
     assert message == "imageScanningConfiguration must be an object, got [1]"
+
+
+def test_scan_on_push_unknown_during_preview_is_a_note_not_a_violation():
+    assert scan_check(repo(imageScanningConfiguration={"scanOnPush": UNKNOWN_BOOLEAN_VALUE})) == []
 
 
 # 3. immutable tags in production ----------------------------------------------------------------
@@ -512,11 +526,6 @@ def test_defaults_are_the_documented_governance_set():
     ("name", "resource_type", "props"),
     [
         ("repository-require-kms-cmk", REPO, repo(encryptionConfigurations=UNKNOWN_ARRAY_VALUE)),
-        (
-            "repository-require-scan-on-push",
-            REPO,
-            repo(imageScanningConfiguration={"scanOnPush": UNKNOWN_BOOLEAN_VALUE}),
-        ),
         (IMMUTABLE, REPO, repo(imageTagMutability=UNKNOWN_STRING_VALUE)),
         (TAGS_POLICY, REPO, repo(tags={**TAGS, "Owner": UNKNOWN_STRING_VALUE})),
         (LEAST, REPO_POLICY, {"repository": "r", "policy": UNKNOWN_STRING_VALUE}),

@@ -482,7 +482,7 @@ def test_the_registrys_replication_destinations_are_judged_by_the_packs_rule(aws
     )
     config = tmp_path / "org.json"
     least = "ecr-repository-policy-least-privilege"
-    config.write_text(json.dumps({least: {"allowedAccounts": [ACCOUNT]}}))
+    config.write_text(json.dumps({"ecr-pack-settings": {"allowedAccounts": [ACCOUNT]}}))
     report = json.loads(run_audit(env, "--json", "--policy-config", str(config)).stdout)
     registry = [f for f in report["findings"] if f["repository"] == "(registry)"]
     (outside,) = [f for f in registry if f["check"] == least]

@@ -70,9 +70,12 @@ class Resource:
         )
 
     @classmethod
-    def registered(cls, r: Registration) -> Resource:
-        """What the engine hands the pack for a resource the program registered."""
-        return cls(r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies)
+    def registered(cls, r: Registration, provider: Resource | None = None) -> Resource:
+        """What the engine hands the pack for a resource the program registered (with the
+        provider it is created with, when given)."""
+        return cls(
+            r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies, provider
+        )
 
 
 @dataclass(frozen=True)
