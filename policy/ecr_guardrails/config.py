@@ -26,7 +26,8 @@ from pulumi_policy import PolicyConfigSchema
 from .patterns import name_globs_cover_every_name
 
 PACK_SETTINGS = "ecr-pack-settings"
-"""The policy whose config holds the pack-wide settings (production, exemption horizon)."""
+"""The policy whose config holds the pack-wide settings (production, exemption horizon, the one
+account allowlist, the release tags production lifecycle rules keep)."""
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
 DEFAULTS: dict[str, Any] = {

@@ -234,10 +234,12 @@ def release_problems(
         return ["its rules cannot be read: the pack cannot prove release images are kept"]
     problems: list[str] = []
     open_by_class: dict[str, list[str]] = {}
-    ordered = sorted(
-        (r for r in rules if isinstance(r, Mapping)),
-        key=lambda r: r.get("rulePriority") if isinstance(r.get("rulePriority"), int) else 0,
-    )
+
+    def priority(rule: Mapping[str, Any]) -> int:
+        value = rule.get("rulePriority")
+        return value if isinstance(value, int) else 0
+
+    ordered = sorted((r for r in rules if isinstance(r, Mapping)), key=priority)
     for index, rule in enumerate(ordered):
         selection = rule.get("selection")
         selection = selection if isinstance(selection, Mapping) else {}
@@ -248,10 +250,13 @@ def release_problems(
         action = rule.get("action")
         kind = str((action if isinstance(action, Mapping) else {}).get("type", "expire")).lower()
         count_type, number = selection.get("countType"), selection.get("countNumber")
-        whole = isinstance(number, int | float) and not isinstance(number, bool)
-        safe = whole and (
-            (count_type == "imageCountMoreThan" and number >= min_images)
-            or (count_type in AGE_COUNT_TYPES and number >= min_days)
+        safe = (
+            isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and (
+                (count_type == "imageCountMoreThan" and number >= min_images)
+                or (count_type in AGE_COUNT_TYPES and number >= min_days)
+            )
         )
         if not safe:
             what = "archive" if kind == "transition" else kind

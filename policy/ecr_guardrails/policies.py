@@ -13,8 +13,9 @@ Conventions, following the pulumi-policy SDK:
   other view of the resource has been judged);
 - malformed properties and bad policy config are violations saying what to fix; a config key the
   policy does not take is refused, never ignored; no input makes a validator raise anything else;
-- production is defined once, by `ecr-pack-settings` (which runs first and hands its settings to
-  the others), never silently empty;
+- the pack-wide settings (production, the account allowlist, release tags) are defined once, in
+  `ecr-pack-settings`'s config, built into one immutable object when the CLI configures the pack
+  (serving.py) and handed to every policy explicitly: no result depends on the policies' order;
 - exemptions (policy config, never the stack's own tags) waive a policy for matching repositories
   until they expire; the waived problems, and what a stack policy could not judge, appear as
   advisory notes of `ecr-exemption-notes` / `ecr-stack-exemption-notes`.

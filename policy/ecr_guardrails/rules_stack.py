@@ -412,8 +412,8 @@ def roles_with_open_trust(
             notes.append((role, "its trust policy is unknown during preview"))
             continue
         try:
-            own = allow.with_own(provider_account(role))
-            problems = trust_problems(document(raw, "assumeRolePolicy"), own)
+            trusted = allow.with_own(provider_account(role))
+            problems = trust_problems(document(raw, "assumeRolePolicy"), trusted)
         except MalformedPropertyError as error:
             problems = [str(error)]
         for problem in problems:
