@@ -543,7 +543,7 @@ def registry_owner_problems(
 # --- scanning: the repository's own scanOnPush, or the registry's scanning ----------------------
 
 
-def _scans_everything(props: Mapping[str, Any]) -> bool:
+def scans_every_repository(props: Mapping[str, Any]) -> bool:
     """Whether a registry scanning configuration scans every repository on push or
     continuously, whatever each repository's own scanOnPush says (ECR User Guide: the registry
     setting replaces the repository-level one): ENHANCED with a `*` rule scanning on push or
@@ -609,7 +609,7 @@ def unscanned_repositories(
             found.append((item.resource, None, item.view.label(problem)))
         stack_set = item.resource.resource_type in (AWS_CFN_STACK_SET, NATIVE_CFN_STACK_SET)
         known, provider, region = _registry_of(item)
-        if known and not stack_set and _scans_everything(item.view.props):
+        if known and not stack_set and scans_every_repository(item.view.props):
             covering.add((provider, region))
     for item in (i for i in items if i.view.kind == REPOSITORY):
         try:

@@ -514,3 +514,16 @@ def test_the_registrys_replication_destinations_are_judged_by_the_packs_rule(aws
     registry = {(f["repository"], f["check"]) for f in report["findings"]}
     assert ("(registry)", least) not in registry
     assert ("(registry)", "ecr-live-cross-account") in registry
+
+
+def test_a_registry_that_scans_every_repository_covers_scan_on_push_off(registry):
+    """Issue 24's false positive, in the audit as in the pack: AWS applies the registry's
+    scanning configuration instead of a repository's own scanOnPush."""
+    endpoint, env = registry
+    client(endpoint, "ecr").put_registry_scanning_configuration(
+        scanType="ENHANCED",
+        rules=[{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}],
+    )  # fmt: skip
+    found = by_repository(json.loads(run_audit(env, "--json").stdout)["findings"])
+    assert ("ecr-repository-require-scan-on-push", "mandatory") not in found["scan-off"]
+    assert ("ecr-repository-require-kms-cmk", "mandatory") in found["aes"]  # the rest still judged
