@@ -26,7 +26,8 @@ from pulumi_policy import PolicyConfigSchema
 from .patterns import name_globs_cover_every_name
 
 PACK_SETTINGS = "ecr-pack-settings"
-"""The policy whose config holds the pack-wide settings (production, exemption horizon)."""
+"""The policy whose config holds the pack-wide settings (production, exemption horizon, the one
+account allowlist, the release tags production lifecycle rules keep)."""
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
 DEFAULTS: dict[str, Any] = {
@@ -38,6 +39,10 @@ DEFAULTS: dict[str, Any] = {
     "allowedEnvironments": ["dev", "staging", "prod"],
     "allowedAccounts": [],
     "allowedOrganizations": [],
+    "releaseTagPatterns": ["v*"],
+    "protectedTags": [],
+    "minReleaseImagesKept": 10,
+    "minReleaseAgeDays": 90,
     "allowedKmsKeys": [],
     "exemptions": [],
     "centralSigning": False,
@@ -56,12 +61,24 @@ DESCRIPTIONS = {
     "(e.g. `latest`); everything else must be immutable.",
     "requiredTags": "Tags every ECR repository must carry, non-empty.",
     "allowedEnvironments": "Values the Environment tag may take.",
-    "allowedAccounts": "12-digit account ids that repository, registry, creation-template and "
-    "ECR Public policies may name as principals, replication may send images to, and role trust "
-    "policies may admit. Empty: any account, but never `*`.",
+    "allowedAccounts": "12-digit account ids every policy that judges an account accepts: "
+    "principals of repository, registry, creation-template and ECR Public policies, replication "
+    "destinations, accounts a role with ECR writes trusts, and the registry owners. The stack's "
+    "own account (its provider's `aws:allowedAccountIds`, when that names exactly one) is "
+    "always allowed. Empty: only that account; any other account, or one the pack cannot tell, "
+    "fails.",
     "allowedOrganizations": "AWS Organization ids (o-...) that may be granted access (or, for a "
-    "role with ECR writes, trusted) through an aws:PrincipalOrgID condition on a `*` principal. "
-    "Empty: no organisation grants.",
+    "role with ECR writes, trusted) through an aws:PrincipalOrgID (or aws:PrincipalOrgPaths) "
+    "condition on a `*` principal. Empty: no organisation grants.",
+    "releaseTagPatterns": "Tag patterns of release images (lifecycle `*` wildcards; the program's "
+    "own default is `v*`). In production no lifecycle rule may expire or archive images carrying "
+    "such a tag except after keeping minReleaseImagesKept of them or after minReleaseAgeDays.",
+    "protectedTags": "Tags (or patterns) protected like release tags in production lifecycle "
+    "policies.",
+    "minReleaseImagesKept": "In production, the fewest release images a lifecycle rule that can "
+    "select them must keep (imageCountMoreThan), unless it acts only after minReleaseAgeDays.",
+    "minReleaseAgeDays": "In production, the fewest days after which a lifecycle rule may expire "
+    "or archive release images (sinceImagePushed, sinceImagePulled, sinceImageTransitioned).",
     "allowedKmsKeys": "ARNs of the customer-managed KMS keys repositories may use. Empty: any "
     "customer-managed key.",
     "centralSigning": "The organisation's ECR signing configuration is managed outside this "
@@ -85,13 +102,20 @@ DESCRIPTIONS = {
 
 # Which settings each policy takes (every policy but the notes also takes `exemptions`).
 SETTINGS_OF: dict[str, tuple[str, ...]] = {
-    PACK_SETTINGS: ("productionStacks", "productionEnvironments", "maxExemptionDays"),
+    PACK_SETTINGS: (
+        "productionStacks",
+        "productionEnvironments",
+        "maxExemptionDays",
+        "allowedAccounts",
+        "allowedOrganizations",
+        "releaseTagPatterns",
+        "protectedTags",
+        "minReleaseImagesKept",
+        "minReleaseAgeDays",
+    ),
     "ecr-repository-require-kms-cmk": ("allowedKmsKeys",),
     "ecr-repository-immutable-tags-in-production": ("allowedExclusionFilters",),
     "ecr-repository-required-tags": ("requiredTags", "allowedEnvironments"),
-    "ecr-repository-policy-least-privilege": ("allowedAccounts", "allowedOrganizations"),
-    "ecr-iam-least-privilege": ("allowedAccounts", "allowedOrganizations"),
-    "ecr-stack-role-trust": ("allowedAccounts", "allowedOrganizations"),
     "ecr-stack-production-signing-profile": ("centralSigning",),
     "ecr-stack-signing-push-permission": ("centralSigning",),
     "ecr-stack-registry-owner": ("owners",),
@@ -108,6 +132,10 @@ NO_EXEMPTIONS = (
 MOVED = {
     "prodEnvironments": f"{PACK_SETTINGS}.productionEnvironments (production is defined once "
     "for the whole pack)",
+    "allowedAccounts": f"{PACK_SETTINGS}.allowedAccounts (pack 3.0: one allowlist for every "
+    "policy that judges an account)",
+    "allowedOrganizations": f"{PACK_SETTINGS}.allowedOrganizations (pack 3.0: one allowlist for "
+    "every policy that judges an account)",
 }
 
 ITEM_PATTERNS = {
@@ -168,9 +196,17 @@ class PolicyConfigError(ValueError):
     """Policy config the pack refuses: names the policy, the key, the value, what is allowed."""
 
 
+_INTEGERS = {
+    "maxExemptionDays": (1, 1096),
+    "minReleaseImagesKept": (1, 10000),  # ECR's imageCountMoreThan limit
+    "minReleaseAgeDays": (1, 3650),
+}
+
+
 def _property_schema(name: str) -> dict[str, Any]:
-    if name == "maxExemptionDays":
-        return {"type": "integer", "minimum": 1, "maximum": 1096}
+    if name in _INTEGERS:
+        low, high = _INTEGERS[name]
+        return {"type": "integer", "minimum": low, "maximum": high}
     if name == "centralSigning":
         return {"type": "boolean"}
     items: dict[str, Any]
@@ -440,6 +476,106 @@ class Production:
         stack_tags: Mapping[str, Any] | None = None,
     ) -> bool:
         return self.why(tags, stack, stack_tags) is not None
+
+
+def _whole(value: Any) -> int:
+    """A whole-number setting: the CLI sends policy config as a protobuf Struct, whose numbers are
+    all doubles (365 arrives as 365.0)."""
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """Which accounts and organisations every policy that judges an account accepts: the
+    `ecr-pack-settings` allowlists, and the stack's own account when the pack can tell it (the
+    provider's `allowedAccountIds` naming exactly one; the live audit: the audited account).
+    An account the pack cannot tell (unknown, computed, not 12 digits) is never allowed."""
+
+    accounts: frozenset[str] = frozenset()
+    organizations: frozenset[str] = frozenset()
+    own: str | None = None
+    """The stack's own account, when known."""
+
+    def allows(self, account: Any) -> bool:
+        if not isinstance(account, str) or not _ACCOUNT_ID.fullmatch(account):
+            return False
+        return account in self.accounts or account == self.own
+
+    def allows_organization(self, organization: Any) -> bool:
+        return isinstance(organization, str) and organization in self.organizations
+
+    def shown(self) -> str:
+        own = f" and this stack's own account {self.own}" if self.own else ""
+        return f"{PACK_SETTINGS}.allowedAccounts {_json(sorted(self.accounts))}{own}"
+
+    def how_to_allow(self, account: Any) -> str:
+        """What makes `account` allowed, for a violation's message."""
+        if self.own is None and not self.accounts:
+            return (
+                f"the pack cannot tell whether {account} is this stack's own account: list it in "
+                f"{PACK_SETTINGS}.allowedAccounts, or pin the provider's aws:allowedAccountIds "
+                "to it"
+            )
+        return f"list it in {PACK_SETTINGS}.allowedAccounts if it should be"
+
+    def with_own(self, own: str | None) -> Allowlist:
+        return Allowlist(self.accounts, self.organizations, own)
+
+
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    """Every pack-wide setting (`ecr-pack-settings`'s config), immutable. Built once from the
+    whole pack config when the CLI configures the pack, and handed to every policy explicitly,
+    so no policy's result depends on which policy ran first."""
+
+    production: Production = Production()
+    horizon_days: int = DEFAULTS["maxExemptionDays"]
+    allowlist: Allowlist = Allowlist()
+    release_tags: tuple[str, ...] = tuple(DEFAULTS["releaseTagPatterns"])
+    protected_tags: tuple[str, ...] = tuple(DEFAULTS["protectedTags"])
+    min_release_images: int = DEFAULTS["minReleaseImagesKept"]
+    min_release_days: int = DEFAULTS["minReleaseAgeDays"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> PackSettings:
+        """From `ecr-pack-settings`'s config; PolicyConfigError naming every problem."""
+        config = checked(PACK_SETTINGS, config)
+
+        def number(name: str) -> int:
+            return _whole(config.get(name, DEFAULTS[name]))
+
+        return cls(
+            production=Production.from_config(config),
+            horizon_days=number("maxExemptionDays"),
+            allowlist=Allowlist(
+                frozenset(config_list(config, "allowedAccounts")),
+                frozenset(config_list(config, "allowedOrganizations")),
+            ),
+            release_tags=tuple(config_list(config, "releaseTagPatterns")),
+            protected_tags=tuple(config_list(config, "protectedTags")),
+            min_release_images=number("minReleaseImagesKept"),
+            min_release_days=number("minReleaseAgeDays"),
+        )
+
+    @classmethod
+    def from_pack_config(cls, config: Mapping[str, Any] | None) -> tuple[PackSettings, str]:
+        """From a whole pack config (`{policy: {key: value}}`, as Configure carries it): the
+        settings, and why the defaults apply instead ("" when they do not). A refused config
+        falls back to the defaults, which are the strictest: production is never silently
+        empty, and no account is allowed but the stack's own."""
+        own = (config or {}).get(PACK_SETTINGS)
+        try:
+            return cls.from_config(own if isinstance(own, Mapping) else None), ""
+        except PolicyConfigError as error:
+            return cls(), f"{error}; the defaults apply until it is fixed"
+
+    @property
+    def release_patterns(self) -> tuple[str, ...]:
+        """The tags production lifecycle rules must keep: release patterns and protected tags."""
+        return tuple(dict.fromkeys((*self.release_tags, *self.protected_tags)))
 
 
 def _separators_as_dash(text: str) -> str:

@@ -213,6 +213,14 @@ CONTROLS: dict[str, Controls] = {
         stack_fix="`ecr:createOnPushPrefixes` templates get the stack's lifecycle policy",
         aws_fix="UpdateRepositoryCreationTemplate lifecyclePolicy",
     ),
+    "ecr-lifecycle-keeps-releases-in-production": Controls(
+        stack_fix="keep at least `minReleaseImagesKept` release images (the program's prod "
+        "stack keeps its last 30 `v*` images) or act only after `minReleaseAgeDays`",
+        aws_fix="PutLifecyclePolicy with an early rule for the release tags that keeps "
+        "imageCountMoreThan N (or acts after D days)",
+        note="No AWS control judges what a lifecycle policy expires: ECR.3 passes any lifecycle "
+        "policy, one that expires every release after a day included.",
+    ),
     "ecr-stack-created-repositories-covered-by-templates": Controls(
         ("ECR.3", "ECR.5"),
         stack_fix="`ecr:createOnPushPrefixes` covering every pull-through cache prefix and "

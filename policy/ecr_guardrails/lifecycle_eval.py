@@ -184,6 +184,92 @@ def evaluate(
     return result
 
 
+# --- what a policy can do to release images ----------------------------------------------------
+
+
+def pattern_within(inner: str, outer: str) -> bool:
+    """Whether every tag the lifecycle pattern `inner` matches, `outer` matches too. Sound: False
+    whenever that is not certain (only `*`-only, literal and `prefix*` outers are decided)."""
+    if "*" not in inner:
+        return pattern_matches(outer, inner)
+    if set(outer) == {"*"}:
+        return True
+    if outer.count("*") == 1 and outer.endswith("*"):
+        return inner.split("*", 1)[0].startswith(outer[:-1])
+    return inner == outer
+
+
+def _claims(selection: Mapping[str, Any], pattern: str) -> bool:
+    """Whether a rule's tag requirements match every image carrying a tag `pattern` matches (so
+    later rules can no longer act on those images)."""
+    status = selection.get("tagStatus")
+    if status == "any":
+        return True
+    if status != "tagged":
+        return False
+    head = pattern.split("*", 1)[0]
+    patterns = selection.get("tagPatternList") or []
+    prefixes = selection.get("tagPrefixList") or []
+    return all(isinstance(p, str) and pattern_within(pattern, p) for p in patterns) and all(
+        isinstance(q, str) and head.startswith(q) for q in prefixes
+    )
+
+
+def release_problems(
+    policy: Mapping[str, Any], releases: Sequence[str], min_images: int, min_days: int
+) -> list[str]:
+    """Why a lifecycle policy can expire or archive images carrying a release tag (a tag one of
+    `releases` matches) sooner than keeping `min_images` of them or `min_days` after the moment
+    the rule counts from; empty when it cannot.
+
+    Read as ECR evaluates (the rules above): rules in ascending rulePriority, per storage class;
+    an image carrying a release tag can be taken by any `tagged` or `any` rule (an image can carry
+    other tags too), until an earlier rule's tag requirements match every image that carries it.
+    Every rule that can take such images must keep at least `min_images` (imageCountMoreThan) or
+    wait at least `min_days` (sinceImagePushed, sinceImagePulled, sinceImageTransitioned)."""
+    rules = policy.get("rules")
+    if rules is None:
+        return []  # no rules: nothing expires (ECR refuses such a policy anyway)
+    if not isinstance(rules, list):
+        return ["its rules cannot be read: the pack cannot prove release images are kept"]
+    problems: list[str] = []
+    open_by_class: dict[str, list[str]] = {}
+
+    def priority(rule: Mapping[str, Any]) -> int:
+        value = rule.get("rulePriority")
+        return value if isinstance(value, int) else 0
+
+    ordered = sorted((r for r in rules if isinstance(r, Mapping)), key=priority)
+    for index, rule in enumerate(ordered):
+        selection = rule.get("selection")
+        selection = selection if isinstance(selection, Mapping) else {}
+        storage = str(selection.get("storageClass", "standard")).lower()
+        open_patterns = open_by_class.setdefault(storage, list(releases))
+        if not open_patterns or selection.get("tagStatus") == "untagged":
+            continue
+        action = rule.get("action")
+        kind = str((action if isinstance(action, Mapping) else {}).get("type", "expire")).lower()
+        count_type, number = selection.get("countType"), selection.get("countNumber")
+        safe = (
+            isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and (
+                (count_type == "imageCountMoreThan" and number >= min_images)
+                or (count_type in AGE_COUNT_TYPES and number >= min_days)
+            )
+        )
+        if not safe:
+            what = "archive" if kind == "transition" else kind
+            problems.append(
+                f"{rule_name(index, rule)} can {what} images tagged "
+                f"{', '.join(open_patterns)} ({storage}) after {count_type} {number}: keep at "
+                f"least {min_images} of them (imageCountMoreThan) or act only after {min_days} "
+                "days, or give the release tags an earlier rule of their own that does"
+            )
+        open_by_class[storage] = [p for p in open_patterns if not _claims(selection, p)]
+    return problems
+
+
 # --- what ECR accepts -----------------------------------------------------------------------------
 
 TAG_STATUSES = ("tagged", "untagged", "any")

@@ -13,8 +13,9 @@ Conventions, following the pulumi-policy SDK:
   other view of the resource has been judged);
 - malformed properties and bad policy config are violations saying what to fix; a config key the
   policy does not take is refused, never ignored; no input makes a validator raise anything else;
-- production is defined once, by `ecr-pack-settings` (which runs first and hands its settings to
-  the others), never silently empty;
+- the pack-wide settings (production, the account allowlist, release tags) are defined once, in
+  `ecr-pack-settings`'s config, built into one immutable object when the CLI configures the pack
+  (serving.py) and handed to every policy explicitly: no result depends on the policies' order;
 - exemptions (policy config, never the stack's own tags) waive a policy for matching repositories
   until they expire; the waived problems, and what a stack policy could not judge, appear as
   advisory notes of `ecr-exemption-notes` / `ecr-stack-exemption-notes`.
@@ -42,14 +43,16 @@ from pulumi_policy.proxy import UnknownValueError
 from .config import (
     DEFAULTS,
     PACK_SETTINGS,
+    Allowlist,
     Horizon,
+    PackSettings,
     PolicyConfigError,
-    Production,
     apply_exemptions,
     checked,
     config_problems,
     schema,
 )
+from .lifecycle_eval import release_problems
 from .model import (
     GRANT,
     IDENTITY,
@@ -58,7 +61,6 @@ from .model import (
     REPLICATION,
     REPOSITORY,
     ROUTED_TYPES,
-    SCANNING,
     TEMPLATE,
     TRUST,
     UNREADABLE,
@@ -66,6 +68,7 @@ from .model import (
     unseen_creator,
     views,
 )
+from .model import LIFECYCLE as LIFECYCLE_VIEW
 from .props import MalformedPropertyError, document, mapping, tags_of
 from .rules_access import (
     broad_policy_note,
@@ -81,7 +84,6 @@ from .rules_repository import (
     kms_cmk,
     no_force_delete,
     public_repository,
-    registry_scanning,
     required_tags,
     scan_on_push,
     template_lifecycle,
@@ -91,13 +93,16 @@ from .rules_signing import configuration_findings, production_signing, unsigned_
 from .rules_stack import (
     Finding,
     Owner,
+    provider_account,
     registry_owner_problems,
     registry_wide_groups,
     repositories_without_lifecycle,
     roles_with_open_trust,
     uncovered_creations,
+    unscanned_repositories,
     view_writes,
 )
+from .serving import SettingsSource
 
 __all__ = ["DEFAULTS", "POLICIES", "PREFIX", "check_config", "stack_name"]
 
@@ -117,35 +122,17 @@ def _note(urn: str, note: str) -> None:
         _NOTES.setdefault(urn, []).append(note)
 
 
-@dataclass(frozen=True)
-class PackSettings:
-    production: Production
-    horizon_days: int
+# The pack-wide settings: built from the whole pack config when the CLI configures the pack
+# (serving.py), read by every policy through this source. The defaults hold until then.
+SETTINGS = SettingsSource()
 
 
-# The pack-wide settings, from `ecr-pack-settings`'s config: that policy runs first in every
-# Analyze call and stores them here (the SDK gives a policy only its own config; the SDK runs a
-# pack's policies in list order). The defaults hold until then, when it is disabled (the CLI
-# configures a pack once per run), and when its config is refused (which it reports as its
-# violation): production is never silently empty. Stack policies run after every Analyze call
-# of the run, so they see the same settings.
-_DEFAULT_SETTINGS = PackSettings(Production(), DEFAULTS["maxExemptionDays"])
-_SETTINGS = [_DEFAULT_SETTINGS]
-
-
-def settings() -> PackSettings:
-    return _SETTINGS[0]
-
-
-def _store_settings(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def _settings_problem(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """`ecr-pack-settings` judges nothing: it reports its own config when the pack refuses it
+    (the settings source then holds the defaults, which are the strictest)."""
     try:
-        config = checked(PACK_SETTINGS, args.get_config())
-        _SETTINGS[0] = PackSettings(
-            Production.from_config(config),
-            config.get("maxExemptionDays", DEFAULTS["maxExemptionDays"]),
-        )
+        checked(PACK_SETTINGS, args.get_config())
     except PolicyConfigError as error:
-        _SETTINGS[0] = _DEFAULT_SETTINGS
         report_violation(f"{error}; the defaults apply until it is fixed", None)
 
 
@@ -185,11 +172,16 @@ def _view_name(view: View) -> str | None:
 
 
 def _waived(
-    policy: str, urn: str, name: str | None, config: Mapping[str, Any], problems: list[str]
+    policy: str,
+    urn: str,
+    name: str | None,
+    config: Mapping[str, Any],
+    problems: list[str],
+    settings: PackSettings,
 ) -> list[str]:
     """`problems` after the policy's exemptions: [] with a note when one applies, each marked
     when the matching exemption has expired."""
-    horizon = Horizon(settings().horizon_days, today())
+    horizon = Horizon(settings.horizon_days, today())
     waiver = apply_exemptions(config, name, stack_name(urn) or None, problems, today(), horizon)
     if waiver.note:
         _note(urn, f"{policy} {waiver.note}")
@@ -216,23 +208,30 @@ def _report_safely(policy: str, report_violation: ReportViolation, run: Callable
 
 @dataclass(frozen=True)
 class Judging:
-    """What a view's rule knows: the resource, the policy's (checked) config, all its views."""
+    """What a view's rule knows: the resource, the policy's (checked) config, all its views,
+    and the pack settings."""
 
     args: ResourceValidationArgs
     config: Mapping[str, Any]
     views: Sequence[View]
+    settings: PackSettings
 
     def production(self, tags: Mapping[str, Any]) -> bool:
-        return settings().production.decides(
+        return self.settings.production.decides(
             tags, stack_name(self.args.urn), getattr(self.args, "stack_tags", None)
         )
+
+    @property
+    def allowlist(self) -> Allowlist:
+        """The pack's allowlist, with the resource's own account when its provider pins one."""
+        return self.settings.allowlist.with_own(provider_account(self.args))
 
 
 ViewRule = Callable[[View, Judging], list[str]]
 
 
 def _resource_adapter(
-    name: str, rules: Mapping[str, ViewRule]
+    name: str, rules: Mapping[str, ViewRule], settings: Callable[[], PackSettings]
 ) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     """Judge each of the resource's views of the kinds `rules` names; a view that cannot be read
     yet (preview) or is malformed stops only its own judgement."""
@@ -246,7 +245,8 @@ def _resource_adapter(
         def run() -> None:
             config = checked(policy, args.get_config())
             found = views(args.resource_type, args.props)
-            judging = Judging(args, config, found)
+            pack = settings()
+            judging = Judging(args, config, found, pack)
             for view in found:
                 rule = rules.get(view.kind)
                 if rule is None:
@@ -254,7 +254,9 @@ def _resource_adapter(
                 try:
                     problems = [view.label(p) for p in rule(view, judging)]
                     if problems:
-                        problems = _waived(policy, args.urn, _view_name(view), config, problems)
+                        problems = _waived(
+                            policy, args.urn, _view_name(view), config, problems, pack
+                        )
                 except UnknownValueError as error:
                     unknown.append(error)
                     continue
@@ -314,11 +316,11 @@ def _grant(view: View, judging: Judging) -> list[str]:
     raw = view.props.get("document")
     if raw is None and view.props.get("optional"):
         return []  # no policy: nobody else is let in
-    return grant_problems(document(raw, str(view.props.get("prop"))), judging.config)
+    return grant_problems(document(raw, str(view.props.get("prop"))), judging.allowlist)
 
 
 def _replication(view: View, judging: Judging) -> list[str]:
-    return replication_problems(view.props, judging.config)
+    return replication_problems(view.props, judging.allowlist)
 
 
 def _identity(view: View, judging: Judging) -> list[str]:
@@ -351,7 +353,7 @@ def _trust(view: View, judging: Judging) -> list[str]:
     raw = view.props.get("document")
     if raw is None:
         return []
-    found = trust_problems(document(raw, str(view.props.get("prop"))), judging.config)
+    found = trust_problems(document(raw, str(view.props.get("prop"))), judging.allowlist)
     return [
         f"Role with ECR write ({', '.join(writes[:3])}): {problem}: restrict who can assume it"
         for problem in found
@@ -367,6 +369,48 @@ def _protected(view: View, judging: Judging) -> list[str]:
     return [
         "Production repository without the protect resource option: set "
         "opts=ResourceOptions(protect=True) so it cannot be deleted by accident."
+    ]
+
+
+def _lifecycle_text(view: View) -> Any:
+    """The lifecycle policy a view sets (None: none)."""
+    if view.kind == LIFECYCLE_VIEW:
+        return view.props.get("policy")
+    policy = view.props.get("lifecyclePolicy")
+    if view.kind == REPOSITORY and isinstance(policy, Mapping):
+        return policy.get("lifecyclePolicyText")
+    return policy
+
+
+def _releases_kept(view: View, judging: Judging) -> list[str]:
+    """In production, no lifecycle rule expires or archives release images (the pack's
+    releaseTagPatterns and protectedTags) before keeping minReleaseImagesKept of them or
+    before minReleaseAgeDays: expiry frees an immutable tag, which can then be pushed again
+    with other content. A policy unknown during preview is the worst case."""
+    tags = None if view.kind == LIFECYCLE_VIEW else _WithTags(view, judging)["tags"]
+    if not judging.production(tags or {}):
+        return []
+    settings = judging.settings
+    try:
+        raw = _lifecycle_text(view)
+    except UnknownValueError:
+        return [
+            "Production lifecycle policy unknown during preview: the pack cannot prove it keeps "
+            "release images. Build it from known values (or judge it with `pulumi up`'s "
+            "preview after its inputs are known)."
+        ]
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return []
+    found = release_problems(
+        mapping(document(raw, "lifecycle policy"), "lifecycle policy"),
+        settings.release_patterns,
+        settings.min_release_images,
+        settings.min_release_days,
+    )
+    return [
+        f"Production lifecycle policy: {problem} (expired, an immutable release tag can be "
+        "pushed again with other content)"
+        for problem in found
     ]
 
 
@@ -395,8 +439,11 @@ StackFinding = tuple[str | None, str | None, str]
 """(urn of the resource at fault or None, repository name for exemptions or None, problem)."""
 
 
+StackRule = Callable[[StackValidationArgs, str, PackSettings], list[StackFinding]]
+
+
 def _stack_adapter(
-    name: str, problems_of: Callable[[StackValidationArgs, str], list[StackFinding]]
+    name: str, problems_of: StackRule, settings: Callable[[], PackSettings]
 ) -> Callable[[StackValidationArgs, ReportViolation], None]:
     """The stack counterpart of `_resource_adapter`: exemptions, bad config and odd input."""
     policy = PREFIX + name
@@ -404,8 +451,11 @@ def _stack_adapter(
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         def run() -> None:
             config = checked(policy, args.get_config())
-            for urn, repository, problem in problems_of(args, policy):
-                waived = _waived(policy, urn, repository, config, [problem]) if urn else [problem]
+            pack = settings()
+            for urn, repository, problem in problems_of(args, policy, pack):
+                waived = (
+                    _waived(policy, urn, repository, config, [problem], pack) if urn else [problem]
+                )
                 for kept in waived:
                     report_violation(kept, urn)
 
@@ -443,23 +493,40 @@ def _repository_name(resource: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _without_lifecycle(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+def _without_lifecycle(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
     found, notes = repositories_without_lifecycle(args.resources)
     return _stack_findings(policy, found, notes, _repository_name)
 
 
-def _uncovered(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+def _unscanned(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
+    found, notes = unscanned_repositories(args.resources)
+    for resource, note in notes:
+        _note(resource.urn, f"{policy} could not judge {resource.name} yet: {note}")
+    return [(r.urn, name, problem) for r, name, problem in found]
+
+
+def _uncovered(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
     found, notes = uncovered_creations(args.resources, args.get_config() or {})
     return _stack_findings(policy, found, notes, lambda r: None)
 
 
-def _open_trust(args: StackValidationArgs, policy: str) -> list[StackFinding]:
-    found, notes = roles_with_open_trust(args.resources, args.get_config() or {})
+def _open_trust(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
+    found, notes = roles_with_open_trust(args.resources, settings.allowlist)
     return _stack_findings(policy, found, notes, lambda r: None)
 
 
-def _unsigned_production(args: StackValidationArgs, policy: str) -> list[StackFinding]:
-    production = settings().production
+def _unsigned_production(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
+    production = settings.production
     stack_tags = getattr(args, "stack_tags", None)
     central = bool(checked(policy, args.get_config()).get("centralSigning", False))
 
@@ -477,18 +544,24 @@ def _unsigned_production(args: StackValidationArgs, policy: str) -> list[StackFi
     return stack_wide + _stack_findings(policy, on_resource, notes, lambda r: None)
 
 
-def _signing_configuration(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+def _signing_configuration(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
     found, notes = configuration_findings(args.resources)
     return _stack_findings(policy, found, notes, lambda r: None)
 
 
-def _signing_push(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+def _signing_push(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
     central = bool(checked(policy, args.get_config()).get("centralSigning", False))
     found, notes = unsigned_pushes(args.resources, central)
     return _stack_findings(policy, found, notes, lambda r: None)
 
 
-def _registry_owner(args: StackValidationArgs, policy: str) -> list[StackFinding]:
+def _registry_owner(
+    args: StackValidationArgs, policy: str, settings: PackSettings
+) -> list[StackFinding]:
     """The stack's registry-wide resources against the owners the config names for their
     account and region; with none named, an advisory note of what the stack manages, so a
     second owner is visible before it is refused."""
@@ -498,9 +571,24 @@ def _registry_owner(args: StackValidationArgs, policy: str) -> list[StackFinding
     ]
     groups, notes = registry_wide_groups(args.resources)
     found: list[StackFinding] = []
+    allow = settings.allowlist
     for group in groups:
         first = group.items[0].resource
         stack = stack_name(first.urn)
+        # An account the provider pins but the allowlist does not name: this stack manages
+        # another account's registry. (An account the pack cannot tell is the owner rule's
+        # worst case below.)
+        if allow.accounts and group.account is not None and not allow.allows(group.account):
+            found.append(
+                (
+                    first.urn,
+                    None,
+                    f"Stack {stack} manages registry-wide ECR settings of {group.where()} "
+                    f"({group.what()}), which is not in {allow.shown()}: manage them from an "
+                    "allowed account",
+                )
+            )
+            continue
         if not owners:
             _note(
                 first.urn,
@@ -528,7 +616,11 @@ def _stack_notes(args: StackValidationArgs, report_violation: ReportViolation) -
 # --- the policies ---------------------------------------------------------------------------------
 
 
+Settings = Callable[[], PackSettings]
+
+
 def _policy(
+    settings: Settings,
     name: str,
     description: str,
     rules: Mapping[str, ViewRule],
@@ -538,7 +630,7 @@ def _policy(
     return ResourceValidationPolicy(
         name=PREFIX + name,
         description=description,
-        validate=_resource_adapter(name, rules),
+        validate=_resource_adapter(name, rules, settings),
         enforcement_level=enforcement_level,
         severity=severity,
         config_schema=schema(PREFIX + name),
@@ -546,16 +638,17 @@ def _policy(
 
 
 def _stack_policy(
+    settings: Settings,
     name: str,
     description: str,
-    problems_of: Callable[[StackValidationArgs, str], list[StackFinding]],
+    problems_of: StackRule,
     severity: Severity,
     enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
 ) -> StackValidationPolicy:
     return StackValidationPolicy(
         name=PREFIX + name,
         description=description,
-        validate=_stack_adapter(name, problems_of),
+        validate=_stack_adapter(name, problems_of, settings),
         enforcement_level=enforcement_level,
         severity=severity,
         config_schema=schema(PREFIX + name),
@@ -582,175 +675,210 @@ def _named(name: str, *kinds: str) -> dict[str, ViewRule]:
     return {kind: _repository(rule, production_matters) for kind in kinds}
 
 
-def _scanning(view: View, judging: Judging) -> list[str]:
-    return registry_scanning(view.props, Context(config=judging.config))
-
-
 def _template_lifecycle(view: View, judging: Judging) -> list[str]:
     return template_lifecycle(view.props, Context(config=judging.config))
 
 
-POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
-    # First, so every other policy of the same Analyze call sees its settings.
-    ResourceValidationPolicy(
-        name=PACK_SETTINGS,
-        description="Pack-wide settings: which stacks and Environment tags are production, how "
-        "far ahead an exemption may expire. Reports only a refused config.",
-        validate=_store_settings,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=Severity.LOW,
-        config_schema=schema(PACK_SETTINGS),
-    ),
-    _policy(
-        "repository-require-kms-cmk",
-        "ECR repositories and creation templates (every route) use a customer-managed KMS key.",
-        _named("repository-require-kms-cmk", REPOSITORY, TEMPLATE),
-        Severity.HIGH,
-    ),
-    _policy(
-        "repository-require-scan-on-push",
-        "ECR repositories scan images on push, and no registry scanning configuration turns "
-        "scanning off for any of them.",
-        _named("repository-require-scan-on-push", REPOSITORY) | {SCANNING: _scanning},
-        Severity.HIGH,
-    ),
-    _policy(
-        "repository-immutable-tags-in-production",
-        "Production ECR repositories and creation templates have immutable tags.",
-        _named("repository-immutable-tags-in-production", REPOSITORY, TEMPLATE),
-        Severity.HIGH,
-    ),
-    _policy(
-        "repository-required-tags",
-        "ECR repositories (private, public, created by templates) carry the governance tags.",
-        _named("repository-required-tags", REPOSITORY, TEMPLATE, PUBLIC),
-        Severity.MEDIUM,
-    ),
-    _policy(
-        "repository-policy-least-privilege",
-        "ECR repository, registry, creation-template and ECR Public policies grant least "
-        "privilege to known principals; replication stays within the allowed accounts.",
-        {GRANT: _grant, REPLICATION: _replication},
-        Severity.CRITICAL,
-    ),
-    _policy(
-        "repository-no-force-delete-in-production",
-        "Production ECR repositories do not set forceDelete (aws-native: emptyOnDelete).",
-        {REPOSITORY: _repository(no_force_delete, production_matters=True)},
-        Severity.HIGH,
-    ),
-    _stack_policy(
-        "stack-repositories-have-lifecycle-policy",
-        "Every ECR repository in the stack has a lifecycle policy in its region.",
-        _without_lifecycle,
-        Severity.MEDIUM,
-    ),
-    _policy(
-        "creation-template-has-lifecycle-policy",
-        "Repository creation templates give the repositories they create a lifecycle policy.",
-        {TEMPLATE: _template_lifecycle},
-        Severity.MEDIUM,
-    ),
-    _stack_policy(
-        "stack-created-repositories-covered-by-templates",
-        "Every pull-through cache rule, replication destination and inbound replication grant "
-        "in the stack is covered by a repository creation template.",
-        _uncovered,
-        Severity.HIGH,
-    ),
-    _policy(
-        "repository-protected-in-production",
-        "Production ECR repositories are protected from deletion.",
-        {REPOSITORY: _protected},
-        Severity.MEDIUM,
-        EnforcementLevel.ADVISORY,
-    ),
-    _policy(
-        "iam-least-privilege",
-        "IAM grants no ECR writes on every repository (policies of every type and provider, "
-        "inline policies, managed policy attachments, SSO permission sets), and a role with ECR "
-        "writes cannot be assumed by anyone, any OIDC subject or an account outside the "
-        "allowlist.",
-        {IDENTITY: _identity, MANAGED: _managed, TRUST: _trust},
-        Severity.HIGH,
-    ),
-    _stack_policy(
-        "stack-role-trust",
-        "A role given ECR writes by another resource of the stack (a role policy, an attachment) "
-        "cannot be assumed by anyone, any OIDC subject or an account outside the allowlist.",
-        _open_trust,
-        Severity.HIGH,
-    ),
-    _policy(
-        "iam-broad-managed-policy",
-        "AdministratorAccess and PowerUserAccess attachments include every ECR write: noted.",
-        {MANAGED: _broad},
-        Severity.MEDIUM,
-        EnforcementLevel.ADVISORY,
-    ),
-    _policy(
-        "public-repository",
-        "ECR Public repositories are reviewed (mandatory when the org allows none).",
-        {PUBLIC: _repository(public_repository)},
-        Severity.HIGH,
-        EnforcementLevel.ADVISORY,
-    ),
-    _policy(
-        "embedded-templates-judged",
-        "CloudFormation templates (stacks, stack sets) and Cloud Control resources are readable, "
-        "so the pack can judge the repositories and grants inside them.",
-        {UNREADABLE: _unreadable},
-        Severity.HIGH,
-    ),
-    _stack_policy(
-        "stack-production-signing-profile",
-        "Production ECR repositories are signed: covered by a signing configuration of the stack "
-        "(ECR managed signing, either provider), or signed by CI with a Notation profile, or "
-        "(centralSigning) by a configuration managed elsewhere.",
-        _unsigned_production,
-        Severity.MEDIUM,
-        EnforcementLevel.ADVISORY,
-    ),
-    _stack_policy(
-        "stack-signing-configuration",
-        "ECR signing configurations have valid rules (at most 10, 1-100 WILDCARD_MATCH filters "
-        "each) and name only Signer profiles on the Notation platform.",
-        _signing_configuration,
-        Severity.HIGH,
-    ),
-    _stack_policy(
-        "stack-signing-push-permission",
-        "Identity policies that push to repositories under ECR managed signing allow "
-        "signer:SignPayload (without it pushes succeed unsigned).",
-        _signing_push,
-        Severity.MEDIUM,
-        EnforcementLevel.ADVISORY,
-    ),
-    _stack_policy(
-        "stack-registry-owner",
-        "Registry-wide ECR settings (registry policy and scanning, replication, pull-through "
-        "cache rules, creation templates, pull-time exclusions, account settings, signing) are "
-        "managed only by the stacks the config names as owners of their account and region "
-        "(advisory notes while it names none).",
-        _registry_owner,
-        Severity.HIGH,
-    ),
-    # Last, so they see the notes the policies above left for the same resource or stack.
-    ResourceValidationPolicy(
-        name=PREFIX + "exemption-notes",
-        description="Exempted resources (which policy was waived, why, until when), and "
-        "resources running code that may create ECR resources the pack cannot judge.",
-        validate=_exemption_notes,
-        enforcement_level=EnforcementLevel.ADVISORY,
-        severity=Severity.LOW,
-    ),
-    StackValidationPolicy(
-        name=PREFIX + "stack-exemption-notes",
-        description="Exempted repositories of stack policies, and what a stack policy could "
-        "not judge yet (values unknown during preview).",
-        validate=_stack_notes,
-        enforcement_level=EnforcementLevel.ADVISORY,
-        severity=Severity.LOW,
-    ),
-]
-"""Every policy of the pack, in the order the pack runs them."""
+Policy = ResourceValidationPolicy | StackValidationPolicy
+
+
+def build_policies(settings: Settings) -> list[Policy]:
+    """Every policy of the pack, in the order the pack runs them, each reading the pack-wide
+    settings from `settings` (the served pack: the source Configure fills; tests: any)."""
+    return [
+        ResourceValidationPolicy(
+            name=PACK_SETTINGS,
+            description="Pack-wide settings: which stacks and Environment tags are production, how "
+            "far ahead an exemption may expire, which accounts and organisations every policy "
+            "allows, which tags production lifecycle rules keep. Reports only a refused config.",
+            validate=_settings_problem,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            severity=Severity.LOW,
+            config_schema=schema(PACK_SETTINGS),
+        ),
+        _policy(
+            settings,
+            "repository-require-kms-cmk",
+            "ECR repositories and creation templates (every route) use a customer-managed KMS key.",
+            _named("repository-require-kms-cmk", REPOSITORY, TEMPLATE),
+            Severity.HIGH,
+        ),
+        _stack_policy(
+            settings,
+            "repository-require-scan-on-push",
+            "ECR repositories scan images on push (their own scanOnPush, or a registry scanning "
+            "configuration of the stack, provider and region that scans every repository), and "
+            "no registry scanning configuration turns scanning off for any of them.",
+            _unscanned,
+            Severity.HIGH,
+        ),
+        _policy(
+            settings,
+            "repository-immutable-tags-in-production",
+            "Production ECR repositories and creation templates have immutable tags.",
+            _named("repository-immutable-tags-in-production", REPOSITORY, TEMPLATE),
+            Severity.HIGH,
+        ),
+        _policy(
+            settings,
+            "repository-required-tags",
+            "ECR repositories (private, public, created by templates) carry the governance tags.",
+            _named("repository-required-tags", REPOSITORY, TEMPLATE, PUBLIC),
+            Severity.MEDIUM,
+        ),
+        _policy(
+            settings,
+            "repository-policy-least-privilege",
+            "ECR repository, registry, creation-template and ECR Public policies grant least "
+            "privilege to known principals; replication stays within the allowed accounts.",
+            {GRANT: _grant, REPLICATION: _replication},
+            Severity.CRITICAL,
+        ),
+        _policy(
+            settings,
+            "repository-no-force-delete-in-production",
+            "Production ECR repositories do not set forceDelete (aws-native: emptyOnDelete).",
+            {REPOSITORY: _repository(no_force_delete, production_matters=True)},
+            Severity.HIGH,
+        ),
+        _stack_policy(
+            settings,
+            "stack-repositories-have-lifecycle-policy",
+            "Every ECR repository in the stack has a lifecycle policy in its region.",
+            _without_lifecycle,
+            Severity.MEDIUM,
+        ),
+        _policy(
+            settings,
+            "lifecycle-keeps-releases-in-production",
+            "In production, no lifecycle rule (lifecycle policies, aws-native and CloudFormation "
+            "repositories, creation templates) expires or archives release-tagged images before "
+            "keeping minReleaseImagesKept of them or before minReleaseAgeDays.",
+            {LIFECYCLE_VIEW: _releases_kept, REPOSITORY: _releases_kept, TEMPLATE: _releases_kept},
+            Severity.HIGH,
+        ),
+        _policy(
+            settings,
+            "creation-template-has-lifecycle-policy",
+            "Repository creation templates give the repositories they create a lifecycle policy.",
+            {TEMPLATE: _template_lifecycle},
+            Severity.MEDIUM,
+        ),
+        _stack_policy(
+            settings,
+            "stack-created-repositories-covered-by-templates",
+            "Every pull-through cache rule, replication destination and inbound replication grant "
+            "in the stack is covered by a repository creation template.",
+            _uncovered,
+            Severity.HIGH,
+        ),
+        _policy(
+            settings,
+            "repository-protected-in-production",
+            "Production ECR repositories are protected from deletion.",
+            {REPOSITORY: _protected},
+            Severity.MEDIUM,
+            EnforcementLevel.ADVISORY,
+        ),
+        _policy(
+            settings,
+            "iam-least-privilege",
+            "IAM grants no ECR writes on every repository (policies of every type and "
+            "provider, inline policies, managed policy attachments, SSO permission sets), and a "
+            "role with ECR writes cannot be assumed by anyone, any OIDC or SAML subject or an "
+            "account outside the allowlist.",
+            {IDENTITY: _identity, MANAGED: _managed, TRUST: _trust},
+            Severity.HIGH,
+        ),
+        _stack_policy(
+            settings,
+            "stack-role-trust",
+            "A role given ECR writes by another resource of the stack (a role policy, an "
+            "attachment) cannot be assumed by anyone, any OIDC or SAML subject or an account "
+            "outside the allowlist.",
+            _open_trust,
+            Severity.HIGH,
+        ),
+        _policy(
+            settings,
+            "iam-broad-managed-policy",
+            "AdministratorAccess and PowerUserAccess attachments include every ECR write: noted.",
+            {MANAGED: _broad},
+            Severity.MEDIUM,
+            EnforcementLevel.ADVISORY,
+        ),
+        _policy(
+            settings,
+            "public-repository",
+            "ECR Public repositories are reviewed (mandatory when the org allows none).",
+            {PUBLIC: _repository(public_repository)},
+            Severity.HIGH,
+            EnforcementLevel.ADVISORY,
+        ),
+        _policy(
+            settings,
+            "embedded-templates-judged",
+            "CloudFormation templates (stacks, stack sets) and Cloud Control resources are "
+            "readable, so the pack can judge the repositories and grants inside them.",
+            {UNREADABLE: _unreadable},
+            Severity.HIGH,
+        ),
+        _stack_policy(
+            settings,
+            "stack-production-signing-profile",
+            "Production ECR repositories are signed: covered by a signing configuration of the "
+            "stack (ECR managed signing, either provider), or signed by CI with a Notation "
+            "profile, or (centralSigning) by a configuration managed elsewhere.",
+            _unsigned_production,
+            Severity.MEDIUM,
+            EnforcementLevel.ADVISORY,
+        ),
+        _stack_policy(
+            settings,
+            "stack-signing-configuration",
+            "ECR signing configurations have valid rules (at most 10, 1-100 WILDCARD_MATCH filters "
+            "each) and name only Signer profiles on the Notation platform.",
+            _signing_configuration,
+            Severity.HIGH,
+        ),
+        _stack_policy(
+            settings,
+            "stack-signing-push-permission",
+            "Identity policies that push to repositories under ECR managed signing allow "
+            "signer:SignPayload (without it pushes succeed unsigned).",
+            _signing_push,
+            Severity.MEDIUM,
+            EnforcementLevel.ADVISORY,
+        ),
+        _stack_policy(
+            settings,
+            "stack-registry-owner",
+            "Registry-wide ECR settings (registry policy and scanning, replication, pull-through "
+            "cache rules, creation templates, pull-time exclusions, account settings, signing) are "
+            "managed only by the stacks the config names as owners of their account and region "
+            "(advisory notes while it names none).",
+            _registry_owner,
+            Severity.HIGH,
+        ),
+        # Last, so they see the notes the policies above left for the same resource or stack.
+        ResourceValidationPolicy(
+            name=PREFIX + "exemption-notes",
+            description="Exempted resources (which policy was waived, why, until when), and "
+            "resources running code that may create ECR resources the pack cannot judge.",
+            validate=_exemption_notes,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            severity=Severity.LOW,
+        ),
+        StackValidationPolicy(
+            name=PREFIX + "stack-exemption-notes",
+            description="Exempted repositories of stack policies, and what a stack policy could "
+            "not judge yet (values unknown during preview).",
+            validate=_stack_notes,
+            enforcement_level=EnforcementLevel.ADVISORY,
+            severity=Severity.LOW,
+        ),
+    ]
+
+
+POLICIES = build_policies(SETTINGS)
+"""Every policy of the pack, in the order the pack runs them, reading the served settings."""

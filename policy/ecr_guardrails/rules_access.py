@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
+
 from .actions import action_matches, actions, catalogue, iam_glob, unknown_actions, write_actions
-from .config import config_list
+from .config import Allowlist
 from .patterns import covers_every_repository, every_write_covered
 from .props import mapping, sequence, show, statements, string_or_list
 
@@ -200,25 +202,22 @@ SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:Sou
 _ARN_ACCOUNT = re.compile(r"arn:[^:*?]+:[^:*?]+:[^:*?]*:([0-9]{12}):")
 
 
-def source_pinned(
-    statement: Mapping[str, Any], accounts: set[str], organizations: set[str]
-) -> bool:
-    """Whether a service principal's conditions confine it to acting for one source: an
-    aws:SourceAccount in the allowlist (any 12-digit account when it is empty), an aws:SourceArn
-    without wildcards or with wildcards only after a named account, an aws:SourceOrgID or
-    aws:SourceOrgPaths inside an allowed organisation."""
+def source_pinned(statement: Mapping[str, Any], allow: Allowlist) -> bool:
+    """Whether a service principal's conditions confine it to acting for one allowed source: an
+    aws:SourceAccount the allowlist allows, an aws:SourceArn in such an account (wildcards only
+    after it), an aws:SourceOrgID or aws:SourceOrgPaths inside an allowed organisation."""
 
     def account_ok(account: str) -> bool:
-        return bool(_ACCOUNT.fullmatch(account)) and (not accounts or account in accounts)
+        return allow.allows(account)
 
     def arn_ok(pin: Pin) -> bool:
         match = _ARN_ACCOUNT.match(pin.value)
         if match is not None:
             return account_ok(match.group(1)) and "*" not in pin.value[: match.end()]
-        return not pin.wild and pin.value.startswith("arn:")
+        return False  # an ARN without an account the pack can tell
 
     def org_ok(org: str | None) -> bool:
-        return org is not None and (not organizations or org in organizations)
+        return allow.allows_organization(org)
 
     return (
         _pinned(statement, "aws:SourceAccount", lambda p: not p.wild and account_ok(p.value))
@@ -228,9 +227,7 @@ def source_pinned(
     )
 
 
-def _who_problems(
-    sid: str, statement: Mapping[str, Any], accounts: set[str], organizations: set[str]
-) -> list[str]:
+def _who_problems(sid: str, statement: Mapping[str, Any], allow: Allowlist) -> list[str]:
     problems = []
     for kind, principal in _principals(statement):
         if is_anyone(principal):
@@ -238,14 +235,15 @@ def _who_problems(
             who = "*" if kind == "*" else f"{kind}:{_text(principal)}"
             if not orgs:
                 problems.append(f"{sid}: principal {who} is anyone: name accounts or roles")
-            elif not organizations or not set(orgs) <= organizations:
+            elif not all(allow.allows_organization(o) for o in orgs):
                 problems.append(
                     f"{sid}: organisation grant to {', '.join(orgs)} is not in "
-                    f"allowedOrganizations {show(sorted(organizations))}"
+                    f"allowedOrganizations {show(sorted(allow.organizations))} "
+                    "(ecr-pack-settings)"
                 )
             continue
         if kind == "Service":
-            if not source_pinned(statement, accounts, organizations):
+            if not source_pinned(statement, allow):
                 problems.append(
                     f"{sid}: service principal {_text(principal)} without a positive "
                     "aws:SourceAccount or aws:SourceArn condition naming one allowed account (or "
@@ -254,18 +252,16 @@ def _who_problems(
                 )
             continue
         account = account_of(principal) if kind == "AWS" else None
-        if accounts and kind == "AWS" and account not in accounts:
+        if kind == "AWS" and not allow.allows(account):
             problems.append(
-                f"{sid}: principal {_text(principal)} is not in allowedAccounts "
-                f"{show(sorted(accounts))}"
+                f"{sid}: principal {_text(principal)} is not in {allow.shown()}: "
+                f"{allow.how_to_allow(account or _text(principal))}"
             )
     return problems
 
 
-def grant_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
+def grant_problems(document: Any, allow: Allowlist) -> list[str]:
     """Why a resource-based ECR policy grants more than least privilege (empty when it does not)."""
-    accounts = set(config_list(config, "allowedAccounts"))
-    organizations = set(config_list(config, "allowedOrganizations"))
     problems = []
     for sid, statement in allow_statements(document):
         if "NotAction" in statement:
@@ -278,27 +274,34 @@ def grant_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
             )
         if "NotPrincipal" in statement:
             problems.append(f"{sid}: Allow with NotPrincipal grants everyone else; name principals")
-        problems += _who_problems(sid, statement, accounts, organizations)
+        problems += _who_problems(sid, statement, allow)
     return problems
 
 
-def replication_problems(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
-    """Replication destinations in accounts outside `allowedAccounts`: every image is copied
-    there."""
-    accounts = set(config_list(config, "allowedAccounts"))
-    if not accounts:
-        return []
+def _known_or_none(read: Callable[[], Any]) -> tuple[bool, Any]:
+    try:
+        return True, read()
+    except UnknownValueError:
+        return False, None
+
+
+def replication_problems(props: Mapping[str, Any], allow: Allowlist) -> list[str]:
+    """Replication destinations in accounts the allowlist does not allow: every image is copied
+    there. A destination account unknown during preview is the worst case: not allowed."""
     problems = []
     configuration = mapping(props.get("replicationConfiguration"), "replicationConfiguration")
     for rule in sequence(configuration.get("rules"), "replicationConfiguration.rules"):
         for destination in sequence(mapping(rule, "rules[]").get("destinations"), "destinations"):
-            registry = mapping(destination, "destinations[]").get("registryId")
-            if registry is not None and registry not in accounts:
-                problems.append(
-                    f"Replication to account {_text(registry)} (region "
-                    f"{_text(mapping(destination, 'destinations[]').get('region'))}) copies every "
-                    f"image out of the allowlist: allowedAccounts {show(sorted(accounts))}"
-                )
+            entry = mapping(destination, "destinations[]")
+            known, registry = _known_or_none(lambda e=entry: e.get("registryId"))  # type: ignore[misc]
+            if allow.allows(registry):
+                continue
+            shown = _text(registry) if known else "(unknown during preview)"
+            _, region = _known_or_none(lambda e=entry: e.get("region"))  # type: ignore[misc]
+            problems.append(
+                f"Replication to account {shown} (region {_text(region)}) copies every image "
+                f"outside {allow.shown()}: {allow.how_to_allow(shown)}"
+            )
     return problems
 
 
@@ -462,12 +465,10 @@ def grants_ecr_write(policy_arn: Any) -> bool:
 _ASSUME = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 
 
-def trust_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
+def trust_problems(document: Any, allow: Allowlist) -> list[str]:
     """Why a role's trust policy lets too many in: anyone (or an organisation outside
-    `allowedOrganizations`), any repository of an OIDC provider (no `sub` condition), or an
-    account outside `allowedAccounts`."""
-    accounts = set(config_list(config, "allowedAccounts"))
-    organizations = set(config_list(config, "allowedOrganizations"))
+    `allowedOrganizations`), any workload of an OIDC or SAML provider (no pinned subject), or an
+    account the allowlist does not allow (with it empty: any account but the stack's own)."""
     problems = []
     for sid, statement in allow_statements(document):
         actions = _strings(statement.get("Action", []))
@@ -480,21 +481,22 @@ def trust_problems(document: Any, config: Mapping[str, Any]) -> list[str]:
                 orgs = _org_ids(statement)
                 if not orgs:
                     problems.append(f"{sid}: anyone ({_text(principal)}) can assume this role")
-                elif not set(orgs) <= organizations:
+                elif not all(allow.allows_organization(o) for o in orgs):
                     problems.append(
                         f"{sid}: every account of organisation {', '.join(orgs)} can assume this "
-                        f"role, and it is not in allowedOrganizations {show(sorted(organizations))}"
+                        "role, and it is not in allowedOrganizations "
+                        f"{show(sorted(allow.organizations))} (ecr-pack-settings)"
                     )
             elif kind == "Federated":
                 problem = federated_problem(statement, _text(principal))
                 if problem:
                     problems.append(f"{sid}: {problem}")
-            elif kind == "AWS" and accounts:
+            elif kind == "AWS":
                 account = account_of(principal)
-                if account not in accounts:
+                if not allow.allows(account):
                     problems.append(
-                        f"{sid}: {_text(principal)} is not in allowedAccounts "
-                        f"{show(sorted(accounts))} but can assume this role"
+                        f"{sid}: {_text(principal)} is not in {allow.shown()} but can assume "
+                        f"this role ({allow.how_to_allow(account or _text(principal))})"
                     )
     return problems
 
@@ -529,8 +531,14 @@ def federated_problem(statement: Mapping[str, Any], principal: str) -> str | Non
             f"{principal} without `{_GOOGLE}:sub` (StringEquals, one subject) lets every Google "
             "identity assume this role: pin sub"
         )
+    if "saml-provider/" in principal:
+        return _saml_problem(statement, principal)
     if "oidc-provider/" not in principal:
-        return None  # SAML providers: the identity provider decides who gets the role
+        # Neither SAML nor OIDC (an unknown or computed provider): the worst case.
+        return (
+            f"{principal} is not an OIDC or SAML provider ARN the pack can read: name the "
+            "provider's ARN (oidc-provider/... or saml-provider/...) and pin its subject"
+        )
     host = principal.split("oidc-provider/", 1)[1]
     key = f"{host}:sub"
     if host.startswith("token.actions.githubusercontent.com"):
@@ -548,4 +556,35 @@ def federated_problem(statement: Mapping[str, Any], principal: str) -> str | Non
         f"{principal} without a specific `sub` condition lets every repository (or workload) of "
         f"that identity provider assume this role: pin {key} to {how} under StringEquals or "
         "StringLike"
+    )
+
+
+# The sign-in endpoints a SAML assertion for AWS is addressed to (IAM User Guide, "Configure SAML
+# assertions for the authentication response": the Recipient, the `SAML:aud` context key).
+_SAML_AUDIENCE = re.compile(r"https://([a-z0-9-]+\.)?signin\.(aws\.amazon\.com|amazonaws\.cn|"
+                            r"amazonaws-us-gov\.com)/saml")  # fmt: skip
+
+
+def _saml_problem(statement: Mapping[str, Any], principal: str) -> str | None:
+    """A SAML provider pins one workload when the trust requires `SAML:aud` to be an AWS sign-in
+    endpoint and `SAML:sub` (the assertion's NameID) to be one subject, both under positive
+    operators without wildcards. `SAML:aud` alone (AWS's console example) admits every user the
+    identity provider maps to the role; for a role with ECR writes that is too many."""
+    audience = _pinned(
+        statement, "SAML:aud", lambda p: not p.wild and bool(_SAML_AUDIENCE.fullmatch(p.value))
+    )
+    subject = _pinned(statement, "SAML:sub", lambda p: not p.wild and bool(p.value.strip()))
+    if audience and subject:
+        return None
+    missing = [
+        what
+        for what, ok in (
+            ("`SAML:aud` = an AWS sign-in endpoint (https://signin.aws.amazon.com/saml)", audience),
+            ("`SAML:sub` = one subject (the NameID), without wildcards", subject),
+        )
+        if not ok
+    ]
+    return (
+        f"{principal} without {' and '.join(missing)} lets every identity that provider maps to "
+        "this role assume it: pin both under StringEquals"
     )

@@ -19,6 +19,7 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from .actions import action_matches
+from .config import Allowlist
 from .model import (
     AWS_CFN_STACK_SET,
     AWS_REPOSITORY,
@@ -30,6 +31,7 @@ from .model import (
     PULL_THROUGH,
     REPLICATION,
     REPOSITORY,
+    SCANNING,
     TEMPLATE,
     TRUST,
     Malformed,
@@ -44,6 +46,7 @@ from .rules_access import (
     grants_ecr_write,
     trust_problems,
 )
+from .rules_repository import Context, registry_scanning, scan_on_push
 
 
 def _known(read: Callable[[], Any]) -> tuple[bool, Any]:
@@ -176,9 +179,6 @@ def repositories_without_lifecycle(
     return found, notes
 
 
-_ACCOUNT_IN_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]*:([0-9]{12}):")
-
-
 @dataclass(frozen=True)
 class _Template:
     region: str | None
@@ -191,15 +191,17 @@ class _Template:
     def covers(self, region: str | None, use: str, prefix: str | None, account: Any) -> bool:
         base = None if prefix is None else prefix.rstrip("/")
         names = ("ROOT",) if base is None else ("ROOT", base, base + "/")
-        # A template whose account the pack cannot tell never counts as being in another one.
-        same_account = account is None or self.account == account
+        # A template whose account the pack cannot tell never counts as being in another one;
+        # a destination in the source's own registry (no registryId) needs a template there.
+        same_account = account is None or (self.account is not None and self.account == account)
         return self.region == region and use in self.uses and self.prefix in names and same_account
 
 
-def provider_account(resource: PolicyResource) -> str | None:
-    """The account a resource is in, when its provider pins exactly one (allowedAccountIds);
-    None: unknown."""
-    provider = resource.provider
+def provider_account(resource: Any) -> str | None:
+    """The account a resource (or a resource being validated) is in, when its provider pins
+    exactly one (`allowedAccountIds`: the provider refuses to run in any other); None: unknown.
+    The stack's own ARNs are no evidence: the stack's author can write any account into them."""
+    provider = getattr(resource, "provider", None)
     if provider is not None:
         known, ids = _known(lambda: provider.props.get("allowedAccountIds"))
         if known and isinstance(ids, str):
@@ -216,6 +218,8 @@ def provider_account(resource: PolicyResource) -> str | None:
 
 
 def _template_account(item: Item) -> str | None:
+    """A template's account: its provider's, else its KMS key's (ECR encrypts the repositories
+    a template creates with a key of the registry's own account)."""
     account = provider_account(item.resource)
     if account is not None:
         return account
@@ -226,6 +230,9 @@ def _template_account(item: Item) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+_ACCOUNT_IN_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]*:([0-9]{12}):")
 
 
 def _inbound_replication(item: Item) -> bool:
@@ -384,7 +391,7 @@ def _item_writes(item: Item, policies: Mapping[str, list[str]]) -> list[str]:
 
 
 def roles_with_open_trust(
-    resources: Iterable[PolicyResource], config: Mapping[str, Any]
+    resources: Iterable[PolicyResource], allow: Allowlist
 ) -> tuple[list[Finding], list[Finding]]:
     """(findings, notes) for each role whose ECR write comes from another resource of the stack
     (a role policy, an attachment) while its trust policy admits anyone, any OIDC subject or an
@@ -421,7 +428,8 @@ def roles_with_open_trust(
             notes.append((role, "its trust policy is unknown during preview"))
             continue
         try:
-            problems = trust_problems(document(raw, "assumeRolePolicy"), config)
+            trusted = allow.with_own(provider_account(role))
+            problems = trust_problems(document(raw, "assumeRolePolicy"), trusted)
         except MalformedPropertyError as error:
             problems = [str(error)]
         for problem in problems:
@@ -518,8 +526,8 @@ def registry_owner_problems(
 ) -> tuple[str | None, str | None]:
     """(problem, note) for `stack` managing `group` under `owners` (which must not be empty). The
     most specific entries for the account and region decide (an account beats `*`); with the
-    account or region unknown, the stack passes with a note when it owns some of the registries
-    it may be in, and fails when it owns none."""
+    account or region unknown, the stack passes only when it owns every registry it may be in
+    (the worst case: the one it cannot tell is another stack's)."""
     applying = [o for o in owners if o.applies(group.account, group.region)]
     known = group.account is not None and group.region is not None
     if known and applying:
@@ -529,10 +537,14 @@ def registry_owner_problems(
     if any(o.owns(stack) for o in applying):
         if known or all(o.owns(stack) for o in applying):
             return None, None
-        return None, (
-            f"stack {stack} manages registry-wide settings in {group.where()} ({group.what()}); "
-            f"it owns only some of the registries they may be in ({', '.join(named)} own the "
-            "others): pin the provider's region and allowedAccountIds so the pack can tell"
+        # The worst case: the registry it cannot tell may be one another stack owns.
+        return (
+            f"Stack {stack} manages registry-wide ECR settings in {group.where()} "
+            f"({group.what()}), and owns only some of the registries they may be in "
+            f"({', '.join(named)} own the others): the pack cannot prove it is the owner. Pin "
+            "the provider's region and aws:allowedAccountIds to one account (a StackSet's "
+            "instances cannot be told: manage registry-wide settings outside stack sets).",
+            None,
         )
     owned_by = f"its owners are {', '.join(named)}" if named else "the config names no owner for it"
     return (
@@ -542,3 +554,104 @@ def registry_owner_problems(
         "program: `ecr:registryOwner: false` here), or name this stack as the owner.",
         None,
     )
+
+
+# --- scanning: the repository's own scanOnPush, or the registry's scanning ----------------------
+
+
+def scans_every_repository(props: Mapping[str, Any]) -> bool:
+    """Whether a registry scanning configuration scans every repository on push or
+    continuously, whatever each repository's own scanOnPush says (ECR User Guide: the registry
+    setting replaces the repository-level one): ENHANCED with a `*` rule scanning on push or
+    continuously, or BASIC with a `*` scan-on-push rule. Anything unknown: not proven."""
+    try:
+        rules = sequence(props.get("rules"), "rules")
+        scan_type = props.get("scanType")
+        if scan_type not in ("BASIC", "ENHANCED"):
+            return False
+        frequencies = (
+            ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") if scan_type == "ENHANCED" else ("SCAN_ON_PUSH",)
+        )
+        for index, rule in enumerate(rules):
+            entry = mapping(rule, f"rules[{index}]")
+            if entry.get("scanFrequency") not in frequencies:
+                continue
+            filters = sequence(entry.get("repositoryFilters"), "repositoryFilters")
+            for found in filters:
+                item = mapping(found, "repositoryFilters[]")
+                if item.get("filter") == "*" and item.get("filterType", "WILDCARD") == "WILDCARD":
+                    return True
+    except (UnknownValueError, MalformedPropertyError):
+        return False
+    return False
+
+
+def _registry_of(item: Item) -> tuple[bool, Any, str | None]:
+    """(known, provider, region): which registry a view is in, as far as the stack shows it: the
+    same provider (so the same account) and the same region."""
+    provider = item.resource.provider
+    known, region = item.region()
+    return known, getattr(provider, "urn", None), region
+
+
+ScanFinding = tuple[PolicyResource, str | None, str]
+"""(resource at fault, repository name for exemptions or None, problem)."""
+
+
+def unscanned_repositories(
+    resources: Iterable[PolicyResource],
+) -> tuple[list[ScanFinding], list[Finding]]:
+    """(findings, notes): every registry scanning configuration that leaves repositories
+    unscanned, and every repository that does not scan on push unless a registry scanning
+    configuration of the same stack, provider and region scans every repository. A scanning
+    configuration with a value unknown during preview covers nothing (the worst case); a
+    StackSet's configuration is deployed where the pack cannot see, so it covers nothing here."""
+    items, notes = stack_items(resources)
+    found: list[ScanFinding] = []
+    covering: set[tuple[Any, str | None]] = set()
+    for item in (i for i in items if i.view.kind == SCANNING):
+        try:
+            problems = registry_scanning(item.view.props, Context())
+        except UnknownValueError:
+            problems = [
+                "Registry scanning configuration has values unknown during preview: the pack "
+                "cannot prove it scans every repository, so it covers none of them."
+            ]
+            notes.append((item.resource, problems[0]))
+            problems = []
+        except MalformedPropertyError as error:
+            problems = [str(error)]
+        for problem in problems:
+            found.append((item.resource, None, item.view.label(problem)))
+        stack_set = item.resource.resource_type in (AWS_CFN_STACK_SET, NATIVE_CFN_STACK_SET)
+        known, provider, region = _registry_of(item)
+        if known and not stack_set and scans_every_repository(item.view.props):
+            covering.add((provider, region))
+    for item in (i for i in items if i.view.kind == REPOSITORY):
+        try:
+            problems = scan_on_push(item.view.props, Context())
+        except UnknownValueError:
+            notes.append((item.resource, "its scanOnPush is unknown during preview"))
+            continue
+        except MalformedPropertyError as error:
+            found.append((item.resource, None, item.view.label(str(error))))
+            continue
+        if not problems:
+            continue
+        known, provider, region = _registry_of(item)
+        if known and (provider, region) in covering:
+            continue
+        name = item.read("name")[1]
+        for problem in problems:
+            found.append(
+                (
+                    item.resource,
+                    name if isinstance(name, str) else None,
+                    item.view.label(
+                        f"{problem} (or give this stack a registry scanning configuration "
+                        'for its region that scans every repository: a "*" rule, SCAN_ON_PUSH '
+                        "or ENHANCED CONTINUOUS_SCAN)"
+                    ),
+                )
+            )
+    return found, notes

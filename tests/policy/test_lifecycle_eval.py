@@ -188,3 +188,77 @@ def test_images_are_read_as_describe_images_and_the_cli_print_them():
     assert cli.pushed_at == datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     assert cli.last_pulled_at == datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
     assert cli.storage_class == "archive"
+
+
+# --- release_problems against the evaluator (issue 24) ----------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from policy.ecr_guardrails.lifecycle_eval import release_problems  # noqa: E402
+
+PATTERNS = ["v*", "v1*", "v1.0", "*", "build-*", "latest", "st*"]
+TAGS = ["v1.0", "v1.1", "v2.0", "build-1", "build-2", "latest", "stable", "x"]
+KEEP, DAYS = 10, 90
+
+
+@st.composite
+def policies(draw):
+    rules = []
+    for priority in range(1, draw(st.integers(1, 4)) + 1):
+        status = draw(st.sampled_from(["tagged", "any", "untagged"]))
+        selection = {"tagStatus": status}
+        if status == "tagged":
+            key = draw(st.sampled_from(["tagPatternList", "tagPrefixList"]))
+            values = draw(st.lists(st.sampled_from(PATTERNS), min_size=1, max_size=2))
+            selection[key] = (
+                [v.rstrip("*") or "v" for v in values] if key == "tagPrefixList" else values
+            )
+        kind = draw(st.sampled_from(["imageCountMoreThan", "sinceImagePushed"]))
+        selection |= {
+            "countType": kind,
+            "countNumber": draw(st.sampled_from([1, 3, 10, 30, 90, 120])),
+        }
+        if kind != "imageCountMoreThan":
+            selection["countUnit"] = "days"
+        rules.append(rule(priority, selection, draw(st.sampled_from(["expire", "transition"]))))
+    return {"rules": rules}
+
+
+@st.composite
+def stores(draw):
+    count = draw(st.integers(1, 25))
+    return [
+        image(f"sha256:{i}", draw(st.lists(st.sampled_from(TAGS), max_size=3, unique=True)),
+              draw(st.integers(0, 200)))
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def _safe(rule_):
+    selection = rule_["selection"]
+    if selection["countType"] == "imageCountMoreThan":
+        return selection["countNumber"] >= KEEP
+    return selection["countNumber"] >= DAYS
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(policies(), stores())
+def test_a_policy_release_problems_passes_never_lets_a_hasty_rule_take_a_release(policy, images):
+    """Sound by the one evaluator: when release_problems finds nothing, every image carrying a
+    `v*` tag that the policy acts on is taken by a rule that keeps KEEP images or waits DAYS."""
+    if release_problems(policy, ("v*",), KEEP, DAYS):
+        return
+    by_priority = {r["rulePriority"]: r for r in policy["rules"]}
+    for action in evaluate(policy, images, NOW).actions:
+        if any(pattern_matches("v*", t) for t in action.image.tags):
+            assert _safe(by_priority[action.rule]), (policy, action)
+
+
+def test_release_problems_name_the_rule_and_how_to_fix_it():
+    policy = {"rules": [rule(1, {"tagStatus": "any", "countType": "sinceImagePushed",
+                                 "countUnit": "days", "countNumber": 1})]}  # fmt: skip
+    (problem,) = release_problems(policy, ("v*",), KEEP, DAYS)
+    assert problem.startswith("rule 1 can expire images tagged v*")
+    assert "keep at least 10" in problem and "after 90 days" in problem

@@ -44,7 +44,13 @@ def repo(**overrides):
     return props
 
 
+OWN_ACCOUNT = "123456789012"
+
+
 def check(name, props, resource_type=REPO, **kwargs):
+    """The policy's violations for one resource, whose provider pins the stack's own account
+    (aws:allowedAccountIds) unless the test gives other provider props."""
+    kwargs.setdefault("provider_props", {"allowedAccountIds": [OWN_ACCOUNT]})
     return violations(PREFIX + name, resource_args(resource_type, props, **kwargs))
 
 
@@ -122,15 +128,29 @@ def test_kms_key_unknown_during_preview_is_not_a_violation():
 # 2. scan on push --------------------------------------------------------------------------------
 
 
+SCAN = PREFIX + "repository-require-scan-on-push"
+
+
+def scan_check(*props):
+    """The scan-on-push stack policy (issue 24: a stack policy, so a registry scanning
+    configuration of the same stack can cover a repository) over repositories with `props`."""
+    resources = [stack_resource(REPO, p, f"r{i}") for i, p in enumerate(props)]
+    return violations(SCAN, StackValidationArgs(resources))
+
+
 @pytest.mark.parametrize("scanning", [None, {}, {"scanOnPush": False}, {"scanOnPush": "true"}])
 def test_scan_on_push_violations(scanning):
-    (message,) = check("repository-require-scan-on-push", repo(imageScanningConfiguration=scanning))
+    (message,) = scan_check(repo(imageScanningConfiguration=scanning))
     assert "scanOnPush" in message
 
 
 def test_scan_malformed():
-    (message,) = check("repository-require-scan-on-push", repo(imageScanningConfiguration=[1]))
+    (message,) = scan_check(repo(imageScanningConfiguration=[1]))
     assert message == "imageScanningConfiguration must be an object, got [1]"
+
+
+def test_scan_on_push_unknown_during_preview_is_a_note_not_a_violation():
+    assert scan_check(repo(imageScanningConfiguration={"scanOnPush": UNKNOWN_BOOLEAN_VALUE})) == []
 
 
 # 3. immutable tags in production ----------------------------------------------------------------
@@ -195,7 +215,13 @@ def test_a_misspelled_key_is_refused_not_ignored():
     open_grant = doc({**SAME_ACCOUNT, "Principal": {"AWS": "arn:aws:iam::999999999999:root"}})
     (message,) = check(LEAST, open_grant, REPO_POLICY, config={"allowedAcounts": ["123456789012"]})
     assert "allowedAcounts is not a setting of this policy" in message
-    assert "it takes allowedAccounts, allowedOrganizations, exemptions" in message
+    assert "it takes exemptions" in message
+
+
+def test_a_per_policy_allowlist_is_refused_naming_the_one_in_the_pack_settings():
+    (message,) = check(LEAST, doc(SAME_ACCOUNT), REPO_POLICY, config={"allowedAccounts": []})
+    assert "least-privilege.allowedAccounts is not a setting of this policy" in message
+    assert "it moved to ecr-pack-settings.allowedAccounts" in message
 
 
 @pytest.mark.parametrize(
@@ -298,6 +324,16 @@ def test_same_account_policy_passes():
     assert check(LEAST, doc(SAME_ACCOUNT), "aws:ecr/registryPolicy:RegistryPolicy") == []
 
 
+def test_an_account_the_pack_cannot_tell_fails_closed_with_the_allowlist_empty():
+    # No aws:allowedAccountIds, no allowedAccounts: the pack cannot tell 123456789012 is the
+    # stack's own account, so it is not allowed.
+    (message,) = check(LEAST, doc(SAME_ACCOUNT), REPO_POLICY, provider_props=None)
+    assert "cannot tell whether 123456789012 is this stack's own account" in message
+    assert "ecr-pack-settings.allowedAccounts" in message and "aws:allowedAccountIds" in message
+    with pack_settings({"allowedAccounts": [OWN_ACCOUNT]}):
+        assert check(LEAST, doc(SAME_ACCOUNT), REPO_POLICY, provider_props=None) == []
+
+
 @pytest.mark.parametrize(
     ("statement", "expected"),
     [
@@ -314,8 +350,8 @@ def test_same_account_policy_passes():
     ],
 )
 def test_least_privilege_violations(statement, expected):
-    (message,) = check(LEAST, doc(statement), REPO_POLICY)
-    assert expected in message
+    messages = check(LEAST, doc(statement), REPO_POLICY)
+    assert any(expected in m for m in messages), messages
 
 
 def test_deny_statements_may_use_wildcards():
@@ -325,21 +361,21 @@ def test_deny_statements_may_use_wildcards():
 
 def test_account_allowlist():
     other = allow({"AWS": ["arn:aws:iam::210987654321:role/ci", "123456789012"]})
-    assert check(LEAST, doc(other), REPO_POLICY) == []  # no allowlist: any named account
-    config = {"allowedAccounts": ["123456789012"]}
-    (message,) = check(LEAST, doc(other), REPO_POLICY, config=config)
-    assert "arn:aws:iam::210987654321:role/ci is not in allowedAccounts" in message
-    config = {"allowedAccounts": ["123456789012", "210987654321"]}
-    assert check(LEAST, doc(other), REPO_POLICY, config=config) == []
+    # No allowlist: the stack's own account only; a foreign account fails closed.
+    (message,) = check(LEAST, doc(other), REPO_POLICY)
+    assert (
+        "arn:aws:iam::210987654321:role/ci is not in ecr-pack-settings.allowedAccounts" in message
+    )
+    with pack_settings({"allowedAccounts": ["210987654321"]}):
+        assert check(LEAST, doc(other), REPO_POLICY) == []
 
 
 def test_organisation_grants_need_the_organisation_allowlisted():
     org = allow("*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}})
     (message,) = check(LEAST, doc(org), REPO_POLICY)
     assert "organisation grant to o-abcdefghij is not in allowedOrganizations []" in message
-    assert (
-        check(LEAST, doc(org), REPO_POLICY, config={"allowedOrganizations": ["o-abcdefghij"]}) == []
-    )
+    with pack_settings({"allowedOrganizations": ["o-abcdefghij"]}):
+        assert check(LEAST, doc(org), REPO_POLICY) == []
 
 
 @pytest.mark.parametrize(
@@ -358,10 +394,14 @@ def test_malformed_policies(policy, expected):
 
 
 def test_bad_allowlist_config():
-    (message,) = check(LEAST, doc(SAME_ACCOUNT), REPO_POLICY, config={"allowedAccounts": ["12"]})
+    with pack_settings({"allowedAccounts": ["12"]}) as refused:
+        (message,) = refused
+        # The refused settings fall back to the defaults: only the stack's own account.
+        assert check(LEAST, doc(SAME_ACCOUNT), REPO_POLICY) == []
     assert message == (
-        "policy config refused: ecr-repository-policy-least-privilege.allowedAccounts[0] = "
-        '"12": wrong format; must be a list of unique strings matching ^[0-9]{12}$'
+        "policy config refused: ecr-pack-settings.allowedAccounts[0] = "
+        '"12": wrong format; must be a list of unique strings matching ^[0-9]{12}$; the '
+        "defaults apply until it is fixed"
     )
 
 
@@ -486,11 +526,6 @@ def test_defaults_are_the_documented_governance_set():
     ("name", "resource_type", "props"),
     [
         ("repository-require-kms-cmk", REPO, repo(encryptionConfigurations=UNKNOWN_ARRAY_VALUE)),
-        (
-            "repository-require-scan-on-push",
-            REPO,
-            repo(imageScanningConfiguration={"scanOnPush": UNKNOWN_BOOLEAN_VALUE}),
-        ),
         (IMMUTABLE, REPO, repo(imageTagMutability=UNKNOWN_STRING_VALUE)),
         (TAGS_POLICY, REPO, repo(tags={**TAGS, "Owner": UNKNOWN_STRING_VALUE})),
         (LEAST, REPO_POLICY, {"repository": "r", "policy": UNKNOWN_STRING_VALUE}),

@@ -16,6 +16,7 @@ from tools.preview.mock_engine import ROOT
 SOON = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
 FAR = (datetime.date.today() + datetime.timedelta(days=400)).isoformat()
 LEAST = "ecr-repository-policy-least-privilege"
+PACK = "ecr-pack-settings"
 
 
 def test_the_shipped_configs_are_accepted():
@@ -36,8 +37,10 @@ def test_every_configurable_policy_exists():
     ("raw", "expected"),
     [
         ({LEAST: {"allowedAcounts": ["123456789012"]}}, f"{LEAST}.allowedAcounts is not a setting"),
-        ({LEAST: {"allowedAccounts": ["12"]}}, f'{LEAST}.allowedAccounts[0] = "12": wrong format'),
-        ({LEAST: {"allowedAccounts": "123456789012"}}, "wrong type"),
+        ({PACK: {"allowedAccounts": ["12"]}}, f'{PACK}.allowedAccounts[0] = "12": wrong format'),
+        ({PACK: {"allowedAccounts": "123456789012"}}, "wrong type"),
+        ({LEAST: {"allowedAccounts": []}}, "it moved to ecr-pack-settings.allowedAccounts"),
+        ({PACK: {"minReleaseImagesKept": 0}}, f"{PACK}.minReleaseImagesKept = 0: too small"),
         ({LEAST: {"enforcementLevel": "strict"}}, 'enforcementLevel = "strict": must be one of'),
         ({"ecr-no-such-policy": {}}, "ecr-no-such-policy is not a policy of this pack"),
         ({"ecr-pack-settings": {"productionStacks": []}}, "productionStacks = []: is empty"),
@@ -113,7 +116,7 @@ def _audit(tmp_path, config):
     ("config", "expected"),
     [
         ({LEAST: {"allowedAcounts": ["123456789012"]}}, f"{LEAST}.allowedAcounts"),
-        ({LEAST: {"allowedAccounts": ["1"]}}, f"{LEAST}.allowedAccounts[0]"),
+        ({"ecr-pack-settings": {"allowedAccounts": ["1"]}}, "ecr-pack-settings.allowedAccounts[0]"),
         ({"ecr-pack-settings": {"productionEnvironments": []}}, "productionEnvironments = []"),
     ],
 )

@@ -5,9 +5,10 @@ import datetime
 import json
 
 import pytest
+from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
 from policy.ecr_guardrails.policies import PREFIX
-from tests.support.policy_harness import resource_args, stack_resource, violations
+from tests.support.policy_harness import policy, resource_args, stack_resource, violations
 
 NATIVE = "aws-native:ecr:Repository"
 REPO = "aws:ecr/repository:Repository"
@@ -36,6 +37,13 @@ def native(**changes):
 
 
 def check(name, resource_type, props, **kwargs):
+    """The policy's violations for one resource in stack prod; a stack policy (scan on push,
+    from issue 24) judges a stack of that one resource."""
+    if isinstance(policy(PREFIX + name), StackValidationPolicy):
+        return violations(
+            PREFIX + name, StackValidationArgs([stack_resource(resource_type, props, "r")])
+        )
+    kwargs.setdefault("provider_props", {"allowedAccountIds": ["123456789012"]})
     return violations(PREFIX + name, resource_args(resource_type, props, stack="prod", **kwargs))
 
 

@@ -7,7 +7,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policy.ecr_guardrails.policies import POLICIES
-from tests.support.fakes import compliant_repository
+from tests.support.fakes import ACCOUNT_ID, compliant_repository
 from tools.preview.mock_engine import run_program
 from tools.preview.pack_runner import Resource
 
@@ -22,9 +22,13 @@ SIGNING = "ecr-stack-production-signing-profile"
 # The program's stacks here are each their account's registry owner (without `owners`, the owner
 # policy notes every stack with registry-wide settings; its own tests are
 # tests/policy/test_policy_registry_owner.py).
+# The program's repository policy grants its own account (the mocks' placeholder account): the
+# organisation's allowlist names it, as org.example.json does (with it empty and the provider's
+# aws:allowedAccountIds unset, the pack cannot tell it is the stack's own account and refuses it).
 QUIET = {
     SIGNING: {"enforcementLevel": "disabled"},
     "ecr-stack-registry-owner": {"owners": [{"account": "*", "region": "*", "stacks": ["*"]}]},
+    "ecr-pack-settings": {"allowedAccounts": [ACCOUNT_ID]},
 }
 
 
@@ -63,7 +67,9 @@ def test_a_compliant_repository_has_no_diagnostics(pack):
 
 
 def test_violation_is_reported_mandatory(pack):
-    (diagnostic,) = pack.analyze(repository(imageScanningConfiguration={"scanOnPush": False}))
+    # Scan on push is a stack policy (issue 24: the stack's registry scanning may cover it).
+    broken = repository(imageScanningConfiguration={"scanOnPush": False})
+    (diagnostic,) = [d for d in pack.preview([broken]) if "scanOnPush" in d.message]
     assert diagnostic.policy == "ecr-repository-require-scan-on-push"
     assert diagnostic.level == "mandatory"
     assert "set it to true" in diagnostic.message
@@ -72,9 +78,11 @@ def test_violation_is_reported_mandatory(pack):
 def test_enforcement_level_and_properties_come_from_policy_config(pack):
     broken = repository(imageScanningConfiguration={"scanOnPush": False})
     pack.configure({"ecr-repository-require-scan-on-push": {"enforcementLevel": "advisory"}})
-    assert [d.level for d in pack.analyze(broken)] == ["advisory"]
+    assert [d.level for d in pack.analyze_stack([broken]) if "scanOnPush" in d.message] == [
+        "advisory"
+    ]
     pack.configure({"ecr-repository-require-scan-on-push": {"enforcementLevel": "disabled"}})
-    assert pack.analyze(broken) == []
+    assert [d for d in pack.analyze_stack([broken]) if "scanOnPush" in d.message] == []
 
     live = repository(
         imageTagMutability="MUTABLE", tags={**GOOD.props["tags"], "Environment": "live"}
@@ -246,7 +254,7 @@ def test_advisory_rollout_config_downgrades_every_policy(pack, program):
 
 
 def test_org_example_config_is_accepted_and_applied(pack):
-    pack.configure(_config_file("org.example.json") | QUIET)
+    pack.configure(QUIET | _config_file("org.example.json"))
     latest = repository(
         imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=[{"filter": "latest", "filterType": "WILDCARD"}],
@@ -278,26 +286,29 @@ def test_program_grants_and_exclusions_are_judged_against_the_allowlists(pack):
     }
     assert any("o-a1b2c3d4e5 is not in allowedOrganizations" in d.message for d in found)
     pack.configure(
-        {
+        QUIET
+        | {
             "ecr-repository-immutable-tags-in-production": {"allowedExclusionFilters": ["latest"]},
-            "ecr-repository-policy-least-privilege": {
+            "ecr-pack-settings": {
                 "allowedOrganizations": ["o-a1b2c3d4e5"],
                 "allowedAccounts": ["123456789012"],
             },
         }
-        | QUIET
     )
     (diagnostic,) = pack.preview(resources)
-    assert "arn:aws:iam::210987654321:root is not in allowedAccounts" in diagnostic.message
+    assert (
+        "arn:aws:iam::210987654321:root is not in ecr-pack-settings.allowedAccounts"
+        in diagnostic.message
+    )
     pack.configure(
-        {
+        QUIET
+        | {
             "ecr-repository-immutable-tags-in-production": {"allowedExclusionFilters": ["latest"]},
-            "ecr-repository-policy-least-privilege": {
+            "ecr-pack-settings": {
                 "allowedOrganizations": ["o-a1b2c3d4e5"],
                 "allowedAccounts": ["123456789012", "210987654321"],
             },
         }
-        | QUIET
     )
     assert pack.preview(resources) == []
 
@@ -358,7 +369,7 @@ def test_each_template_break_is_flagged(pack, creating, change, policy):
 
 def test_production_stacks_without_a_signing_profile_get_an_advisory_note(running):
     # Owners named: signing's registry-wide configuration would otherwise get the owner note.
-    running.configure({"ecr-stack-registry-owner": QUIET["ecr-stack-registry-owner"]})
+    running.configure({k: v for k, v in QUIET.items() if k != SIGNING})
     (note,) = running.preview(program_resources("prod"))
     assert (note.policy, note.level) == (SIGNING, "advisory")
     assert "nor an AWS Signer profile on the Notation-OCI-SHA384-ECDSA platform" in note.message

@@ -194,16 +194,21 @@ def test_repositories_are_not_registry_wide(pack):
     assert found(pack.analyze_stack([repository, grant])) == []
 
 
-def test_an_unknown_account_passes_an_owner_of_some_registries_with_a_note(pack):
+def test_an_unknown_account_is_the_worst_case_even_for_an_owner_of_some_registries(pack):
+    # Issue 24: no note that passes. The registry it cannot tell may be another stack's.
     pack.configure(QUIET | {OWNER: {"owners": [
         {"account": ACCOUNT, "region": "*", "stacks": ["registry"]},
         {"account": OTHER_ACCOUNT, "region": "*", "stacks": ["other-registry"]},
     ]}})  # fmt: skip
     unpinned = provider("registry", account=None)
-    diagnostics = pack.analyze_stack([scanning("registry", provider=unpinned)])
-    assert found(diagnostics) == []
-    assert any("allowedAccountIds" in m for m in found(diagnostics, NOTES, "advisory"))
+    (message,) = found(pack.analyze_stack([scanning("registry", provider=unpinned)]))
+    assert "cannot prove it is the owner" in message and "aws:allowedAccountIds" in message
     assert found(pack.analyze_stack([scanning("service-a", provider=unpinned)]))
+    # Owning every registry it may be in, it passes whatever the account.
+    pack.configure(QUIET | {OWNER: {"owners": [
+        {"account": "*", "region": "*", "stacks": ["registry"]},
+    ]}})  # fmt: skip
+    assert found(pack.analyze_stack([scanning("registry", provider=unpinned)])) == []
 
 
 @pytest.mark.parametrize(
@@ -242,8 +247,8 @@ def test_a_stack_set_deploys_anywhere_so_only_its_accounts_owner_may_hold_one(pa
     )  # fmt: skip
     stack_set = ("aws:cloudformation/stackSet:StackSet", {"name": "s", "templateBody": body})
     # The provider pins the account, but the stack set's instances may be in any account.
-    diagnostics = pack.analyze_stack([res(*stack_set, "registry")])
-    assert found(diagnostics) == []
-    (note,) = [m for m in found(diagnostics, NOTES, "advisory") if OWNER in m]
-    assert "an unknown account, an unknown region" in note
+    # Issue 24: the worst case, a mandatory violation (no longer a note that passes).
+    (message,) = found(pack.analyze_stack([res(*stack_set, "registry")]))
+    assert "an unknown account, an unknown region" in message
+    assert "manage registry-wide settings outside stack sets" in message
     assert found(pack.analyze_stack([res(*stack_set, "service-a")]))

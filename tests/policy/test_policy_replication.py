@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.fakes import ACCOUNT_ID
-from tests.support.pack_routes import COVERAGE, LEAST, QUIET, mandatory, policy_doc, res
+from tests.support.pack_routes import COVERAGE, LEAST, PACK, QUIET, mandatory, policy_doc, res
 from tools.preview.mock_engine import run_program
 from tools.preview.pack_runner import Resource
 
@@ -42,7 +42,7 @@ def _policy(resources: list[Resource]) -> Resource:
 
 
 def test_the_destination_policy_and_template_pass_with_both_accounts_allowed(pack, registered):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": [ACCOUNT_ID, PROD]}})
+    pack.configure(QUIET | {PACK: {"allowedAccounts": [ACCOUNT_ID, PROD]}})
     policy = _policy(registered)
     assert policy.provider is not None and policy.provider.type == "pulumi:providers:aws"
     assert mandatory(pack.analyze(policy), LEAST) == []
@@ -54,13 +54,14 @@ def test_the_destination_policy_and_template_pass_with_both_accounts_allowed(pac
 
 
 def test_a_source_outside_the_allowlist_is_refused_in_the_destination_policy(pack, registered):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": [PROD]}})
+    pack.configure(QUIET | {PACK: {"allowedAccounts": [PROD]}})
     (message,) = mandatory(pack.analyze(_policy(registered)), LEAST)
-    assert f"arn:aws:iam::{ACCOUNT_ID}:root is not in allowedAccounts" in message
+    assert f"arn:aws:iam::{ACCOUNT_ID}:root" in message
+    assert "not in ecr-pack-settings.allowedAccounts" in message
 
 
 def test_the_unsafe_variants_of_the_grant_are_refused(pack):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": [ACCOUNT_ID, PROD]}})
+    pack.configure(QUIET | {PACK: {"allowedAccounts": [ACCOUNT_ID, PROD]}})
     for statement in (
         {"Effect": "Allow", "Principal": "*", "Action": ["ecr:ReplicateImage"]},
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
@@ -110,11 +111,12 @@ def test_the_external_templates_setting_is_checked(pack):
 
 def test_the_destination_registry_needs_this_stack_named_as_its_owner(pack, registered):
     source = {"account": ACCOUNT_ID, "region": "*", "stacks": ["staging"]}
-    pack.configure(QUIET | {OWNER: {"owners": [source]}})
+    both = {PACK: {"allowedAccounts": [ACCOUNT_ID, PROD]}}
+    pack.configure(QUIET | both | {OWNER: {"owners": [source]}})
     messages = mandatory(pack.analyze_stack(registered), OWNER)
     assert messages and all("eu-west-1" in m or PROD in m for m in messages), messages
     there = {"account": PROD, "region": "eu-west-1", "stacks": ["staging"]}
-    pack.configure(QUIET | {OWNER: {"owners": [source, there]}})
+    pack.configure(QUIET | both | {OWNER: {"owners": [source, there]}})
     assert mandatory(pack.analyze_stack(registered), OWNER) == []
 
 

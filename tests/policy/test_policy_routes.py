@@ -170,14 +170,14 @@ def test_a_service_principal_pinned_to_its_source_passes(pack):
 
 
 def test_grants_to_accounts_outside_the_allowlist_fail_on_every_route(pack):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": ["123456789012"]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}})
     other = policy_doc(allow({"AWS": "arn:aws:iam::999999999999:root"}, ["ecr:BatchGetImage"]))
     template = res(
         "aws-native:ecr:RepositoryCreationTemplate",
         NATIVE_TEMPLATE_PROPS | {"repositoryPolicy": other},
     )
     (message,) = mandatory(pack.analyze(template), LEAST)
-    assert "999999999999:root is not in allowedAccounts" in message
+    assert "999999999999:root is not in ecr-pack-settings.allowedAccounts" in message
 
 
 # --- replication across accounts ---------------------------------------------------------------
@@ -209,14 +209,14 @@ def root_template(region, key=KEY, native=False):
               "aws-native:ecr:ReplicationConfiguration"],
 )  # fmt: skip
 def test_replication_to_another_account_is_judged_against_the_allowlist(pack, type_):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": ["123456789012"]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}})
     (message,) = mandatory(pack.analyze(replication(type_, "999999999999")), LEAST)
     assert "Replication to account 999999999999" in message
     assert mandatory(pack.analyze(replication(type_, "123456789012")), LEAST) == []
 
 
 def test_replication_inside_a_template_is_judged_against_the_allowlist(pack):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": ["123456789012"]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}})
     rules = {"Rules": [{"Destinations": [{"Region": "eu-west-1", "RegistryId": "999999999999"}]}]}
     stack = res(
         "aws:cloudformation/stack:Stack",
@@ -364,10 +364,12 @@ def test_who_can_assume_a_role_with_ecr_write_is_judged(pack, make):
     assert mandatory(pack.analyze(make(trust({"Federated": GITHUB}, StringLike=wildcard))), IAM)
     assert pack.analyze(make(trust({"Federated": GITHUB}, StringEquals=audience | pinned))) == []
     other = trust({"AWS": "arn:aws:iam::999999999999:root"})
-    assert pack.analyze(make(other)) == []  # no allowlist: any named account
-    pack.configure(QUIET | {IAM: {"allowedAccounts": ["123456789012"]}})
     (message,) = mandatory(pack.analyze(make(other)), IAM)
-    assert "999999999999:root is not in allowedAccounts" in message and "ECR write" in message
+    assert "999999999999:root is not in ecr-pack-settings.allowedAccounts" in message
+    assert "ECR write" in message
+    allowed = ["123456789012", "999999999999"]
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": allowed}})
+    assert pack.analyze(make(other)) == []
 
 
 def test_a_role_trusting_an_organisation_needs_it_allowlisted(pack):
@@ -381,7 +383,15 @@ def test_a_role_trusting_an_organisation_needs_it_allowlisted(pack):
     role = aws_role(policy_doc(statement))
     (message,) = mandatory(pack.analyze(role), IAM)
     assert "organisation o-a1b2c3d4e5 can assume this role" in message
-    pack.configure(QUIET | {IAM: {"allowedOrganizations": ["o-a1b2c3d4e5"]}})
+    pack.configure(
+        QUIET
+        | {
+            "ecr-pack-settings": {
+                "allowedAccounts": ["123456789012"],
+                "allowedOrganizations": ["o-a1b2c3d4e5"],
+            }
+        }
+    )
     assert pack.analyze(role) == []
 
 
@@ -456,7 +466,8 @@ def test_repositories_inside_templates_meet_every_repository_policy(pack, route)
         assert mandatory(found, policy), (route, policy, found)
     assert all("resource " in m or "Cloud Control" in m for m in mandatory(found, KMS))
     if route != "cloudformation yaml":
-        assert mandatory(found, SCAN), route
+        # scan on push is a stack policy (issue 24)
+        assert mandatory(pack.analyze_stack([REPOSITORY_ROUTES[route]]), SCAN), route
 
 
 def test_repositories_inside_templates_need_a_lifecycle_policy(pack):
@@ -568,7 +579,7 @@ NOTHING = [{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "n
     ],
 )  # fmt: skip
 def test_scanning_switched_off_around_the_rule_is_a_mandatory_violation(pack, resource):
-    (message,) = mandatory(pack.analyze(resource), SCAN)
+    (message,) = mandatory(pack.analyze_stack([resource]), SCAN)
     assert "whatever each repository's scanOnPush says" in message
 
 
@@ -578,7 +589,7 @@ def test_registry_scanning_of_everything_passes(pack):
         "aws-native:ecr:RegistryScanningConfiguration",
         {"scanType": "ENHANCED", "rules": everything},
     )
-    assert pack.analyze(resource) == []
+    assert [d for d in pack.preview([resource]) if d.level == "mandatory"] == []
 
 
 # --- production, unknowns, regions, tags ----------------------------------------------------------

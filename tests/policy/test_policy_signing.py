@@ -20,9 +20,13 @@ NATIVE = "aws-native:ecr:SigningConfiguration"
 PROFILE_ARN = "arn:aws:signer:ap-northeast-2:123456789012:/signing-profiles/ecr_prod"
 
 
+# The program's repository policy names its own account: the org's allowlist names it too.
+ALLOWED = {"ecr-pack-settings": {"allowedAccounts": ["123456789012"]}}
+
+
 @pytest.fixture
 def pack(running):
-    running.configure({})
+    running.configure(ALLOWED)
     return running
 
 
@@ -138,7 +142,7 @@ def test_a_configuration_inside_a_cloudformation_template_or_cloud_control_count
 def test_central_signing_raises_no_production_signing_diagnostic(pack):
     unsigned = resources("prod")
     assert [d.policy for d in pack.preview(unsigned)] == [PRODUCTION]
-    pack.configure({PRODUCTION: {"centralSigning": True}})
+    pack.configure(ALLOWED | {PRODUCTION: {"centralSigning": True}})
     assert pack.preview(unsigned) == []
 
 
@@ -214,7 +218,7 @@ def test_aws_native_push_grants_need_sign_payload_where_signing_applies(pack):
     other = native_configuration("team-b/*")
     assert signing_of(pack.analyze_stack([other, _native_push("ecr:PutImage")]), PUSH) == []
     # Central signing: every push is signed, so every push grant needs the permission.
-    pack.configure({PUSH: {"centralSigning": True}})
+    pack.configure(ALLOWED | {PUSH: {"centralSigning": True}})
     assert len(signing_of(pack.analyze_stack([_native_push("ecr:PutImage")]), PUSH)) == 1
 
 

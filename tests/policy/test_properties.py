@@ -11,6 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from policy.ecr_guardrails.actions import catalogue
+from policy.ecr_guardrails.config import Allowlist
 from policy.ecr_guardrails.patterns import NAME_PATTERN, covers_every_repository
 from policy.ecr_guardrails.rules_access import grant_problems, iam_problems
 from tests.support.policy_harness import resource_args, violations
@@ -40,7 +41,7 @@ def test_action_prefixes_covering_every_write_are_every_write(data):
     }
     patterns = {p.upper() if data.draw(st.booleans()) else p for p in patterns}
     grant = {"Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": sorted(patterns)}
-    assert any("every ECR write action" in p for p in grant_problems(document(grant), {}))
+    assert any("every ECR write action" in p for p in grant_problems(document(grant), Allowlist()))
     statement = {"Effect": "Allow", "Action": sorted(patterns), "Resource": REPO_ARN + "app"}
     assert iam_problems(document(statement)), patterns
 
@@ -104,7 +105,7 @@ def test_a_service_principal_is_pinned_only_by_a_positive_exact_allowed_account(
         "Condition": condition,
     }
     pinned = any(op in POSITIVE and block[key] == ACCOUNT for op, block in condition.items())
-    problems = grant_problems(document(grant), {"allowedAccounts": [ACCOUNT]})
+    problems = grant_problems(document(grant), Allowlist(frozenset({ACCOUNT})))
     assert (not problems) == pinned, (condition, problems)
 
 

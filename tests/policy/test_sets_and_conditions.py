@@ -155,7 +155,7 @@ CODEBUILD = {"Service": "codebuild.amazonaws.com"}
     ids=lambda c: json.dumps(c),
 )
 def test_service_principal_conditions_that_do_not_pin_the_source_fail(pack, provider, condition):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": [ACCOUNT]}})
+    pack.configure(QUIET | {"ecr-pack-settings": {"allowedAccounts": [ACCOUNT]}})
     grant = allow(CODEBUILD, ["ecr:BatchGetImage"], Condition=condition)
     (message,) = mandatory(pack.analyze(repository_policy(policy_doc(grant), provider)), LEAST)
     assert "confused deputy" in message
@@ -175,7 +175,9 @@ def test_service_principal_conditions_that_do_not_pin_the_source_fail(pack, prov
     ids=lambda c: json.dumps(c),
 )
 def test_service_principal_conditions_that_pin_the_source_pass(pack, provider, condition):
-    pack.configure(QUIET | {LEAST: {"allowedAccounts": [ACCOUNT], "allowedOrganizations": [ORG]}})
+    pack.configure(
+        QUIET | {"ecr-pack-settings": {"allowedAccounts": [ACCOUNT], "allowedOrganizations": [ORG]}}
+    )
     grant = allow(CODEBUILD, ["ecr:BatchGetImage"], Condition=condition)
     assert mandatory(pack.analyze(repository_policy(policy_doc(grant), provider)), LEAST) == []
 
@@ -185,7 +187,15 @@ def test_service_principal_conditions_that_pin_the_source_pass(pack, provider, c
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_anyone_in_one_ou_of_an_allowed_organisation_passes(pack, provider):
-    pack.configure(QUIET | {LEAST: {"allowedOrganizations": [ORG]}})
+    pack.configure(
+        QUIET
+        | {
+            "ecr-pack-settings": {
+                "allowedAccounts": ["123456789012"],
+                "allowedOrganizations": [ORG],
+            }
+        }
+    )
     paths = {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": [f"{ORG}/r-ab12/ou-ab12-1/*"]}}
     grant = allow("*", ["ecr:BatchGetImage"], Condition=paths)
     assert mandatory(pack.analyze(repository_policy(policy_doc(grant), provider)), LEAST) == []
@@ -203,7 +213,15 @@ def test_anyone_in_one_ou_of_an_allowed_organisation_passes(pack, provider):
     ids=lambda c: json.dumps(c),
 )
 def test_anyone_narrowed_by_nothing_allowed_fails(pack, provider, condition):
-    pack.configure(QUIET | {LEAST: {"allowedOrganizations": [ORG]}})
+    pack.configure(
+        QUIET
+        | {
+            "ecr-pack-settings": {
+                "allowedAccounts": ["123456789012"],
+                "allowedOrganizations": [ORG],
+            }
+        }
+    )
     grant = allow("*", ["ecr:BatchGetImage"], Condition=condition)
     assert mandatory(pack.analyze(repository_policy(policy_doc(grant), provider)), LEAST)
 

@@ -16,7 +16,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import PolicyCustomTimeouts
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policy.ecr_guardrails.policies import POLICIES
+from policy.ecr_guardrails.policies import POLICIES, SETTINGS
 
 
 def policy(name: str) -> Any:
@@ -83,17 +83,15 @@ def stack_resource(
 
 @contextlib.contextmanager
 def pack_settings(config: Mapping[str, Any] | None) -> Iterator[list[str]]:
-    """Run `ecr-pack-settings` with `config` (as the pack does first in every Analyze call), yield
-    what it reported, and restore the defaults afterwards."""
+    """Configure the pack settings with `config` (as the CLI's Configure call does for the served
+    pack), yield what `ecr-pack-settings` reports about it, and restore the defaults afterwards."""
     found: list[str] = []
-    settings_policy = policy("ecr-pack-settings")
-    settings_policy.validate(
+    policy("ecr-pack-settings").validate(
         resource_args("aws:ecr/repository:Repository", {}, config=config),
         lambda message, urn=None: found.append(message),
     )
+    SETTINGS.configure({"ecr-pack-settings": dict(config or {})})
     try:
         yield found
     finally:
-        settings_policy.validate(
-            resource_args("aws:ecr/repository:Repository", {}), lambda m, urn=None: None
-        )
+        SETTINGS.configure({})

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
 from tests.support.aws_fixtures import (
     ACCOUNT,
@@ -18,7 +19,8 @@ from tests.support.aws_fixtures import (
     task_definition,
 )
 from tests.support.moto_server import REGION
-from tests.support.policy_harness import resource_args, violations
+from tests.support.policy_harness import policy as pack_policy
+from tests.support.policy_harness import resource_args, stack_resource, violations
 from tools.audit import checks, reads
 from tools.audit.pack import PackConfig, judged
 from tools.aws import Aws
@@ -95,7 +97,12 @@ def test_every_rule_and_live_check_is_reported(registry):
     assert ("ecr-stack-repositories-have-lifecycle-policy", "mandatory") in found["no-lifecycle"]
     assert ("ecr-live-key-rotation", "mandatory") in found["lazy-key"]
     assert found["console-made"] == {("ecr-live-unmanaged", "info")}
-    assert found["shared"] == {("ecr-live-cross-account", "info")}
+    # Another account in the policy: listed for the review, and (the allowlist empty: only the
+    # audited account is allowed) a least-privilege violation.
+    assert found["shared"] == {
+        ("ecr-live-cross-account", "info"),
+        ("ecr-repository-policy-least-privilege", "mandatory"),
+    }
     assert ("ecr-live-image-findings", "mandatory") in found["compliant"]  # moto: one HIGH
     messages = {f["message"] for f in report["findings"] if f["repository"] == "aes"}
     assert any("used by ECS task definition svc:1" in m and "HIGH" in m for m in messages), messages
@@ -122,7 +129,16 @@ def test_the_audit_and_the_pack_agree_on_the_same_properties(registry, monkeypat
         key = (repo.get("encryptionConfiguration") or {}).get("kmsKey")
         props = reads.repository_props(repo, tags, managed=bool(key) and reg.key(key)[0] == "AWS")
         args = resource_args("aws:ecr/repository:Repository", props, stack="audit")
-        pack = {policy for policy in checks.REPOSITORY_RULES if violations(policy, args)}
+        # Scan on push is a stack policy (a registry scanning configuration of the stack may
+        # cover a repository): the pack judges a stack of this one repository.
+        stack = StackValidationArgs([stack_resource("aws:ecr/repository:Repository", props, "r")])
+        pack = {
+            name
+            for name in checks.REPOSITORY_RULES
+            if violations(
+                name, stack if isinstance(pack_policy(name), StackValidationPolicy) else args
+            )
+        }
         audited = set()
         for policy, (rule, production_matters) in checks.REPOSITORY_RULES.items():
             production = production_matters and checks.is_production(tags, None, {})
@@ -482,7 +498,7 @@ def test_the_registrys_replication_destinations_are_judged_by_the_packs_rule(aws
     )
     config = tmp_path / "org.json"
     least = "ecr-repository-policy-least-privilege"
-    config.write_text(json.dumps({least: {"allowedAccounts": [ACCOUNT]}}))
+    config.write_text(json.dumps({"ecr-pack-settings": {"allowedAccounts": [ACCOUNT]}}))
     report = json.loads(run_audit(env, "--json", "--policy-config", str(config)).stdout)
     registry = [f for f in report["findings"] if f["repository"] == "(registry)"]
     (outside,) = [f for f in registry if f["check"] == least]
@@ -490,8 +506,24 @@ def test_the_registrys_replication_destinations_are_judged_by_the_packs_rule(aws
     assert "Replication to account 210987654321 (region us-west-2)" in outside["message"]
     (review,) = [f for f in registry if f["check"] == "ecr-live-cross-account"]
     assert review["message"] == "replicates images to other accounts: 210987654321 (us-west-2)"
-    # Allowlisted (or no allowlist): the destination is listed for the review, not a violation.
-    report = json.loads(run_audit(env, "--json").stdout)
+    # Allowlisted: the destination is listed for the review, not a violation.
+    config.write_text(
+        json.dumps({"ecr-pack-settings": {"allowedAccounts": [ACCOUNT, "210987654321"]}})
+    )
+    report = json.loads(run_audit(env, "--json", "--policy-config", str(config)).stdout)
     registry = {(f["repository"], f["check"]) for f in report["findings"]}
     assert ("(registry)", least) not in registry
     assert ("(registry)", "ecr-live-cross-account") in registry
+
+
+def test_a_registry_that_scans_every_repository_covers_scan_on_push_off(registry):
+    """Issue 24's false positive, in the audit as in the pack: AWS applies the registry's
+    scanning configuration instead of a repository's own scanOnPush."""
+    endpoint, env = registry
+    client(endpoint, "ecr").put_registry_scanning_configuration(
+        scanType="ENHANCED",
+        rules=[{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}],
+    )  # fmt: skip
+    found = by_repository(json.loads(run_audit(env, "--json").stdout)["findings"])
+    assert ("ecr-repository-require-scan-on-push", "mandatory") not in found["scan-off"]
+    assert ("ecr-repository-require-kms-cmk", "mandatory") in found["aes"]  # the rest still judged

@@ -38,6 +38,7 @@ from policy.ecr_guardrails.rules_access import (
 )
 from policy.ecr_guardrails.rules_repository import Context, is_production, registry_scanning
 from policy.ecr_guardrails.rules_signing import covers
+from policy.ecr_guardrails.rules_stack import scans_every_repository
 from tools.audit.pack import PackConfig, judged
 from tools.audit.reads import Registry, repository_props, scanning_props
 from tools.audit.report import COMPONENT_TAG, LEVELS, REGISTRY, Finding, Report
@@ -221,7 +222,10 @@ def audit_repository(
     seen = Seen(name, registry.aws.region, repository, registry.tags(repository["repositoryArn"]))
     key = read_key(registry, seen)
     props = repository_props(repository, seen.tags, managed=key.manager == "AWS")
-    findings = [*key.unreadable, *pack_rule_findings(seen, props, options.config)]
+    findings = [
+        *key.unreadable,
+        *pack_rule_findings(seen, props, options.config, registry.scans_everything),
+    ]
     lifecycle = registry.lifecycle_policy(name)
     findings += missing_lifecycle(seen, lifecycle, options.config)
     findings += repository_policy_findings(seen, registry.repository_policy(name), options.config)
@@ -292,10 +296,16 @@ def read_key(registry: Registry, seen: Seen) -> Key:
     return Key(arn, manager, rotation)
 
 
-def pack_rule_findings(seen: Seen, props: Mapping[str, Any], config: PackConfig) -> list[Finding]:
-    """The pack's repository rules, at their levels and after their exemptions."""
+def pack_rule_findings(
+    seen: Seen, props: Mapping[str, Any], config: PackConfig, registry_scans: bool = False
+) -> list[Finding]:
+    """The pack's repository rules, at their levels and after their exemptions. A registry
+    scanning configuration that scans every repository replaces the repository's own scanOnPush
+    (as the pack judges it)."""
     findings = []
     for policy, (rule, production_matters) in REPOSITORY_RULES.items():
+        if registry_scans and policy == REGISTRY_SCANNING_POLICY:
+            continue
         try:
             settings = config.of(PACK_SETTINGS)
             production = production_matters and is_production(seen.tags, None, settings)
@@ -322,7 +332,7 @@ def repository_policy_findings(
         return []
     try:
         parsed = document(policy_text, "policyText")
-        grants = grant_problems(parsed, config.of(LEAST_PRIVILEGE))
+        grants = grant_problems(parsed, config.allowlist(seen.repository.get("registryId")))
         others = cross_account_principals(parsed, seen.repository.get("registryId", ""))
     except (PolicyConfigError, MalformedPropertyError) as error:
         grants, others = [str(error)], []
@@ -483,11 +493,13 @@ def registry_findings(registry: Registry, options: Options) -> list[Finding]:
     if text is not None:
         try:
             parsed = document(text, "registry policyText")
-            problems = grant_problems(parsed, options.config.of(LEAST_PRIVILEGE))
+            own, _ = registry.replication_configuration()
+            problems = grant_problems(parsed, options.config.allowlist(own))
         except (PolicyConfigError, MalformedPropertyError) as error:
             problems = [str(error)]
         found += judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)
     scanning = scanning_props(registry.scanning_configuration())
+    registry.scans_everything = scans_every_repository(scanning)
     problems = registry_scanning(
         scanning, Context(config=options.config.of(REGISTRY_SCANNING_POLICY))
     )
@@ -502,7 +514,7 @@ def replication_findings(registry: Registry, options: Options) -> list[Finding]:
     own, configuration = registry.replication_configuration()
     try:
         props = {"replicationConfiguration": configuration}
-        problems = replication_problems(props, options.config.of(LEAST_PRIVILEGE))
+        problems = replication_problems(props, options.config.allowlist(own))
     except (PolicyConfigError, MalformedPropertyError) as error:
         problems = [str(error)]
     found = judged(LEAST_PRIVILEGE, options.config, REGISTRY, problems, region)

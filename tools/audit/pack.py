@@ -9,7 +9,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policy.ecr_guardrails.config import PolicyConfigError, apply_exemptions, expanded
+from policy.ecr_guardrails.config import (
+    PACK_SETTINGS,
+    Allowlist,
+    PackSettings,
+    PolicyConfigError,
+    apply_exemptions,
+    expanded,
+)
 from policy.ecr_guardrails.policies import POLICIES, check_config
 from tools.audit.report import Finding
 from tools.cli import ToolError
@@ -47,6 +54,14 @@ class PackConfig:
 
     def of(self, policy: str) -> Mapping[str, Any]:
         return self.properties.get(policy, {})
+
+    def settings(self) -> PackSettings:
+        """The pack-wide settings, as the pack builds them from the same file."""
+        return PackSettings.from_config(self.of(PACK_SETTINGS))
+
+    def allowlist(self, own: str | None) -> Allowlist:
+        """The pack's allowlist, with the audited account as the stack's own."""
+        return self.settings().allowlist.with_own(own or None)
 
 
 def judged(

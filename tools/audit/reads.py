@@ -13,6 +13,10 @@ from tools.cli import error_code
 class Registry:
     """The read-only calls the audit makes in one region."""
 
+    scans_everything = False
+    """Whether the registry scanning configuration scans every repository (read with the
+    registry's findings, before the repositories are judged)."""
+
     def __init__(self, aws: Aws) -> None:
         self.aws = aws
         self.ecr = aws.client("ecr")

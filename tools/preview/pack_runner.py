@@ -71,24 +71,32 @@ class Resource:
 
     @classmethod
     def registered(cls, r: Registration, provider: Resource | None = None) -> Resource:
-        """What the engine hands the pack for a resource the program registered."""
+        """What the engine hands the pack for a resource the program registered (with the
+        provider it is created with, when given)."""
         return cls(
             r.type, r.name, r.inputs, r.urn, r.protect, r.parent, r.property_dependencies, provider
         )
 
     @classmethod
-    def all_registered(cls, registrations: Sequence[Registration]) -> list[Resource]:
-        """Every registered resource, each with its explicit provider (the engine hands the pack
-        the provider's inputs: its region and allowedAccountIds)."""
+    def all_registered(
+        cls, registrations: Sequence[Registration], default: Resource | None = None
+    ) -> list[Resource]:
+        """Every registered resource, each with its provider as the engine hands it to the pack
+        (its region and allowedAccountIds): the explicit one it names, else `default` for the
+        aws resources (the stack's default aws provider)."""
         providers = {
             r.urn: cls.registered(r)
             for r in registrations
             if r.type.startswith("pulumi:providers:")
         }
-        return [
-            cls.registered(r, providers.get(r.provider.rsplit("::", 1)[0]) if r.provider else None)
-            for r in registrations
-        ]
+
+        def provider_of(r: Registration) -> Resource | None:
+            explicit = providers.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
+            if explicit is not None:
+                return explicit
+            return default if r.type.startswith("aws:") else None
+
+        return [cls.registered(r, provider_of(r)) for r in registrations]
 
 
 @dataclass(frozen=True)

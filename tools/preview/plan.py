@@ -62,6 +62,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import yaml
@@ -80,6 +81,8 @@ from tools.preview import conformance
 from tools.preview.against import Changes, compare, read_against
 from tools.preview.answers import Answers, read_answers
 from tools.preview.mock_engine import (
+    PLACEHOLDER_ACCOUNT_ID,
+    ProgramRun,
     run_program,
 )
 from tools.preview.pack_runner import (
@@ -154,8 +157,28 @@ def make_plan(args: argparse.Namespace, answers: Answers) -> Plan:
             raise ToolError(f"--policy-pack-config {args.policy_pack_config}: {'; '.join(refused)}")
         pack.configure(pack_config)
         pack.configure_stack(args.stack, project, run.config)
-        plan.diagnostics = pack.preview(Resource.all_registered(run.resources))
+        account = answers.account_id or PLACEHOLDER_ACCOUNT_ID
+        provider = default_provider(run, args.stack, project, account)
+        plan.diagnostics = pack.preview(Resource.all_registered(run.resources, provider))
     return plan
+
+
+def default_provider(run: ProgramRun, stack: str, project: str, account: str) -> Resource:
+    """The default aws provider, as the CLI hands it to the pack: the stack's `aws:` config. Its
+    `allowedAccountIds` is the stack's, else the account the plan answered (placeholder or
+    assumed): offline, the plan decides which account the program runs in. A real preview knows
+    the account only from `aws:allowedAccountIds` (docs/offline-plan.md)."""
+    props: dict[str, Any] = {}
+    for key, value in run.config.items():
+        if key.startswith("aws:"):
+            try:
+                props[key[4:]] = json.loads(value)
+            except ValueError:
+                props[key[4:]] = value
+    props.setdefault("region", run.region)
+    props.setdefault("allowedAccountIds", [account])
+    urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:aws::default"
+    return Resource("pulumi:providers:aws", "default", props, urn)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
