@@ -19,6 +19,7 @@ from components.access import (
     template_scopes,
     template_trust_policy,
 )
+from components.cache import template_mutability
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
 from components.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
@@ -120,6 +121,8 @@ class EcrCreationTemplatesArgs:
     tags: Mapping[str, str]
     partition: pulumi.Input[str] = "aws"
     """The partition the provider works in (aws, aws-cn, aws-us-gov): the ARNs in the policies."""
+    cache_floating_tags: Sequence[str] = ()
+    """Tags left mutable in cached repositories when the templates are IMMUTABLE."""
 
 
 class EcrCreationTemplates(pulumi.ComponentResource):
@@ -154,6 +157,9 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             # the prefix before deleting the first, which ECR refuses.
             former = spec.former_name(name)
             moved = former not in names
+            mutability, floating = template_mutability(
+                spec.applied_for, args.image_tag_mutability, args.cache_floating_tags
+            )
             aws.ecr.RepositoryCreationTemplate(
                 spec.resource_name(name),
                 # As ECR stores it: `team-a/` is kept as `team-a` (it assumes the `/`; observed
@@ -168,7 +174,14 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                         encryption_type="KMS", kms_key=args.key_arns[spec.region]
                     )
                 ],
-                image_tag_mutability=args.image_tag_mutability,
+                image_tag_mutability=mutability,
+                image_tag_mutability_exclusion_filters=[
+                    aws.ecr.RepositoryCreationTemplateImageTagMutabilityExclusionFilterArgs(
+                        filter=tag, filter_type="WILDCARD"
+                    )
+                    for tag in floating
+                ]
+                or None,
                 lifecycle_policy=lifecycle,
                 repository_policy=policy,
                 resource_tags=tags | {"Service": spec.service},

@@ -79,6 +79,7 @@ CALLS: dict[str, Call | Component | Provider] = {
     "ecr:index:EcrRegistry": Component(),
     "ecr:index:EcrCreationTemplates": Component(),
     "ecr:index:EcrSigningConfiguration": Component(),
+    "ecr:index:EcrAccountSettings": Component(),
     "pulumi:providers:aws-native": Provider(),
     "aws-native:ecr:SigningConfiguration": Call(
         "ecr",
@@ -144,6 +145,7 @@ CALLS: dict[str, Call | Component | Provider] = {
             "appliedFors": To("appliedFor"),
             "encryptionConfigurations": To("encryptionConfiguration", first=True),
             "imageTagMutability": To("imageTagMutability"),
+            "imageTagMutabilityExclusionFilters": To("imageTagMutabilityExclusionFilters"),
             "lifecyclePolicy": To("lifecyclePolicy"),
             "repositoryPolicy": To("repositoryPolicy"),
             "resourceTags": Tags("resourceTags"),
