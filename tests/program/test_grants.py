@@ -320,3 +320,33 @@ def test_the_settings_refuse_a_statement_exactly_when_the_pack_does(running, sta
     except SettingsError:
         settings_refuse = True
     assert settings_refuse == pack_refuses, statement
+
+
+# --- ECR's own check, emulated: moto's SetRepositoryPolicy (IAM's policy grammar) -----------------
+
+
+def test_ecr_emulated_takes_the_programs_policy_and_refuses_what_the_settings_refuse(env):
+    import boto3
+    from botocore.exceptions import ClientError
+
+    resources = _program(
+        {
+            "lambdaPullFunctions": [OWN_FUNCTION, OTHER_FUNCTIONS],
+            "extraPolicyStatements": [{"Sid": "CiPull", **_ci_pull()}],
+        },
+        stack="dev",
+    )
+    (policy,) = [r for r in resources if r.type == POLICY]
+    ecr = boto3.client("ecr")
+    ecr.create_repository(repositoryName="fileflow")
+    ecr.set_repository_policy(repositoryName="fileflow", policyText=policy.props["policy"])
+    stored = ecr.get_repository_policy(repositoryName="fileflow")["policyText"]
+    assert json.loads(stored) == json.loads(policy.props["policy"])
+    # A statement without Effect: the emulated ECR refuses the policy, the settings the key.
+    no_effect = {"Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": "ecr:BatchGetImage"}
+    document = json.loads(policy.props["policy"])
+    document["Statement"].append(no_effect)
+    with pytest.raises(ClientError, match="Invalid repository policy"):
+        ecr.set_repository_policy(repositoryName="fileflow", policyText=json.dumps(document))
+    (problem,) = _problems({"extraPolicyStatements": [no_effect]})
+    assert "extraPolicyStatements[0]" in problem and "Effect must be Allow or Deny" in problem
