@@ -244,3 +244,35 @@ def test_the_parameter_stops_the_run_when_the_partition_is_only_known_from_the_p
         run_program(
             "dev", {"aws:region": None, "ecr:dualStackUrlParameters": True}, region="cn-north-1"
         )
+
+
+# --- the pack's judgement of the new registry-wide resources, over gRPC ---------------------------
+
+OWNER = "ecr-stack-registry-owner"
+COVERAGE = "ecr-stack-created-repositories-covered-by-templates"
+
+
+def _owners(*stacks: str) -> dict[str, Any]:
+    return {OWNER: {"owners": [{"account": "*", "region": "*", "stacks": list(stacks)}]}}
+
+
+def test_the_pack_refuses_account_settings_from_a_stack_that_does_not_own_the_registry(running):
+    run = run_program("dev", {"ecr:blobMounting": "ENABLED", "ecr:registryPolicyScope": "V2"})
+    resources = _resources(run)
+    running.configure(QUIET | _owners("dev"))
+    assert mandatory(running.preview(resources), OWNER) == []
+    running.configure(QUIET | _owners("registry"))
+    found = mandatory(running.preview(resources), OWNER)
+    (message,) = found
+    assert "Stack dev manages registry-wide ECR settings" in message
+    assert "ecr-account-settings-blob-mounting (account setting)" in message
+    assert "ecr-account-settings-registry-policy-scope (account setting)" in message
+
+
+def test_the_pack_refuses_an_ecr_to_ecr_cache_rule_without_its_creation_template(running):
+    run = run_program("prod", {"ecr:pullThroughCache": ECR_CACHE})
+    running.configure(QUIET | _owners("*"))
+    assert mandatory(running.preview(_resources(run)), COVERAGE) == []
+    without = [r for r in _resources(run) if r.type != TEMPLATE]
+    (message,) = mandatory(running.preview(without), COVERAGE)
+    assert 'Pull-through cache prefix "central" has no repository creation template' in message
