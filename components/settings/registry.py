@@ -67,7 +67,8 @@ class PullThroughCacheConfig(ConfigModel):
     """`pullThroughCache.<prefix>`: one pull-through cache rule."""
 
     upstream: Upstream = Field(
-        description=f"Upstream registry: {', '.join(PULL_THROUGH_UPSTREAMS)}."
+        description=f"Upstream registry: {', '.join(PULL_THROUGH_UPSTREAMS)}, or another private "
+        "ECR registry `<account>.dkr.ecr.<region>.amazonaws.com` (ECR-to-ECR: customRoleArn)."
     )
     credential_arn: SecretArn | None = Field(
         None,

@@ -177,7 +177,8 @@ class StackConfig(RepositoryDefaults):
     pull_through_cache: dict[CachePrefix, PullThroughCacheConfig] = Field(
         {},
         max_length=limits.PULL_THROUGH_CACHE_RULES.max,
-        description="Map of repository prefix -> {upstream, credentialArn}: pull-through cache "
+        description="Map of repository prefix -> {upstream, credentialArn, customRoleArn, "
+        "upstreamRepositoryPrefix}: pull-through cache "
         f"rules (at most {limits.PULL_THROUGH_CACHE_RULES.max} per registry).",
         json_schema_extra=derived("none"),
     )
