@@ -153,6 +153,7 @@ if settings.registry_owner and templates:
             retention=settings.stack_retention,
             tags=settings.shared_tags("ecr-created-repositories"),
             partition=partition,
+            default_tags=provider.default_tags,
             cache_floating_tags=settings.cache_floating_tags,
         ),
     )

@@ -29,8 +29,12 @@ def checked_key_arn(
             raise pulumi.RunError(problem)
         return value
 
-    # `insecure_value`: pulumi-aws 7 marks `value` secret, which would hide the key ARN and every
-    # policy that names it in `pulumi preview --diff`. A key ARN is no secret.
-    value = aws.ssm.get_parameter_output(name=parameter, region=in_region).insecure_value
+    # A key ARN is no secret, but pulumi-aws 7 answers with `value` marked secret, and the SDK then
+    # marks the whole result secret (pulumi.runtime.invoke: one secret field makes the invoke's
+    # Output secret), `insecure_value` included: the key ARN and every policy that names it would
+    # show as [secret] in `pulumi preview --diff`. So: the non-secret twin, unsecreted.
+    value = pulumi.Output.unsecret(
+        aws.ssm.get_parameter_output(name=parameter, region=in_region).insecure_value
+    )
     where = pulumi.Output.from_input(in_region) if in_region else pulumi.Output.from_input(region)
     return pulumi.Output.all(value, where, account_id).apply(checked)

@@ -16,6 +16,13 @@ a stack in AWS is decided here, from the provider's source, and nowhere else:
 
 `resource_options` builds a resource's `ResourceOptions` from its row; the offline plan
 (`tools.plan --against`) reads the same rows to tell updates from replacements.
+
+Every row names the file it was checked against, terraform-provider-aws files at the commit read
+(some of those commits predate the v6 line pulumi-aws 7 bridges: a ForceNew field added since
+would be missing from its row). `region` is ForceNew on every Region-aware resource (v6's
+top-level `region`: website/docs/guides/enhanced-region-support.html.markdown, "Changing the
+value of `region` will force resource replacement"). pulumi-aws's own overrides are in its
+provider/resources.go (`DeleteBeforeReplace: true` on aws_ecr_lifecycle_policy).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from dataclasses import dataclass
 import pulumi
 
 TF = "terraform-provider-aws internal/service/"
+REGION = "region"
+"""ForceNew on every Region-aware resource (IAM is global and has none)."""
 
 
 @dataclass(frozen=True)
@@ -48,27 +57,30 @@ class TypeOptions:
 OPTIONS: dict[str, TypeOptions] = {
     # Registry-wide settings: one per account and region.
     "aws:ecr/replicationConfiguration:ReplicationConfiguration": TypeOptions(
-        f"{TF}ecr/replication_configuration.go",
+        f"{TF}ecr/replication_configuration.go@00a35305",
+        force_new=(REGION,),
         registry_wide=True,
         protect_in_production=True,
         reason="Delete writes an empty rule list: it removes every replication rule of the "
         "registry, including those this stack never wrote.",
     ),
     "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration": TypeOptions(
-        f"{TF}ecr/registry_scanning_configuration.go",
+        f"{TF}ecr/registry_scanning_configuration.go@004b82ba",
+        force_new=(REGION,),
         registry_wide=True,
         protect_in_production=True,
         reason="Delete resets the registry to BASIC scanning with no rules.",
     ),
     "aws:ecr/registryPolicy:RegistryPolicy": TypeOptions(
-        f"{TF}ecr/registry_policy.go",
+        f"{TF}ecr/registry_policy.go@083b5c7a",
+        force_new=(REGION,),
         registry_wide=True,
         protect_in_production=True,
         reason="Delete removes the registry's one policy (DeleteRegistryPolicy).",
     ),
     "aws:ecr/accountSetting:AccountSetting": TypeOptions(
-        f"{TF}ecr/account_setting.go",
-        force_new=("name",),
+        f"{TF}ecr/account_setting.go@21bd70c4",
+        force_new=("name", REGION),
         key=("name",),
         registry_wide=True,
         protect_in_production=True,
@@ -78,64 +90,81 @@ OPTIONS: dict[str, TypeOptions] = {
         "destroy never resets it, and a new name is a replacement (RequiresReplace on name).",
     ),
     "aws-native:ecr:SigningConfiguration": TypeOptions(
-        "pulumi-aws-native aws-native:ecr:SigningConfiguration (CloudFormation "
-        "AWS::ECR::SigningConfiguration)",
+        "pulumi-aws-native 1.84.0 pulumi_aws_native/ecr/signing_configuration.py (no "
+        "replace_on_changes: AWS::ECR::SigningConfiguration has no create-only property)",
         registry_wide=True,
         protect_in_production=True,
         reason="Delete ends managed signing for every repository of the registry.",
     ),
     # Keyed by a name or prefix the stack chooses.
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": TypeOptions(
-        f"{TF}ecr/pull_through_cache_rule.go",
-        force_new=("ecrRepositoryPrefix", "upstreamRegistryUrl", "upstreamRepositoryPrefix"),
+        f"{TF}ecr/pull_through_cache_rule.go@0509e60e",
+        force_new=(
+            "ecrRepositoryPrefix",
+            "upstreamRegistryUrl",
+            "upstreamRepositoryPrefix",
+            REGION,
+        ),
         key=("ecrRepositoryPrefix",),
         delete_before_replace=True,
         reason="A new upstream for the same prefix is a replacement; ECR refuses a second rule "
-        "for a prefix, so the old rule goes first.",
+        "for a prefix, so the old rule goes first (credentialArn and customRoleArn update in "
+        "place).",
     ),
     "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": TypeOptions(
-        f"{TF}ecr/repository_creation_template.go",
-        force_new=("prefix",),
-        key=("prefix", "region"),
+        f"{TF}ecr/repository_creation_template.go@083b5c7a",
+        force_new=("prefix", REGION),
+        key=("prefix", REGION),
         delete_before_replace=True,
         reason="The prefix is ForceNew and ECR holds one template per prefix.",
     ),
     "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion": TypeOptions(
-        f"{TF}ecr/pull_time_update_exclusion.go",
-        force_new=("principalArn",),
+        f"{TF}ecr/pull_time_update_exclusion.go@20e0a28a",
+        force_new=("principalArn", REGION),
         key=("principalArn",),
         reason="Keyed by the principal: a replacement changes the key, and the resource name is "
         "the principal's digest, so no other principal's registration moves.",
     ),
     "aws:ecr/repository:Repository": TypeOptions(
-        f"{TF}ecr/repository.go",
-        force_new=("name", "encryptionConfigurations"),
+        f"{TF}ecr/repository.go@0072eea2",
+        force_new=("name", "encryptionConfigurations", REGION),
         key=("name",),
         protect_in_production=True,
         reason="Never delete-before-replace: deleting the repository deletes its images. A "
         "replacement under the same name fails with RepositoryAlreadyExistsException instead.",
     ),
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": TypeOptions(
-        f"{TF}ecr/lifecycle_policy.go", force_new=("repository",), key=("repository",)
+        f"{TF}ecr/lifecycle_policy.go@cde80b25 (no Update: policy is ForceNew too); "
+        "pulumi-aws provider/resources.go (DeleteBeforeReplace: true)",
+        force_new=("policy", "repository", REGION),
+        key=("repository",),
+        delete_before_replace=True,
+        reason="Every policy change is a replacement under the same repository: created first, "
+        "the old one's delete would remove the new policy (DeleteLifecyclePolicy is by "
+        "repository). pulumi-aws deletes first by default; the option says so where the plan "
+        "can read it.",
     ),
     "aws:ecr/repositoryPolicy:RepositoryPolicy": TypeOptions(
-        f"{TF}ecr/repository_policy.go", force_new=("repository",), key=("repository",)
+        f"{TF}ecr/repository_policy.go@552c0468",
+        force_new=("repository", REGION),
+        key=("repository",),
     ),
     "aws:ssm/parameter:Parameter": TypeOptions(
-        f"{TF}ssm/parameter.go",
-        force_new=("name",),
+        f"{TF}ssm/parameter.go@0073593e",
+        force_new=("name", "dataType", REGION),
         key=("name",),
         protect_in_production=True,
         reason="Other stacks read the repository URL from it.",
     ),
     "aws:signer/signingProfile:SigningProfile": TypeOptions(
-        f"{TF}signer/signing_profile.go",
+        f"{TF}signer/signing_profile.go@01606926",
         force_new=(
             "name",
             "namePrefix",
             "platformId",
             "signatureValidityPeriod",
             "signingMaterial",
+            REGION,
         ),
         key=("name",),
         reason="Delete cancels the profile by name, and a cancelled name can never be used "
@@ -143,47 +172,58 @@ OPTIONS: dict[str, TypeOptions] = {
         "creates a new name, moves its users, then cancels the old one.",
     ),
     "aws:iam/policy:Policy": TypeOptions(
-        f"{TF}iam/policy.go",
+        f"{TF}iam/policy.go@01ccd9a2",
         force_new=("name", "namePrefix", "path", "description"),
         key=("name",),
         reason="Named after the repository: a new description under the same name would be a "
-        "second policy of that name, which IAM refuses (descriptions change only with the name).",
+        "second policy of that name, which IAM refuses. The descriptions are fixed text plus "
+        "the repository name (components/repository.py), and the upgrade test holds them.",
     ),
-    "aws:iam/role:Role": TypeOptions(f"{TF}iam/role.go", force_new=("name", "namePrefix", "path")),
+    "aws:iam/role:Role": TypeOptions(
+        f"{TF}iam/role.go@0040ea69", force_new=("name", "namePrefix", "path")
+    ),
     "aws:iam/rolePolicy:RolePolicy": TypeOptions(
-        f"{TF}iam/role_policy.go", force_new=("name", "namePrefix", "role")
+        f"{TF}iam/role_policy.go@02f97af8", force_new=("name", "namePrefix", "role")
     ),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": TypeOptions(
-        f"{TF}iam/role_policy_attachment.go", force_new=("role", "policyArn")
+        f"{TF}iam/role_policy_attachment.go@04c79849", force_new=("role", "policyArn")
     ),
     "aws:sns/topic:Topic": TypeOptions(
-        f"{TF}sns/topic.go", force_new=("name", "namePrefix", "fifoTopic")
+        f"{TF}sns/topic.go@00a35305", force_new=("name", "namePrefix", "fifoTopic", REGION)
     ),
-    "aws:sns/topicPolicy:TopicPolicy": TypeOptions(f"{TF}sns/topic_policy.go", force_new=("arn",)),
+    "aws:sns/topicPolicy:TopicPolicy": TypeOptions(
+        f"{TF}sns/topic_policy.go@00a35305", force_new=("arn", REGION)
+    ),
     "aws:sns/topicSubscription:TopicSubscription": TypeOptions(
-        f"{TF}sns/topic_subscription.go",
-        force_new=("topic", "protocol", "endpoint"),
+        f"{TF}sns/topic_subscription.go@04a2e6e5 (topic_arn is pulumi-aws's `topic`)",
+        force_new=("topic", "protocol", "endpoint", REGION),
         key=("topic", "protocol", "endpoint"),
         reason="SNS keeps one subscription per topic, protocol and endpoint: the resource name "
         "is the endpoint's digest, so removing one address never unsubscribes another.",
     ),
     "aws:cloudwatch/eventRule:EventRule": TypeOptions(
-        f"{TF}events/rule.go", force_new=("name", "namePrefix", "eventBusName")
+        f"{TF}events/rule.go@0cdab4ae",
+        force_new=("name", "namePrefix", "eventBusName", REGION),
     ),
     "aws:cloudwatch/eventTarget:EventTarget": TypeOptions(
-        f"{TF}events/target.go", force_new=("rule", "targetId", "eventBusName")
+        f"{TF}events/target.go@0762c41e",
+        force_new=("rule", "targetId", "eventBusName", REGION),
     ),
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": TypeOptions(
-        f"{TF}logs/metric_filter.go", force_new=("name", "logGroupName")
+        f"{TF}logs/metric_filter.go@0f14e6f6", force_new=("name", "logGroupName", REGION)
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": TypeOptions(
-        f"{TF}cloudwatch/metric_alarm.go", force_new=("name",)
+        f"{TF}cloudwatch/metric_alarm.go@055611a6 (alarm_name is pulumi-aws's `name`)",
+        force_new=("name", REGION),
     ),
     "aws:cloudwatch/dashboard:Dashboard": TypeOptions(
-        f"{TF}cloudwatch/dashboard.go", force_new=("dashboardName",), key=("dashboardName",)
+        f"{TF}cloudwatch/dashboard.go@0620f2a6",
+        force_new=("dashboardName", REGION),
+        key=("dashboardName",),
     ),
     "pulumi:providers:aws-native": TypeOptions(
-        "pulumi-aws-native provider: a provider's region change replaces what it manages",
+        "pulumi-aws-native provider: a provider's region change replaces what it manages "
+        "(not read in the provider's source: DiffConfig)",
         force_new=("region",),
     ),
 }

@@ -111,6 +111,9 @@ class EcrRegistry(pulumi.ComponentResource):
         for rule in args.pull_through_cache:
             aws.ecr.PullThroughCacheRule(
                 f"{name}-cache-{rule.prefix}",
+                # Without a trailing `/` (settings refuse one): the form botocore documents (ECR
+                # assumes the `/`) and terraform-provider-aws's pull_through_cache_rule_test.go
+                # creates and imports unchanged; ForceNew, so it must be what ECR stores.
                 ecr_repository_prefix=rule.prefix,
                 upstream_registry_url=rule.upstream,
                 credential_arn=_checked_credential(rule, args.account_id),

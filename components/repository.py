@@ -12,7 +12,7 @@ import pulumi_aws as aws
 from components.access import dual_stack_url, pull_policy, push_policy, repository_policy
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
-from components.options import resource_options
+from components.options import OPTIONS, resource_options, type_of
 from components.settings import RepositorySettings, iam_policy_name
 
 TYPE_TOKEN = "ecr:index:EcrRepository"
@@ -75,14 +75,18 @@ class EcrRepository(pulumi.ComponentResource):
         # does adoption, since the images predate this stack.
         protect = args.protect or settings.adopt
 
-        def existing(import_id: str, keep: bool = False) -> pulumi.ResourceOptions:
+        def existing(
+            import_id: str, keep: bool = False, first: bool = False
+        ) -> pulumi.ResourceOptions:
             """Adoption imports what Terraform made. An import whose inputs differ from the real
             resource fails the update instead of replacing it (which, for the repository's
-            encryption, would delete every image)."""
+            encryption, would delete every image). `first`: delete before replace (the
+            type's row in components/options.py)."""
             return pulumi.ResourceOptions(
                 parent=self,
                 protect=keep and protect,
                 import_=import_id if settings.adopt else None,
+                delete_before_replace=first or None,
             )
 
         exclusions = [
@@ -113,7 +117,11 @@ class EcrRepository(pulumi.ComponentResource):
             f"{name}-lifecycle",
             repository=repository.name,
             policy=to_json(lifecycle_policy(settings.retention)),
-            opts=existing(settings.name),
+            # Every policy change replaces it (ForceNew), keyed by the repository: see its row.
+            opts=existing(
+                settings.name,
+                first=OPTIONS[type_of(aws.ecr.LifecyclePolicy)].delete_before_replace,
+            ),
         )
         aws.ecr.RepositoryPolicy(
             f"{name}-policy",
@@ -154,6 +162,9 @@ class EcrRepository(pulumi.ComponentResource):
                 tags=dict(args.tags),
                 opts=resource_options(aws.ssm.Parameter, parent=self, production=args.protect),
             )
+        # A policy's description is ForceNew and its name stays: rewording either description
+        # would replace the policy under the same name, which IAM refuses (EntityAlreadyExists).
+        # Keep the wording; tests/program/test_upgrade.py holds it to the baseline.
         push = aws.iam.Policy(
             f"{name}-push",
             name=iam_policy_name(settings.name, "push"),

@@ -91,6 +91,10 @@ def native_provider_args(settings: ProviderSettings, region: pulumi.Input[str]) 
         "skip_region_validation": settings.skip_region_validation,
         "insecure": settings.insecure,
         "max_retries": settings.max_retries,
+        # The aws provider's default tags, for every resource aws-native tags (explicit tags win).
+        "default_tags": aws_native.ProviderDefaultTagsArgs(tags=dict(settings.default_tags))
+        if settings.default_tags
+        else None,
     }
     return {name: value for name, value in args.items() if value is not None}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -121,6 +121,9 @@ class EcrCreationTemplatesArgs:
     tags: Mapping[str, str]
     partition: pulumi.Input[str] = "aws"
     """The partition the provider works in (aws, aws-cn, aws-us-gov): the ARNs in the policies."""
+    default_tags: Mapping[str, str] = field(default_factory=dict)
+    """The provider's `aws:defaultTags`: the provider does not add them to `resourceTags`, so the
+    repositories ECR creates get them from here (under the stack's own tags: those win)."""
     cache_floating_tags: Sequence[str] = ()
     """Tags left mutable in cached repositories when the templates are IMMUTABLE."""
 
@@ -162,9 +165,13 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             )
             aws.ecr.RepositoryCreationTemplate(
                 spec.resource_name(name),
-                # As ECR stores it: `team-a/` is kept as `team-a` (it assumes the `/`; observed
-                # live in go-to-k/cdk-real-drift#502), and the provider reads the stored form back
-                # into a ForceNew field: the other spelling would plan a replacement every time.
+                # ECR's documented form, without the `/` it assumes (botocore ecr
+                # CreateRepositoryCreationTemplate.prefix: "a prefix of prod would apply to all
+                # repositories beginning with prod/"), which terraform-provider-aws's acceptance
+                # tests create, read back and import unchanged (repository_creation_template_test
+                # .go). The provider reads the stored form back into a ForceNew field, so another
+                # spelling could plan a replacement every time; what ECR stores for `team-a/` is
+                # known only from go-to-k/cdk-real-drift#502 (stripped). docs/registry-settings.md.
                 prefix=spec.namespace,
                 applied_fors=list(spec.applied_for),
                 region=spec.region,
@@ -184,7 +191,7 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                 or None,
                 lifecycle_policy=lifecycle,
                 repository_policy=policy,
-                resource_tags=tags | {"Service": spec.service},
+                resource_tags={**args.default_tags, **tags, "Service": spec.service},
                 custom_role_arn=role.arn,
                 opts=resource_options(
                     aws.ecr.RepositoryCreationTemplate,

@@ -94,6 +94,9 @@ class ProviderSettings:
     skip_region_validation: bool | None = None
     insecure: bool | None = None
     max_retries: int | None = None
+    default_tags: Mapping[str, str] = field(default_factory=dict)
+    """`aws:defaultTags.tags`: the aws provider adds them to every resource's `tags`; what it does
+    not tag (creation templates' `resourceTags`, aws-native resources) gets them from here."""
     problems: tuple[str, ...] = ()
     """Why a created provider could not be configured as the aws provider is (one line each)."""
 
@@ -170,6 +173,8 @@ def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
             "aws-native provider reads one credentials file: name one"
         )
     retries = value("maxRetries")
+    defaults = value("defaultTags")
+    default_tags = defaults.get("tags") if isinstance(defaults, dict) else None
     for name in UNMIRRORED:
         if raw.get(name) not in (None, ""):
             problems.append(
@@ -194,6 +199,9 @@ def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
         skip_region_validation=flag("skipRegionValidation"),
         insecure=flag("insecure"),
         max_retries=retries if isinstance(retries, int) else None,
+        default_tags={str(k): str(v) for k, v in sorted(default_tags.items())}
+        if isinstance(default_tags, dict)
+        else {},
         problems=tuple(problems),
     )
 

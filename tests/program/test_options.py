@@ -148,3 +148,18 @@ def test_two_signing_validities_give_two_profile_names_and_the_default_keeps_its
     # signing configuration and push policies to it before it cancels the old one.
     assert default_urn == three_urn
     assert OPTIONS[PROFILE].delete_before_replace is False
+
+
+def test_every_row_names_the_source_it_was_checked_against():
+    """A row is a claim about the provider: it names the file (at the commit read) or the
+    generated module it comes from, so the next reviewer can check it."""
+    for type_, row in OPTIONS.items():
+        if type_.startswith("aws:"):
+            file, _, commit = row.source.partition("@")
+            assert file.startswith("terraform-provider-aws internal/service/"), type_
+            assert file.endswith(".go") and len(commit.split()[0]) == 8, (type_, row.source)
+        else:
+            assert "pulumi-aws-native" in row.source, type_
+        if type_.startswith("aws:") and not type_.startswith("aws:iam/"):
+            # terraform-provider-aws v6: `region` is ForceNew on every Region-aware resource.
+            assert "region" in row.force_new, type_

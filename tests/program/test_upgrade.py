@@ -38,8 +38,10 @@ def test_an_unchanged_config_keeps_every_urn_and_every_forcenew_input(case):
     for urn, r in matched.items():
         was = dict(before[urn]["inputs"])
         if r.type == TEMPLATE and was["prefix"].rstrip("/") == r.inputs["prefix"]:
-            # ECR stores `team-a/` as `team-a`, and the provider reads that back into the state:
-            # the state already holds the form sent now, so the engine sees no change.
+            # The documented form, sent since issue 30 (docs/registry-settings.md). That ECR
+            # stored `team-a/` as `team-a` (so the state already holds it) rests on
+            # go-to-k/cdk-real-drift#502, not on AWS's reference: if it kept the `/`, this one
+            # template is replaced once, deleted first (the upgrade note says so).
             was["prefix"] = r.inputs["prefix"]
         forcing = [k for k in OPTIONS[r.type].force_new if was.get(k) != r.inputs.get(k)]
         assert not forcing, f"{case}: {r.urn} would be replaced ({forcing})"

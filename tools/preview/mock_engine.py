@@ -13,6 +13,7 @@ Nothing here talks to AWS. The program's reads are answered offline:
 - `aws:ssm/getParameter` (the KMS key parameter, once per region): `parameters[name]` for the
   stack's region and `parameters["<region>:<name>"]` for another region; a read that is not answered
   gets a placeholder key ARN in that region and account, which the program's key check accepts.
+  As pulumi-aws 7 answers it, `value` is a secret on the wire and `insecureValue` is not.
 
 Values AWS computes when it creates a resource (ARNs, URLs, ids) are derived from its name, account
 and region. Every placeholder is recorded in `ProgramRun.reads` with `placeholder=True`, so whoever
@@ -55,6 +56,12 @@ GET_PARTITION = "aws:index/getPartition:getPartition"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pulumi's wire marker for a secret value
+_SIG_KEY = "4dabf18193072939515e22adb298388d"  # the key that marker sits under
+
+
+def _wire_secret(value: Any) -> dict[str, Any]:
+    """`value` as a provider sends a secret (pulumi.runtime.rpc's wire form)."""
+    return {_SIG_KEY: _SECRET_SIG, "value": value}
 
 
 def placeholder_key_arn(region: str, account_id: str = PLACEHOLDER_ACCOUNT_ID) -> str:
@@ -227,7 +234,15 @@ class RecordingMocks(pulumi_mocks.Mocks):
             if value is None:
                 value = placeholder_key_arn(region or self.run.region, self.account_id)
             self._read(token, key, value, placeholder)
-            return {"name": name, "type": "String", "value": value, "insecureValue": value}
+            # pulumi-aws 7 marks the data source's `value` secret (terraform's Sensitive) and not
+            # its twin `insecureValue`. The SDK then marks the whole result secret
+            # (pulumi.runtime.invoke: deserialize_properties_unwrap_secrets).
+            return {
+                "name": name,
+                "type": "String",
+                "value": _wire_secret(value),
+                "insecureValue": value,
+            }
         if token == GET_CALLER_IDENTITY:
             account = self.account_id
             self._read(token, "accountId", account, self.account_placeholder)

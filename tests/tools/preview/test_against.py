@@ -56,6 +56,41 @@ def test_a_protected_replacement_is_unsafe_and_an_update_is_not():
     assert (change.action, change.inputs, change.unsafe) == ("update", ("tags",), False)
 
 
+LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+POLICY = "aws:iam/policy:Policy"
+
+
+def test_a_new_lifecycle_policy_is_a_replacement_that_deletes_first():
+    """terraform-provider-aws lifecycle_policy.go has no Update: `policy` is ForceNew, and the
+    delete is by repository. The row said `repository` only, so a retention change showed as an
+    update; the real engine replaces it (pulumi-aws deletes it first)."""
+    before = [_r(LIFECYCLE, "l", {"repository": "fileflow", "policy": '{"rules": [1]}'})]
+    after = [
+        _r(
+            LIFECYCLE,
+            "l",
+            {"repository": "fileflow", "policy": '{"rules": [2]}'},
+            deleteBeforeReplace=True,
+        )
+    ]
+    (change,) = compare("main", before, after).changes
+    assert (change.action, change.inputs, change.unsafe) == ("replace", ("policy",), False)
+    assert "deleted first" in change.note
+    # Created first, the old policy's delete (by repository) would remove the new one.
+    after[0]["options"] = {}
+    (change,) = compare("main", before, after).changes
+    assert change.unsafe and "same repository" in change.note
+
+
+def test_a_reworded_iam_policy_description_is_an_unsafe_replacement():
+    """iam/policy.go: description is ForceNew; under the same name IAM refuses the second
+    policy, so a description change alone must fail the plan."""
+    named = {"name": "ecr-fileflow-push", "description": "Push to fileflow", "policy": "{}"}
+    reworded = dict(named, description="Log in to ECR and push to fileflow")
+    (change,) = compare("main", [_r(POLICY, "p", named)], [_r(POLICY, "p", reworded)]).changes
+    assert (change.action, change.inputs, change.unsafe) == ("replace", ("description",), True)
+
+
 def test_aliases_match_the_old_urn_and_registry_wide_deletions_are_marked():
     old = _r(TEMPLATE, "t-0", {"prefix": "a"})
     new = _r(TEMPLATE, "t-abc", {"prefix": "a"}, aliases=[old["urn"]])
@@ -140,3 +175,26 @@ def test_against_a_saved_plan_an_unsafe_replacement_exits_1(tmp_path, capsys):
     assert "replace" in line and "encryptionConfigurations" in line and "[unsafe]" in line
     assert "same name: AWS refuses a second one" in text
     assert "1 to replace" in text
+
+
+def test_against_a_saved_plan_a_retention_change_replaces_the_lifecycle_policy_first(
+    tmp_path, capsys
+):
+    """The program registers its lifecycle policies with deleteBeforeReplace (their row), so a
+    retention change is a safe replacement, not an update and not a collision."""
+    assert plan_tool.main(["--stack", "dev", "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    (lifecycle,) = [r for r in saved["resources"] if r["type"] == LIFECYCLE]
+    lifecycle["inputs"]["policy"] = '{"rules": []}'  # what the base branch had
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(saved))
+    assert plan_tool.main(["--stack", "dev", "--against", str(path), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    (change,) = document["changes"]
+    assert (change["action"], change["type"], change["inputs"], change["unsafe"]) == (
+        "replace",
+        LIFECYCLE,
+        ["policy"],
+        False,
+    )
+    assert "deleted first" in change["note"]
