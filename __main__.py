@@ -7,6 +7,7 @@ config -> validated settings -> components -> stack outputs.
 import pulumi
 import pulumi_aws as aws
 
+from components.account_settings import EcrAccountSettings, account_settings
 from components.alerts import EcrAlerts, EcrAlertsArgs
 from components.dashboard import dashboard_body
 from components.documents import to_json
@@ -105,6 +106,8 @@ repositories = {
             allow_force_delete=not settings.is_production,
             signing_profile_arn=signing_profile_arn,
             partition=partition,
+            region=region_name,
+            dual_stack_parameter_name=settings.dual_stack_parameter_name(service.name),
         ),
     )
     for service in settings.services
@@ -156,6 +159,7 @@ if settings.registry_owner and templates:
             tags=settings.shared_tags("ecr-created-repositories"),
             partition=partition,
             default_tags=provider.default_tags,
+            cache_floating_tags=settings.cache_floating_tags,
         ),
     )
 
@@ -217,6 +221,13 @@ if settings.registry_owner and (
         ),
     )
 
+# BLOB_MOUNTING and REGISTRY_POLICY_SCOPE: one value per account and region, so only the owner.
+registry_account_settings = account_settings(settings.blob_mounting, settings.registry_policy_scope)
+if settings.registry_owner and registry_account_settings:
+    EcrAccountSettings(
+        "ecr-account-settings", registry_account_settings, production=settings.is_production
+    )
+
 if settings.dashboard:
     access_denied = bool(settings.alerts and settings.alerts.cloud_trail_log_group)
     aws.cloudwatch.Dashboard(
@@ -236,6 +247,7 @@ pulumi.export(
             "repositoryName": repo.repository_name,
             "registryId": repo.registry_id,
             "urlParameterName": repo.url_parameter_name,
+            "dualStackRepositoryUrl": repo.dual_stack_url,
             "pushPolicyArn": repo.push_policy_arn,
             "pullPolicyArn": repo.pull_policy_arn,
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.limits import IAM_INLINE_ROLE_POLICY, IAM_MANAGED_POLICY
@@ -38,14 +38,31 @@ def _document(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": POLICY_VERSION, "Statement": list(statements)}
 
 
+LAMBDA_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+"""What Lambda needs on a repository to create or update a function from a container image
+(Lambda Developer Guide, "Amazon ECR permissions")."""
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
+REPOSITORY_POLICY_SIDS = (
+    "SameAccountPullPush",
+    "CrossAccountPull",
+    "OrganizationPull",
+    "LambdaAccountsPull",
+    "LambdaPull",
+)
+"""The Sids of the statements the program writes (the team's own statements take others)."""
+
+
 def repository_policy(
     account_id: str,
     pull_accounts: Sequence[str] = (),
     organization_id: str | None = None,
     partition: str = "aws",
+    lambda_functions: Sequence[str] = (),
+    extra_statements: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Pull and push for the repository's own account; pull only for the listed accounts and for
-    principals of the organisation (accounts of the stack's `partition`: aws, aws-cn, aws-us-gov).
+    principals of the organisation (accounts of the stack's `partition`: aws, aws-cn, aws-us-gov);
+    Lambda's pull for the listed functions; then the team's own statements, as given.
 
     An account root as principal delegates to that account's IAM: its roles still need an identity
     policy granting the actions (the `ecr-<service>-pull` policy), so nothing is opened beyond it.
@@ -79,7 +96,42 @@ def repository_policy(
                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}},
             }
         )
+    statements += lambda_statements(account_id, lambda_functions, partition)
+    statements += [dict(statement) for statement in extra_statements]
     return _document(*statements)
+
+
+def lambda_statements(
+    account_id: str, functions: Sequence[str], partition: str = "aws"
+) -> list[dict[str, Any]]:
+    """Lambda's pull, as the Lambda Developer Guide writes it for container images: the service
+    principal, limited by `aws:sourceArn` to the functions (patterns allowed: StringLike); for
+    functions in other accounts, also those accounts' roots, since the principal that creates
+    or updates the function must be able to read the image too ("Amazon ECR cross-account
+    permissions"). Empty when no function is named."""
+    if not functions:
+        return []
+    statements = []
+    others = sorted({arn.split(":")[4] for arn in functions} - {account_id})
+    if others:
+        statements.append(
+            {
+                "Sid": "LambdaAccountsPull",
+                "Effect": "Allow",
+                "Principal": {"AWS": [account_root(a, partition) for a in others]},
+                "Action": list(LAMBDA_PULL_ACTIONS),
+            }
+        )
+    statements.append(
+        {
+            "Sid": "LambdaPull",
+            "Effect": "Allow",
+            "Principal": {"Service": LAMBDA_PRINCIPAL},
+            "Action": list(LAMBDA_PULL_ACTIONS),
+            "Condition": {"StringLike": {"aws:sourceArn": sorted(functions)}},
+        }
+    )
+    return statements
 
 
 SIGN_ACTIONS = ("signer:SignPayload",)
@@ -259,3 +311,19 @@ def replication_registry_policy(
             ],
         }
     )
+
+
+DUAL_STACK_HOSTS = {"aws": "on.aws"}
+"""Partition -> the domain of its dual-stack registry hostname, where AWS documents one (ECR User
+Guide, "Making requests to Amazon ECR registries": `<registry-id>.dkr-ecr.<aws-region>.on.aws`).
+aws-cn and aws-us-gov are left out: no AWS page this project read names theirs."""
+
+
+def dual_stack_url(
+    registry_id: str, region: str | None, partition: str, repository: str
+) -> str | None:
+    """The repository's dual-stack (IPv4 and IPv6) URL, or None where there is none to give."""
+    domain = DUAL_STACK_HOSTS.get(partition)
+    if domain is None or not region:
+        return None
+    return f"{registry_id}.dkr-ecr.{region}.{domain}/{repository}"

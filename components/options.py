@@ -84,8 +84,10 @@ OPTIONS: dict[str, TypeOptions] = {
         key=("name",),
         registry_wide=True,
         protect_in_production=True,
-        reason="One value per setting name and registry. Delete is a no-op "
-        "(framework.WithNoOpDelete): the setting stays as it is in AWS either way.",
+        reason="One value per setting name and registry (BASIC_SCAN_TYPE_VERSION, BLOB_MOUNTING, "
+        "REGISTRY_POLICY_SCOPE), shared by every stack of the account and region. The provider's "
+        "delete is a no-op (framework.WithNoOpDelete): the setting stays as last written, so a "
+        "destroy never resets it, and a new name is a replacement (RequiresReplace on name).",
     ),
     "aws-native:ecr:SigningConfiguration": TypeOptions(
         "pulumi-aws-native 1.84.0 pulumi_aws_native/ecr/signing_configuration.py (no "

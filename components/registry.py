@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.cache import rule_inputs
 from components.options import item_digest, resource_options
 from components.replication import replication_destinations
 from components.settings import (
@@ -120,6 +121,7 @@ class EcrRegistry(pulumi.ComponentResource):
                 ecr_repository_prefix=rule.prefix,
                 upstream_registry_url=rule.upstream,
                 credential_arn=_checked_credential(rule, args.account_id),
+                **rule_inputs(rule, args.account_id),
                 opts=resource_options(
                     aws.ecr.PullThroughCacheRule, parent=self, depends_on=args.after
                 ),

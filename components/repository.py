@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.access import pull_policy, push_policy, repository_policy
+from components.access import dual_stack_url, pull_policy, push_policy, repository_policy
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
-from components.options import OPTIONS, type_of
+from components.options import OPTIONS, resource_options, type_of
 from components.settings import RepositorySettings, iam_policy_name
 
 TYPE_TOKEN = "ecr:index:EcrRepository"
@@ -39,6 +40,10 @@ class EcrRepositoryArgs:
     """The AWS Signer profile CI signs with, when signing is on."""
     partition: pulumi.Input[str] = "aws"
     """The partition the provider works in (aws, aws-cn, aws-us-gov): the accounts' ARNs."""
+    region: pulumi.Input[str] | None = None
+    """The region the repository is in: its dual-stack URL (None: no dual-stack URL)."""
+    dual_stack_parameter_name: str | None = None
+    """SSM parameter that publishes the dual-stack URL, when the stack asks for one."""
 
 
 class EcrRepository(pulumi.ComponentResource):
@@ -52,6 +57,9 @@ class EcrRepository(pulumi.ComponentResource):
     registry_id: pulumi.Output[str]
     url_parameter_name: pulumi.Output[str]
     """Name of the SSM parameter holding `repository_url`."""
+    dual_stack_url: pulumi.Output[str | None]
+    """`<account>.dkr-ecr.<region>.on.aws/<name>`, for IPv6 clients (None outside the aws
+    partition, where AWS documents no dual-stack registry hostname)."""
     push_policy_arn: pulumi.Output[str]
     """IAM policy for CI roles: log in and push to this repository."""
     pull_policy_arn: pulumi.Output[str]
@@ -121,7 +129,12 @@ class EcrRepository(pulumi.ComponentResource):
             policy=pulumi.Output.all(args.account_id, args.partition).apply(
                 lambda where: to_json(
                     repository_policy(
-                        where[0], settings.pull_accounts, settings.pull_organization_id, where[1]
+                        where[0],
+                        settings.pull_accounts,
+                        settings.pull_organization_id,
+                        where[1],
+                        lambda_functions=settings.lambda_pull_functions,
+                        extra_statements=settings.policy_statements,
                     )
                 )
             ),
@@ -136,6 +149,19 @@ class EcrRepository(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=existing(args.url_parameter_name, keep=True),
         )
+        dual_stack = pulumi.Output.all(
+            repository.registry_id, args.region, args.partition, repository.name
+        ).apply(lambda values: dual_stack_url(*values))
+        if args.dual_stack_parameter_name:
+            aws.ssm.Parameter(
+                f"{name}-dualstack-url",
+                name=args.dual_stack_parameter_name,
+                type="String",
+                value=dual_stack.apply(functools.partial(_published, settings.name)),
+                description=f"Dual-stack (IPv4 and IPv6) URL of the ECR repository {settings.name}",
+                tags=dict(args.tags),
+                opts=resource_options(aws.ssm.Parameter, parent=self, production=args.protect),
+            )
         # A policy's description is ForceNew and its name stays: rewording either description
         # would replace the policy under the same name, which IAM refuses (EntityAlreadyExists).
         # Keep the wording; tests/program/test_upgrade.py holds it to the baseline.
@@ -165,6 +191,7 @@ class EcrRepository(pulumi.ComponentResource):
         self.repository_name = repository.name
         self.registry_id = repository.registry_id
         self.url_parameter_name = parameter.name
+        self.dual_stack_url = dual_stack
         self.push_policy_arn = push.arn
         self.pull_policy_arn = pull.arn
         self.register_outputs(
@@ -176,5 +203,19 @@ class EcrRepository(pulumi.ComponentResource):
                 "repository_name": self.repository_name,
                 "registry_id": self.registry_id,
                 "url_parameter_name": self.url_parameter_name,
+                "dual_stack_url": self.dual_stack_url,
             }
         )
+
+
+def _published(repository: str, url: str | None) -> str:
+    """The dual-stack URL, which the parameter cannot do without (the settings refuse the
+    parameter outside the aws partition when they know the region; this stops the run when the
+    partition was only known once the provider answered)."""
+    if url is None:
+        raise pulumi.RunError(
+            f"ecr:dualStackUrlParameters: the repository {repository} has no dual-stack URL in "
+            "this partition (AWS documents <account>.dkr-ecr.<region>.on.aws for the aws "
+            "partition only): unset dualStackUrlParameters; nothing was changed"
+        )
+    return url

@@ -19,6 +19,7 @@ from components.access import (
     template_scopes,
     template_trust_policy,
 )
+from components.cache import template_mutability
 from components.documents import to_json
 from components.lifecycle import Retention, lifecycle_policy
 from components.limits import TAG_VALUE, TEMPLATE_DESCRIPTION
@@ -123,6 +124,8 @@ class EcrCreationTemplatesArgs:
     default_tags: Mapping[str, str] = field(default_factory=dict)
     """The provider's `aws:defaultTags`: the provider does not add them to `resourceTags`, so the
     repositories ECR creates get them from here (under the stack's own tags: those win)."""
+    cache_floating_tags: Sequence[str] = ()
+    """Tags left mutable in cached repositories when the templates are IMMUTABLE."""
 
 
 class EcrCreationTemplates(pulumi.ComponentResource):
@@ -157,6 +160,9 @@ class EcrCreationTemplates(pulumi.ComponentResource):
             # the prefix before deleting the first, which ECR refuses.
             former = spec.former_name(name)
             moved = former not in names
+            mutability, floating = template_mutability(
+                spec.applied_for, args.image_tag_mutability, args.cache_floating_tags
+            )
             aws.ecr.RepositoryCreationTemplate(
                 spec.resource_name(name),
                 # ECR's documented form, without the `/` it assumes (botocore ecr
@@ -175,7 +181,14 @@ class EcrCreationTemplates(pulumi.ComponentResource):
                         encryption_type="KMS", kms_key=args.key_arns[spec.region]
                     )
                 ],
-                image_tag_mutability=args.image_tag_mutability,
+                image_tag_mutability=mutability,
+                image_tag_mutability_exclusion_filters=[
+                    aws.ecr.RepositoryCreationTemplateImageTagMutabilityExclusionFilterArgs(
+                        filter=tag, filter_type="WILDCARD"
+                    )
+                    for tag in floating
+                ]
+                or None,
                 lifecycle_policy=lifecycle,
                 repository_policy=policy,
                 resource_tags={**args.default_tags, **tags, "Service": spec.service},

@@ -11,8 +11,11 @@ conformance check. One module per concern:
 
 - `types`: names, regions and the constrained value types the models use;
 - `repository`: the repository and retention keys, per stack and per service;
-- `registry`: registry-wide keys (scanning, pull-through cache);
+- `registry`: registry-wide keys (scanning, pull-through cache, account settings);
 - `replication`: replication to other accounts (destinations, the accounts allowed);
+- `grants`: Lambda pulls and the team's own repository-policy statements, judged by the policy
+  pack's least-privilege rule (`policy.ecr_guardrails.rules_access`);
+- `extras`: issue 29's cross-field checks (grants, ECR-to-ECR cache, floating tags, dual stack);
 - `alerts`: the alerts and signing keys;
 - `provider`: the `aws:` namespace, for the providers the program creates;
 - `stack`: the whole namespace (`StackConfig`) and the resolved `StackSettings`;

@@ -23,6 +23,8 @@ from components import access, limits
 from components.config_messages import Formatter, key, show
 from components.documents import sent_size, to_json
 from components.lifecycle import Retention, lifecycle_policy
+from components.settings.extras import issue29_problems
+from components.settings.grants import canonical
 from components.settings.provider import ProviderSettings
 from components.settings.registry import SCAN_FREQUENCIES, PullThroughCacheRule
 from components.settings.replication import ReplicationDestination, destination_problems
@@ -127,7 +129,8 @@ def _partition_problems(config: StackConfig, region: str | None) -> list[str]:
 
 MAX_DEPTH = 20
 """How deeply a key's value may nest lists and maps (the deepest key needs _DEEPEST)."""
-_DEEPEST = 4  # services.<name>.pullAccounts[i], registryScanning.rules[i].filters[j]
+# services.<name>.extraPolicyStatements[i].Condition.<operator>.<key>[j]
+_DEEPEST = 6
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
@@ -271,6 +274,8 @@ def _resolve(config: StackConfig) -> StackSettings:
                 mutability_exclusions=exclusions,
                 pull_accounts=tuple(service.pull_accounts),
                 pull_organization_id=service.pull_organization_id,
+                lambda_pull_functions=tuple(service.lambda_pull_functions),
+                extra_statements=tuple(canonical(s) for s in service.extra_policy_statements),
                 adopt=service.adopt,
                 force_delete=service.force_delete,
             )
@@ -295,9 +300,19 @@ def _resolve(config: StackConfig) -> StackSettings:
             for d in config.replication_destinations
         ),
         pull_through_cache=tuple(
-            PullThroughCacheRule(prefix, rule.upstream, rule.credential_arn)
+            PullThroughCacheRule(
+                prefix,
+                rule.upstream,
+                rule.credential_arn,
+                rule.custom_role_arn,
+                rule.upstream_repository_prefix,
+            )
             for prefix, rule in sorted(config.pull_through_cache.items())
         ),
+        cache_floating_tags=tuple(config.cache_floating_tags),
+        dual_stack_url_parameters=config.dual_stack_url_parameters,
+        blob_mounting=config.blob_mounting,
+        registry_policy_scope=config.registry_policy_scope,
         pull_time_exclusions=tuple(config.pull_time_exclusions),
         create_on_push_prefixes=tuple(config.create_on_push_prefixes),
         replication_kms_key_id=config.replication_kms_key_id,
@@ -387,6 +402,7 @@ def _cross_field_problems(
     problems += _cache_problems(config, region)
     problems += _signing_problems(config, settings)
     problems += _template_problems(config, settings, region)
+    problems += issue29_problems(config, settings, region)
     return problems
 
 
@@ -471,7 +487,11 @@ def _service_size_problems(
             )
         )
     document = access.repository_policy(
-        _ACCOUNT, resolved.pull_accounts, resolved.pull_organization_id
+        _ACCOUNT,
+        resolved.pull_accounts,
+        resolved.pull_organization_id,
+        lambda_functions=resolved.lambda_pull_functions,
+        extra_statements=resolved.policy_statements,
     )
     size = sent_size(document)
     if size > (limits.REPOSITORY_POLICY.max or 0):
@@ -481,7 +501,12 @@ def _service_size_problems(
                 list(service.pull_accounts),
                 f"the repository policy would be {size:,} characters; "
                 f"{limits.REPOSITORY_POLICY.rule}: grant an organisation with "
-                "pullOrganizationId instead",
+                "pullOrganizationId instead"
+                + (
+                    " (lambdaPullFunctions and extraPolicyStatements count too)"
+                    if service.lambda_pull_functions or service.extra_policy_statements
+                    else ""
+                ),
             )
         )
     return problems
@@ -649,6 +674,9 @@ _REGISTRY_WIDE_KEYS = (
     "pull_through_cache",
     "create_on_push_prefixes",
     "pull_time_exclusions",
+    "cache_floating_tags",
+    "blob_mounting",
+    "registry_policy_scope",
 )
 
 

@@ -11,10 +11,12 @@ from components import limits
 from components.settings.types import (
     PULL_THROUGH_UPSTREAMS,
     ConfigModel,
+    RoleArn,
     ScanFilter,
     SecretArn,
     Unique,
     Upstream,
+    UpstreamPrefix,
     derived,
 )
 
@@ -65,7 +67,8 @@ class PullThroughCacheConfig(ConfigModel):
     """`pullThroughCache.<prefix>`: one pull-through cache rule."""
 
     upstream: Upstream = Field(
-        description=f"Upstream registry: {', '.join(PULL_THROUGH_UPSTREAMS)}."
+        description=f"Upstream registry: {', '.join(PULL_THROUGH_UPSTREAMS)}, or another private "
+        "ECR registry `<account>.dkr.ecr.<region>.amazonaws.com` (ECR-to-ECR: customRoleArn)."
     )
     credential_arn: SecretArn | None = Field(
         None,
@@ -75,6 +78,19 @@ class PullThroughCacheConfig(ConfigModel):
         + ".",
         json_schema_extra=derived("none"),
     )
+    custom_role_arn: RoleArn | None = Field(
+        None,
+        description="ECR-to-ECR (upstream `<account>.dkr.ecr.<region>.amazonaws.com`): the IAM "
+        "role in the stack's account that ECR assumes to pull from the upstream registry "
+        "(required for it; the upstream's repository policy must let the role pull).",
+        json_schema_extra=derived("none"),
+    )
+    upstream_repository_prefix: UpstreamPrefix | None = Field(
+        None,
+        description="ECR-to-ECR only: the upstream registry's repository prefix the rule caches "
+        "(ROOT: every repository).",
+        json_schema_extra=derived("`ROOT` (AWS's default)"),
+    )
 
 
 @dataclass(frozen=True)
@@ -82,3 +98,12 @@ class PullThroughCacheRule:
     prefix: str
     upstream: str
     credential_arn: str | None
+    custom_role_arn: str | None = None
+    """ECR-to-ECR: the role ECR assumes to read the upstream registry."""
+    upstream_repository_prefix: str | None = None
+
+
+BlobMounting = Literal["ENABLED", "DISABLED"]
+# botocore ecr PutAccountSetting: "Valid values for registry policy scope: V2" (V1 is the
+# registry's original scope, which the API does not take back).
+RegistryPolicyScope = Literal["V2"]

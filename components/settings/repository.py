@@ -3,6 +3,7 @@ resolved settings of one service's repository."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,12 @@ from pydantic import Field
 
 from components import limits
 from components.lifecycle import Retention
+from components.settings.grants import (
+    EXTRA_STATEMENTS_MAX,
+    LAMBDA_FUNCTIONS_MAX,
+    LambdaFunctionArn,
+    PolicyStatement,
+)
 from components.settings.types import (
     AccountId,
     ArchivedDays,
@@ -189,6 +196,23 @@ class ServiceConfig(ConfigModel):
         "(aws:PrincipalOrgID condition).",
         json_schema_extra=derived("none"),
     )
+    lambda_pull_functions: Annotated[list[LambdaFunctionArn], Unique] = Field(
+        [],
+        max_length=LAMBDA_FUNCTIONS_MAX,
+        description="Lambda functions (ARNs, or patterns with * in the function name, in the "
+        "stack's region; this or another account) that may be created from this repository's "
+        "images: lambda.amazonaws.com may pull, limited by aws:sourceArn to them; other "
+        "accounts' roots get the same two actions (AWS's cross-account Lambda statement). The "
+        "policy pack judges those accounts against allowedAccounts.",
+    )
+    extra_policy_statements: list[PolicyStatement] = Field(
+        [],
+        max_length=EXTRA_STATEMENTS_MAX,
+        description="The team's own repository-policy statements (IAM JSON: Sid, Effect, "
+        "Principal, Action, Condition), appended as given after the program's. Each is judged "
+        "before deploy by the policy pack's least-privilege rule; a statement it would refuse "
+        "is a config error.",
+    )
     adopt: bool = Field(
         False,
         description="Import the existing repository, its policies and URL parameter instead of "
@@ -218,9 +242,18 @@ class RepositorySettings:
     mutability_exclusions: tuple[str, ...] = ()
     pull_accounts: tuple[str, ...] = ()
     pull_organization_id: str | None = None
+    lambda_pull_functions: tuple[str, ...] = ()
+    """Lambda functions (ARNs or patterns) that may pull (the `LambdaPull` statements)."""
+    extra_statements: tuple[str, ...] = ()
+    """The team's own repository-policy statements, each as JSON with sorted keys."""
     adopt: bool = False
     """Import the existing repository and its companions instead of creating them."""
     force_delete: bool = False
+
+    @property
+    def policy_statements(self) -> list[dict[str, Any]]:
+        """The team's own statements, as given."""
+        return [json.loads(statement) for statement in self.extra_statements]
 
     @property
     def max_image_count(self) -> int:

@@ -15,8 +15,10 @@ from components import limits
 from components.lifecycle import Retention
 from components.settings.alerts import AlertsConfig, SigningConfig
 from components.settings.registry import (
+    BlobMounting,
     PullThroughCacheConfig,
     PullThroughCacheRule,
+    RegistryPolicyScope,
     RegistryScanningConfig,
 )
 from components.settings.replication import ReplicationDestination, ReplicationDestinationConfig
@@ -33,6 +35,7 @@ from components.settings.types import (
     Region,
     ServiceName,
     SsmPath,
+    TagFilter,
     TagValue,
     TemplatePrefix,
     Unique,
@@ -161,10 +164,41 @@ class StackConfig(RepositoryDefaults):
         "third-party scanner in CI), registered when a service archives; Amazon Inspector's pulls "
         "never count.",
     )
+    cache_floating_tags: Annotated[list[TagFilter], Unique] = Field(
+        [],
+        max_length=limits.MUTABILITY_EXCLUSIONS.max,
+        description="Tags that move upstream (e.g. `latest`, at most 5) and so must stay mutable "
+        "in the repositories pull-through cache creates, or ECR never refreshes them: with "
+        "IMMUTABLE tags (always in prod) their creation templates become "
+        "IMMUTABLE_WITH_EXCLUSION with these filters. The policy pack's "
+        "allowedExclusionFilters must list them.",
+        json_schema_extra=derived("none: cached repositories are plainly IMMUTABLE in prod"),
+    )
+    dual_stack_url_parameters: bool = Field(
+        False,
+        description="Also publish each repository's dual-stack (IPv4 and IPv6) URL "
+        "`<account>.dkr-ecr.<region>.on.aws/<name>` as `<prefix>/<service>-repository-dualstack-"
+        "url` (partition aws only: AWS documents no dual-stack registry hostname elsewhere).",
+    )
+    blob_mounting: BlobMounting | None = Field(
+        None,
+        description="The registry's BLOB_MOUNTING account setting: ENABLED lets a push mount "
+        "layers already in another repository of the registry (same encryption key; not for "
+        "pull-through cache images), DISABLED stops it. Registry owner only.",
+        json_schema_extra=derived("unmanaged (AWS's default)"),
+    )
+    registry_policy_scope: RegistryPolicyScope | None = Field(
+        None,
+        description="The registry's REGISTRY_POLICY_SCOPE account setting: V2 makes the registry "
+        "policy apply to every ECR action (V1: replication and pull-through cache only); the API "
+        "takes V2 only. Registry owner only.",
+        json_schema_extra=derived("unmanaged"),
+    )
     pull_through_cache: dict[CachePrefix, PullThroughCacheConfig] = Field(
         {},
         max_length=limits.PULL_THROUGH_CACHE_RULES.max,
-        description="Map of repository prefix -> {upstream, credentialArn}: pull-through cache "
+        description="Map of repository prefix -> {upstream, credentialArn, customRoleArn, "
+        "upstreamRepositoryPrefix}: pull-through cache "
         f"rules (at most {limits.PULL_THROUGH_CACHE_RULES.max} per registry).",
         json_schema_extra=derived("none"),
     )
@@ -204,6 +238,11 @@ class StackSettings:
     """`managed` (ECR signs on push) or `notation` (CI signs); None: signing is off."""
     signing_profile_arn: str | None = None
     """The profile another stack owns (central signing), when given."""
+    cache_floating_tags: tuple[str, ...] = ()
+    """Tags left mutable in the repositories pull-through cache creates (IMMUTABLE stacks)."""
+    dual_stack_url_parameters: bool = False
+    blob_mounting: str | None = None
+    registry_policy_scope: str | None = None
     signing_rules: tuple[tuple[str, ...], ...] = ()
     """The registry's signing rules' repository filters, when this stack writes the registry's
     signing configuration (managed mode with its own profile); one tuple per rule."""
@@ -220,6 +259,12 @@ class StackSettings:
 
     def url_parameter_name(self, service: str) -> str:
         return f"{self.ssm_parameter_prefix}/{service}-repository-url"
+
+    def dual_stack_parameter_name(self, service: str) -> str | None:
+        """The dual-stack URL's parameter, beside the URL's, when the stack publishes it."""
+        if not self.dual_stack_url_parameters:
+            return None
+        return f"{self.ssm_parameter_prefix}/{service}-repository-dualstack-url"
 
     def shared_tags(self, name: str) -> dict[str, str]:
         """The seed's governance tags for a resource that belongs to no one service."""

@@ -55,7 +55,8 @@ def partition_of(region: str) -> str:
 
 # Upstreams ECR pull-through cache supports (the API's UpstreamRegistry enum; ECR User Guide,
 # "Sync an upstream registry"), and whether they need a Secrets Manager credential. ECR-to-ECR
-# needs a role and an upstream prefix instead, which this program does not offer.
+# (ECR_UPSTREAM) takes a role (customRoleArn) and an upstream prefix instead; ECR Public Premium
+# needs upstreamRoleArn, which pulumi-aws 7.51 does not take, so it is not offered.
 PULL_THROUGH_UPSTREAMS = {
     "public.ecr.aws": False,
     "registry.k8s.io": False,
@@ -67,24 +68,35 @@ PULL_THROUGH_UPSTREAMS = {
     "cgr.dev": True,
 }
 AZURE_REGISTRY = r"[a-z0-9]{5,50}\.azurecr\.io"
+# Another private ECR registry (botocore CreatePullThroughCacheRule.upstreamRegistryUrl, "Amazon
+# ECR (ecr) - <accountId>.dkr.ecr.<region>.amazonaws.com"; `.cn` in the China regions).
+ECR_UPSTREAM = r"([0-9]{12})\.dkr\.ecr\.([a-z]{2}(?:-gov)?-[a-z]+-[0-9])\.amazonaws\.com(?:\.cn)?"
 Upstream = Annotated[
     str,
     StringConstraints(
         pattern="^(?:"
         # `\.` only: editors compile schema patterns as ECMAScript Unicode regexes (no `\-`).
         + "|".join(u.replace(".", r"\.") for u in PULL_THROUGH_UPSTREAMS if "*" not in u)
-        + f"|{AZURE_REGISTRY})$"
+        + f"|{AZURE_REGISTRY}|{ECR_UPSTREAM})$"
     ),
     Allowed(
         "must be an upstream ECR pull-through cache supports: "
         + ", ".join(PULL_THROUGH_UPSTREAMS)
-        + " (ECR User Guide; mcr.microsoft.com and others are not supported)"
+        + ", or another private ECR registry <account>.dkr.ecr.<region>.amazonaws.com (ECR User "
+        "Guide; mcr.microsoft.com and others are not supported)"
     ),
 ]
 
 
+def is_ecr_upstream(upstream: str) -> bool:
+    """Whether the upstream is a private ECR registry (ECR-to-ECR: a role, no secret)."""
+    return re.fullmatch(ECR_UPSTREAM, upstream) is not None
+
+
 def needs_credential(upstream: str) -> bool:
     """Whether ECR needs a Secrets Manager credential for this upstream."""
+    if is_ecr_upstream(upstream):
+        return False
     return PULL_THROUGH_UPSTREAMS.get(upstream, upstream.endswith(".azurecr.io"))
 
 
@@ -239,6 +251,31 @@ SecretArn = Annotated[
         f"must be the ARN of a Secrets Manager secret named ecr-pullthroughcache/..., "
         f"{limits.CREDENTIAL_ARN.min}-{limits.CREDENTIAL_ARN.max} characters "
         "(ECR CreatePullThroughCacheRule)"
+    ),
+]
+# CreatePullThroughCacheRule customRoleArn (CustomRoleArn, at most 2,048): an IAM role, which
+# ECR requires in the registry's own account (checked at run time, when the account is known).
+RoleArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_-]+"
+        r"(?:/[A-Za-z0-9+=,.@_-]+)*$",
+        max_length=2048,
+    ),
+    Allowed("must be the ARN of an IAM role (arn:aws:iam::<account>:role/<name>)"),
+]
+# CreatePullThroughCacheRule upstreamRepositoryPrefix (PullThroughCacheRuleRepositoryPrefix): 2-30
+# characters of repository-name segments, or ROOT (any upstream repository).
+UpstreamPrefix = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^(?:{_NAME_SEGMENT}(?:/{_NAME_SEGMENT})*|ROOT)$",
+        min_length=limits.CACHE_PREFIX.min,
+        max_length=limits.CACHE_PREFIX.max,
+    ),
+    Allowed(
+        "must be ROOT or a repository-name prefix of the upstream registry, 2-30 characters "
+        "(lowercase letters and digits separated by . _ __ or runs of -, / namespaces)"
     ),
 ]
 # CloudWatch Logs log group names: 1-512 of a-zA-Z0-9 _ - / . #.

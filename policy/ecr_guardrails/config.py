@@ -495,11 +495,14 @@ class Allowlist:
     organizations: frozenset[str] = frozenset()
     own: str | None = None
     """The stack's own account, when known."""
+    every_account: bool = False
+    """Any well-formed account passes: only for the program's own check before deploy, which
+    cannot read the organisation's allowlist (the pack judges the accounts at preview)."""
 
     def allows(self, account: Any) -> bool:
         if not isinstance(account, str) or not _ACCOUNT_ID.fullmatch(account):
             return False
-        return account in self.accounts or account == self.own
+        return self.every_account or account in self.accounts or account == self.own
 
     def allows_organization(self, organization: Any) -> bool:
         return isinstance(organization, str) and organization in self.organizations
@@ -519,7 +522,7 @@ class Allowlist:
         return f"list it in {PACK_SETTINGS}.allowedAccounts if it should be"
 
     def with_own(self, own: str | None) -> Allowlist:
-        return Allowlist(self.accounts, self.organizations, own)
+        return Allowlist(self.accounts, self.organizations, own, self.every_account)
 
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")

@@ -60,6 +60,15 @@ EVERYTHING = {
             "protectedTags": ["prod-*"],
             "expireTaggedAfterDays": 14,
             "expireTaggedPatterns": ["sha-*"],
+            "lambdaPullFunctions": [f"arn:aws:lambda:{REGION}:210987654321:function:app-*"],
+            "extraPolicyStatements": [
+                {
+                    "Sid": "CiPull",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::210987654321:role/ci"},
+                    "Action": ["ecr:BatchGetImage"],
+                }
+            ],
         },
         "team/billing": {"forceDelete": True, "scanOnPush": False},
     },
@@ -90,7 +99,16 @@ EVERYTHING = {
             "credentialArn": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:"
             "ecr-pullthroughcache/docker-hub",
         },
+        "central": {
+            "upstream": f"210987654321.dkr.ecr.{REGION}.amazonaws.com",
+            "customRoleArn": "arn:aws:iam::123456789012:role/ecr-ptc",
+            "upstreamRepositoryPrefix": "base",
+        },
     },
+    "ecr:cacheFloatingTags": ["latest"],
+    "ecr:dualStackUrlParameters": True,
+    "ecr:blobMounting": "ENABLED",
+    "ecr:registryPolicyScope": "V2",
     "ecr:createOnPushPrefixes": ["team-a/", "ecr-public"],
     "ecr:registryOwner": True,
     "ecr:signing": {"profileName": "p" * 64},
@@ -210,6 +228,8 @@ _upstream = st.sampled_from(
         "mcr.microsoft.com",
         "myregistry.azurecr.io",
         "cgr.dev",
+        f"210987654321.dkr.ecr.{REGION}.amazonaws.com",
+        "210987654321.dkr.ecr.us-east-1.amazonaws.com",
     ]
 )
 
@@ -252,6 +272,30 @@ _service_config = st.fixed_dictionaries(
         "lifecyclePolicyMaxImageCount": st.integers(1, 10000),
         "forceDelete": st.booleans(),
         "adopt": st.booleans(),
+        "lambdaPullFunctions": st.lists(
+            st.sampled_from(
+                [
+                    f"arn:aws:lambda:{REGION}:123456789012:function:resize",
+                    f"arn:aws:lambda:{REGION}:210987654321:function:app-*",
+                    f"arn:aws:lambda:{REGION}:210987654321:function:{'f' * 64}:$LATEST",
+                ]
+            ),
+            max_size=3,
+            unique=True,
+        ),
+        "extraPolicyStatements": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "Effect": st.sampled_from(["Allow", "Deny"]),
+                    "Principal": st.sampled_from(
+                        ["*", {"AWS": "arn:aws:iam::210987654321:role/ci"}]
+                    ),
+                    "Action": st.sampled_from(["ecr:BatchGetImage", ["ecr:PutImage"]]),
+                },
+                optional={"Sid": st.sampled_from(["A", "B", "LambdaPull"])},
+            ),
+            max_size=3,
+        ),
     },
 )
 _configs = st.fixed_dictionaries(
@@ -323,13 +367,31 @@ _configs = st.fixed_dictionaries(
         "ecr:pullThroughCache": st.one_of(
             st.dictionaries(
                 _cache_prefix,
-                st.fixed_dictionaries({"upstream": _upstream}, optional={"credentialArn": _secret}),
+                st.fixed_dictionaries(
+                    {"upstream": _upstream},
+                    optional={
+                        "credentialArn": _secret,
+                        "customRoleArn": st.sampled_from(
+                            [
+                                "arn:aws:iam::123456789012:role/ecr-ptc",
+                                "arn:aws:iam::123456789012:role/" + "r" * 60,
+                            ]
+                        ),
+                        "upstreamRepositoryPrefix": st.sampled_from(["ROOT", "base", "b" * 30]),
+                    },
+                ),
                 max_size=3,
             ),
             st.integers(49, 51).map(
                 lambda n: {f"cache-{i}": {"upstream": "quay.io"} for i in range(n)}
             ),
         ),
+        "ecr:cacheFloatingTags": st.lists(
+            st.sampled_from(["latest", "stable", "*", "v*-rc"]), max_size=3, unique=True
+        ),
+        "ecr:dualStackUrlParameters": st.booleans(),
+        "ecr:blobMounting": st.sampled_from(["ENABLED", "DISABLED"]),
+        "ecr:registryPolicyScope": st.just("V2"),
         "ecr:pullTimeExclusions": st.lists(
             st.sampled_from(
                 ["arn:aws:iam::123456789012:role/scanner", "arn:aws:iam::123456789012:user/ci"]

@@ -113,6 +113,8 @@ def test_stack_outputs_map_every_service(stack_run):
                 "repositoryName": "fileflow",
                 "registryId": ACCOUNT_ID,
                 "urlParameterName": "/shared/ecr/fileflow-repository-url",
+                # ECR User Guide, "Making requests to Amazon ECR registries" (IPv6).
+                "dualStackRepositoryUrl": f"{ACCOUNT_ID}.dkr-ecr.{REGION}.on.aws/fileflow",
                 "pushPolicyArn": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fileflow-push",
                 "pullPolicyArn": f"arn:aws:iam::{ACCOUNT_ID}:policy/ecr-fileflow-pull",
             }

@@ -162,7 +162,7 @@ def test_governance_tags_follow_the_seed():
         ),
         (
             {"scanOnPsh": "true"},
-            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, archiveAfterDays, archiveOldReleases, costCenter, createOnPushPrefixes',
+            'ecr:scanOnPsh = "true": unknown key; allowed keys are alerts, archiveAfterDays, archiveOldReleases, blobMounting, cacheFloatingTags',
         ),
         ({"services": "[1]"}, "ecr:services = [1]: must be an object (a map)"),
         ({"services": "{}"}, "ecr:services has no services"),

@@ -80,6 +80,7 @@ CALLS: dict[str, Call | Component | Provider] = {
     "ecr:index:EcrCreationTemplates": Component(),
     "ecr:index:EcrSigningConfiguration": Component(),
     "ecr:index:EcrReplicationDestination": Component(),
+    "ecr:index:EcrAccountSettings": Component(),
     "pulumi:providers:aws-native": Provider(),
     # A replication destination's account (components/replication.py).
     "pulumi:providers:aws": Provider(),
@@ -150,6 +151,7 @@ CALLS: dict[str, Call | Component | Provider] = {
             "appliedFors": To("appliedFor"),
             "encryptionConfigurations": To("encryptionConfiguration", first=True),
             "imageTagMutability": To("imageTagMutability"),
+            "imageTagMutabilityExclusionFilters": To("imageTagMutabilityExclusionFilters"),
             "lifecyclePolicy": To("lifecyclePolicy"),
             "repositoryPolicy": To("repositoryPolicy"),
             "resourceTags": Tags("resourceTags"),
