@@ -163,7 +163,7 @@ def session_with(credentials: Any, region: str, loader: Any = None) -> Any:
         core.register_component("data_loader", loader)  # parse each service model once
     if credentials is not None:
 
-        class Entered(CredentialProvider):  # type: ignore[misc]
+        class Entered(CredentialProvider):
             METHOD = "ecr-audit-assume-role"
 
             def load(self) -> Any:
