@@ -37,7 +37,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -69,9 +69,32 @@ from tools.preview.stack_file import (
 )
 from tools.usage import Use, from_account, from_file, unmatched, users_by_digest
 
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.type_defs import ImageDetailTypeDef
+
 JUDGED, NO_REPOSITORY, NOT_IN_SNAPSHOT = "judged", "no repository yet", "not in the snapshot"
 UNREADABLE = "unreadable"
 NOT_JUDGED = (NOT_IN_SNAPSHOT, UNREADABLE)
+
+
+class ImageEntry(TypedDict):
+    """One image a rule takes, as the JSON output shows it."""
+
+    digest: str
+    tags: list[str]
+    storageClass: str
+    pushedAt: str
+    rule: int
+    usedBy: list[str]
+
+
+class AwsComparison(TypedDict):
+    """`awsPreview`: whether ECR's own preview agrees with the evaluator, and where not."""
+
+    agrees: bool
+    onlyAws: list[str]
+    onlyOurs: list[str]
 
 
 @dataclass
@@ -79,10 +102,10 @@ class ServiceVerdict:
     service: str
     repository: str
     images: int
-    expire: list[dict[str, Any]] = field(default_factory=list)
-    archive: list[dict[str, Any]] = field(default_factory=list)
-    blocked: list[dict[str, Any]] = field(default_factory=list)
-    aws_preview: dict[str, Any] | None = None
+    expire: list[ImageEntry] = field(default_factory=list)
+    archive: list[ImageEntry] = field(default_factory=list)
+    blocked: list[ImageEntry] = field(default_factory=list)
+    aws_preview: AwsComparison | None = None
     status: str = JUDGED
     """`judged`; `no repository yet` (ECR has none: nothing to lose); `not in the snapshot` or
     `unreadable` (not judged: the check fails rather than call it empty)."""
@@ -115,7 +138,7 @@ class ServiceVerdict:
         return found
 
 
-def _image_json(action: Action, users: Sequence[str]) -> dict[str, Any]:
+def _image_json(action: Action, users: Sequence[str]) -> ImageEntry:
     return {
         "digest": action.image.digest,
         "tags": list(action.image.tags),
@@ -128,7 +151,7 @@ def _image_json(action: Action, users: Sequence[str]) -> dict[str, Any]:
 
 def judge(
     service: RepositorySettings,
-    details: Sequence[Mapping[str, Any]],
+    details: Sequence[ImageDetailTypeDef],
     uses: Iterable[Use],
     now: datetime.datetime,
     registry: str | None = None,
@@ -188,7 +211,7 @@ def _not_judged(verdicts: Sequence[ServiceVerdict]) -> list[str]:
 
 
 def aws_preview(
-    ecr: Any,
+    ecr: ECRClient,
     repository: str,
     policy_text: str,
     timeout: float = 120.0,
@@ -213,7 +236,7 @@ def aws_preview(
         sleep(2)
 
 
-def compare(verdict: ServiceVerdict, aws: Mapping[tuple[str, str], int]) -> dict[str, Any]:
+def compare(verdict: ServiceVerdict, aws: Mapping[tuple[str, str], int]) -> AwsComparison:
     ours = {(e["digest"], "expire"): e["rule"] for e in verdict.expire}
     ours |= {(e["digest"], "transition"): e["rule"] for e in verdict.archive}
     only_aws = sorted(f"{d} {a} (rule {r})" for (d, a), r in aws.items() if (d, a) not in ours)
@@ -369,7 +392,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def repository_images(ecr: Any, repository: str) -> list[dict[str, Any]] | None:
+def repository_images(ecr: ECRClient, repository: str) -> list[ImageDetailTypeDef] | None:
     """Every image of a repository, archived ones included (DescribeImages, paginated); None when
     it does not exist."""
     try:

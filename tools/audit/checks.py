@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -52,6 +52,9 @@ from tools.images import image_status, newest_release, pushed_at
 from tools.signing import SIGNING, signing_status
 from tools.usage import Use, lambda_functions, task_definitions, users_by_digest
 
+if TYPE_CHECKING:
+    from mypy_boto3_ecr.type_defs import ImageDetailTypeDef, RepositoryTypeDef
+
 WORKERS = 8
 GRACE = datetime.timedelta(hours=24)  # ECR applies lifecycle rules within 24 hours
 # The live checks (what each means: tools/audit/command.py; controls and remediation:
@@ -84,7 +87,7 @@ def _parsed_policy(policy_text: str) -> dict[str, Any] | None:
 
 
 def _evaluate(
-    policy: Mapping[str, Any], images: Sequence[Mapping[str, Any]], at: datetime.datetime
+    policy: Mapping[str, Any], images: Sequence[ImageDetailTypeDef], at: datetime.datetime
 ) -> list[Action] | None:
     """ECR's evaluation (lifecycle_eval) of the live policy; None when it cannot be evaluated."""
     try:
@@ -99,7 +102,7 @@ def _described(action: Action) -> str:
 
 
 def lifecycle_problems(
-    policy_text: str | None, images: Sequence[Mapping[str, Any]], now: datetime.datetime
+    policy_text: str | None, images: Sequence[ImageDetailTypeDef], now: datetime.datetime
 ) -> list[str]:
     """Signs that the lifecycle policy is not being applied: images that ECR's evaluation of the
     live policy (policy/ecr_guardrails/lifecycle_eval.py, every rule and storage class) would have
@@ -132,7 +135,7 @@ def lifecycle_problems(
 def lifecycle_takes_in_use(
     name: str,
     policy_text: str | None,
-    images: Sequence[Mapping[str, Any]],
+    images: Sequence[ImageDetailTypeDef],
     in_use: Iterable[Use],
     registry: str | None,
     now: datetime.datetime,
@@ -158,7 +161,7 @@ def lifecycle_takes_in_use(
 
 def images_to_check(
     name: str,
-    images: Sequence[Mapping[str, Any]],
+    images: Sequence[ImageDetailTypeDef],
     in_use: Iterable[Use],
     registry: str | None,
     release_patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
@@ -192,7 +195,7 @@ class Seen:
 
     name: str
     region: str
-    repository: Mapping[str, Any]
+    repository: RepositoryTypeDef
     tags: Mapping[str, str]
 
     def finding(self, check: str, level: str, message: str) -> Finding:
@@ -211,7 +214,7 @@ class Key:
 
 def audit_repository(
     registry: Registry,
-    repository: Mapping[str, Any],
+    repository: RepositoryTypeDef,
     in_use: list[Use],
     options: Options,
 ) -> list[Finding]:
@@ -246,13 +249,13 @@ def audit_repository(
 
 
 def active_images(
-    seen: Seen, stored: Sequence[Mapping[str, Any]], in_use: Iterable[Use]
-) -> tuple[list[Mapping[str, Any]], list[Finding]]:
+    seen: Seen, stored: Sequence[ImageDetailTypeDef], in_use: Iterable[Use]
+) -> tuple[list[ImageDetailTypeDef], list[Finding]]:
     """The ACTIVE images, which the scan and signature checks judge, and a finding naming each
     image they leave out and why: an ARCHIVED or ACTIVATING image cannot be pulled (or scanned)
     until it is restored, yet it can be restored and run, so it is listed, never silently dropped.
     An image in use that is not ACTIVE is mandatory: its next pull fails."""
-    active: list[Mapping[str, Any]] = []
+    active: list[ImageDetailTypeDef] = []
     findings = []
     users = users_by_digest(in_use, seen.name, stored, seen.repository.get("registryId"))
     for image in stored:
@@ -281,7 +284,8 @@ def active_images(
 
 
 def read_key(registry: Registry, seen: Seen) -> Key:
-    arn = (seen.repository.get("encryptionConfiguration") or {}).get("kmsKey")
+    encryption = seen.repository.get("encryptionConfiguration")
+    arn = encryption.get("kmsKey") if encryption else None
     if not arn:
         return Key(arn)
     try:  # a key in another account, or one the audit role may not describe
@@ -348,7 +352,7 @@ def unmanaged(seen: Seen) -> list[Finding]:
 
 
 def unsigned(
-    seen: Seen, registry: Registry, images: Sequence[Mapping[str, Any]], options: Options
+    seen: Seen, registry: Registry, images: Sequence[ImageDetailTypeDef], options: Options
 ) -> list[Finding]:
     """With --require-signature: the newest release image is signed (managed signing still in
     progress is advisory: the audit does not wait)."""
@@ -384,7 +388,7 @@ def signing_uncovered(seen: Seen, filters: list[str] | None, options: Options) -
 def image_findings(
     seen: Seen,
     registry: Registry,
-    images: Sequence[Mapping[str, Any]],
+    images: Sequence[ImageDetailTypeDef],
     in_use: list[Use],
     options: Options,
 ) -> list[Finding]:
@@ -458,7 +462,7 @@ def audit_region(aws: Aws, options: Options, report: Report) -> bool:
             consequence = "which repositories managed signing covers was not checked"
             report.findings.append(unreadable(REGISTRY, aws.region, error, consequence))
 
-    def one(repository: Mapping[str, Any]) -> list[Finding]:
+    def one(repository: RepositoryTypeDef) -> list[Finding]:
         try:
             return audit_repository(registry, repository, in_use, options)
         except AWS_ERRORS as error:
