@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from policy.ecr_guardrails.policies import REPOSITORY_RULES
+from policy.ecr_guardrails.rules_repository import Context, is_production
 from tests.support.aws_fixtures import (
     ACCOUNT,
     GOVERNANCE,
@@ -122,11 +124,11 @@ def test_the_audit_and_the_pack_agree_on_the_same_properties(registry, monkeypat
         key = (repo.get("encryptionConfiguration") or {}).get("kmsKey")
         props = reads.repository_props(repo, tags, managed=bool(key) and reg.key(key)[0] == "AWS")
         args = resource_args("aws:ecr/repository:Repository", props, stack="audit")
-        pack = {policy for policy in checks.REPOSITORY_RULES if violations(policy, args)}
+        pack = {policy for policy in REPOSITORY_RULES if violations(policy, args)}
         audited = set()
-        for policy, (rule, production_matters) in checks.REPOSITORY_RULES.items():
-            production = production_matters and checks.is_production(tags, None, {})
-            problems = rule(props, checks.Context(production=production))
+        for policy, (rule, production_matters) in REPOSITORY_RULES.items():
+            production = production_matters and is_production(tags, None, {})
+            problems = rule(props, Context(production=production))
             audited |= {f.check for f in judged(policy, config, "x", problems, REGION)}
         assert audited == pack, repo["repositoryName"]
         assert pack or repo["repositoryName"] in {"compliant", "open", "shared", "no-lifecycle",
