@@ -165,6 +165,7 @@ class Quarantine:
 # --- the command ----------------------------------------------------------------------------------
 
 
+# long because: one argparse declaration per flag, flat, in the order --help shows them
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.quarantine",

@@ -131,11 +131,28 @@ def provider_config() -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in passed.items() if k.startswith(prefix)}
 
 
+def _unmirrored(raw: Mapping[str, Any], files: tuple[str, ...]) -> list[str]:
+    """What the aws-native provider cannot be given as the aws provider has it."""
+    problems = []
+    if len(files) > 1:
+        problems.append(
+            f"{PROVIDER_NAMESPACE}:sharedCredentialsFiles = {json.dumps(list(files))}: the "
+            "aws-native provider reads one credentials file: name one"
+        )
+    for name in UNMIRRORED:
+        if raw.get(name) not in (None, ""):
+            problems.append(
+                f"{PROVIDER_NAMESPACE}:{name} = {raw[name]}: the aws-native provider has no such "
+                "setting, so it would call AWS otherwise than the aws provider: remove it, or "
+                "set it in the environment both providers read"
+            )
+    return problems
+
+
 def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
     """The `aws:` keys (values as the engine passes them: strings, structured values as JSON),
     with what a created provider could not mirror in `problems`. The aws provider validates its
     own config; this only carries it over."""
-    problems: list[str] = []
 
     def value(name: str) -> Any:
         found = raw.get(name)
@@ -164,19 +181,8 @@ def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
             endpoints |= {str(k): str(v) for k, v in entry.items() if v}
 
     files = strings("sharedCredentialsFiles")
-    if len(files) > 1:
-        problems.append(
-            f"{PROVIDER_NAMESPACE}:sharedCredentialsFiles = {json.dumps(list(files))}: the "
-            "aws-native provider reads one credentials file: name one"
-        )
+    problems = _unmirrored(raw, files)
     retries = value("maxRetries")
-    for name in UNMIRRORED:
-        if raw.get(name) not in (None, ""):
-            problems.append(
-                f"{PROVIDER_NAMESPACE}:{name} = {raw[name]}: the aws-native provider has no such "
-                "setting, so it would call AWS otherwise than the aws provider: remove it, or "
-                "set it in the environment both providers read"
-            )
     return ProviderSettings(
         region=text("region"),
         profile=text("profile"),

@@ -107,6 +107,7 @@ def _name_key(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# long because: each repository goes through its cases in order; split, the order is lost
 def repositories_without_lifecycle(
     resources: Iterable[PolicyResource],
 ) -> tuple[list[Finding], list[Finding]]:
@@ -237,6 +238,7 @@ def _inbound_replication(item: Item) -> bool:
         return False
 
 
+# long because: three kinds of creator share one judge over the same templates and notes
 def uncovered_creations(resources: Iterable[PolicyResource]) -> tuple[list[Finding], list[Finding]]:
     """(findings, notes) for each pull-through cache rule, replication destination and inbound
     replication grant that no creation template covers (same region and account, the use
