@@ -129,6 +129,7 @@ class EcrAlerts(pulumi.ComponentResource):
 
     topic_arn: pulumi.Output[str]
 
+    # long because: children declared flat, in registration order; register_outputs comes last
     def __init__(
         self, name: str, args: EcrAlertsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:

@@ -47,6 +47,7 @@ class EcrRegistry(pulumi.ComponentResource):
     and pull-time update exclusions. Each is registry-wide (one per account and region), so
     exactly one stack should manage them."""
 
+    # long because: children declared flat, in registration order; register_outputs comes last
     def __init__(
         self, name: str, args: EcrRegistryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:

@@ -65,6 +65,7 @@ class EcrRepository(pulumi.ComponentResource):
     pull_policy_arn: pulumi.Output[str]
     """IAM policy for ECS task execution roles: log in, pull, decrypt with the key."""
 
+    # long because: children declared flat, in registration order; register_outputs comes last
     def __init__(
         self, name: str, args: EcrRepositoryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:

@@ -134,6 +134,7 @@ class EcrCreationTemplates(pulumi.ComponentResource):
 
     role_arn: pulumi.Output[str]
 
+    # long because: children declared flat, in registration order; register_outputs comes last
     def __init__(
         self, name: str, args: EcrCreationTemplatesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:

@@ -13,11 +13,25 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlsplit
 
 from tools.cli import STOP, Interrupted, ToolError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: types only, never imported at run time
+    from botocore.client import BaseClient
+    from botocore.model import OperationModel
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.type_defs import DescribeImagesFilterTypeDef, ImageDetailTypeDef
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sts import STSClient
 
 REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]")
 
@@ -29,7 +43,7 @@ class Calls:
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def record(self, model: Any, **_: Any) -> None:
+    def record(self, model: OperationModel, **_: object) -> None:
         with self._lock:
             self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
 
@@ -57,7 +71,7 @@ def check_endpoints(environ: Mapping[str, str] = os.environ) -> None:
             raise ToolError(f"{name}={value!r} is not a usable endpoint URL: {problem}")
 
 
-def _refuse_when_stopped(**_: Any) -> None:
+def _refuse_when_stopped(**_: object) -> None:
     """No AWS call after an interrupt: a thread pool's pending work ends at its next call."""
     if STOP.is_set():
         raise Interrupted("interrupted")
@@ -72,7 +86,7 @@ class Aws:
         self,
         region: str,
         calls: Calls | None = None,
-        session: Any = None,
+        session: Any = None,  # a boto3 Session: boto3 itself is untyped (no boto3-stubs)
         adaptive: bool = False,
     ) -> None:
         import boto3
@@ -92,10 +106,30 @@ class Aws:
             retries={"max_attempts": attempts, "mode": "adaptive" if adaptive else "standard"},
             max_pool_connections=32,
         )
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, BaseClient] = {}
         self._lock = threading.Lock()
 
-    def client(self, service: str) -> Any:
+    # One overload per service the tools call, so every client is typed by its mypy-boto3 stubs
+    # (tests/project/test_dependencies.py holds this list to the stubs the dev group declares).
+    @overload
+    def client(self, service: Literal["ec2"]) -> EC2Client: ...
+    @overload
+    def client(self, service: Literal["ecr"]) -> ECRClient: ...
+    @overload
+    def client(self, service: Literal["ecs"]) -> ECSClient: ...
+    @overload
+    def client(self, service: Literal["kms"]) -> KMSClient: ...
+    @overload
+    def client(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["organizations"]) -> OrganizationsClient: ...
+    @overload
+    def client(self, service: Literal["securityhub"]) -> SecurityHubClient: ...
+    @overload
+    def client(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["sts"]) -> STSClient: ...
+    def client(self, service: str) -> BaseClient:
         with self._lock:
             if service not in self._clients:
                 try:
@@ -124,25 +158,14 @@ def regions(given: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
-    """Every item of `key` over all pages of `operation`."""
-    for page in client.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key, [])
-
-
-IMAGE_STATUS_ANY = {"imageStatus": "ANY"}
+IMAGE_STATUS_ANY: DescribeImagesFilterTypeDef = {"imageStatus": "ANY"}
 """DescribeImages' filter for every image ECR stores: without it, only ACTIVE images are returned
 (botocore's DescribeImagesFilter), and an ARCHIVED or ACTIVATING image would be invisible."""
 
 
-def all_images(ecr: Any, repository: str) -> list[dict[str, Any]]:
+def all_images(ecr: ECRClient, repository: str) -> list[ImageDetailTypeDef]:
     """Every image of a repository, ACTIVE, ARCHIVED and ACTIVATING (DescribeImages, paginated)."""
-    return list(
-        paginate(
-            ecr,
-            "describe_images",
-            "imageDetails",
-            repositoryName=repository,
-            filter=IMAGE_STATUS_ANY,
-        )
+    pages = ecr.get_paginator("describe_images").paginate(
+        repositoryName=repository, filter=IMAGE_STATUS_ANY
     )
+    return [image for page in pages for image in page.get("imageDetails", [])]

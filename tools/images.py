@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from components.lifecycle import RELEASE_TAG_PATTERNS
 from policy.ecr_guardrails.lifecycle_eval import pattern_matches
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr.type_defs import ImageDetailTypeDef
 
 # Docker/ECR tag grammar, the OCI sha256 digest, and ECR's repository-name rule, ASCII only.
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -29,7 +32,7 @@ RELEASE_PATTERN = re.compile(r"(?=.{1,128}$)[A-Za-z0-9_.-]*(?:\*[A-Za-z0-9_.-]*)
 REPOSITORY = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 
 
-def pushed_at(image: Mapping[str, Any]) -> datetime.datetime:
+def pushed_at(image: ImageDetailTypeDef) -> datetime.datetime:
     """An `imageDetails` entry's push time, timezone-aware (boto3 gives datetimes)."""
     pushed = image.get("imagePushedAt")
     if isinstance(pushed, datetime.datetime):
@@ -37,7 +40,7 @@ def pushed_at(image: Mapping[str, Any]) -> datetime.datetime:
     return datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
 
 
-def is_release(image: Mapping[str, Any], patterns: Sequence[str] = RELEASE_TAG_PATTERNS) -> bool:
+def is_release(image: ImageDetailTypeDef, patterns: Sequence[str] = RELEASE_TAG_PATTERNS) -> bool:
     """A release image: one of its tags matches a release pattern (what the lifecycle policy
     keeps)."""
     return any(pattern_matches(p, t) for p in patterns for t in image.get("imageTags") or [])
@@ -48,7 +51,7 @@ IMAGE_STATUSES = ("ACTIVE", "ARCHIVED", "ACTIVATING")
 (not pullable until restored), ACTIVATING ones are being restored."""
 
 
-def image_status(image: Mapping[str, Any]) -> str:
+def image_status(image: ImageDetailTypeDef) -> str:
     """An `imageDetails` entry's status (ACTIVE when absent: DescribeImages without the status
     filter, older snapshots); ValueError for a status this tool does not know."""
     status = image.get("imageStatus", "ACTIVE")
@@ -60,7 +63,7 @@ def image_status(image: Mapping[str, Any]) -> str:
     return str(status)
 
 
-def status_counts(images: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+def status_counts(images: Sequence[ImageDetailTypeDef]) -> dict[str, int]:
     """ACTIVE, ARCHIVED and ACTIVATING image counts, each reported apart."""
     counts = dict.fromkeys(IMAGE_STATUSES, 0)
     for image in images:
@@ -91,7 +94,7 @@ def version(
 
 
 def image_version(
-    image: Mapping[str, Any], patterns: Sequence[str] = RELEASE_TAG_PATTERNS
+    image: ImageDetailTypeDef, patterns: Sequence[str] = RELEASE_TAG_PATTERNS
 ) -> tuple[int, int, int] | None:
     """The highest release version among an image's tags (pre-releases count as their version)."""
     found = [v for t in image.get("imageTags") or [] if (v := version(t, patterns))]
@@ -99,8 +102,8 @@ def image_version(
 
 
 def newest_release(
-    images: Sequence[Mapping[str, Any]], patterns: Sequence[str] = RELEASE_TAG_PATTERNS
-) -> Mapping[str, Any] | None:
+    images: Sequence[ImageDetailTypeDef], patterns: Sequence[str] = RELEASE_TAG_PATTERNS
+) -> ImageDetailTypeDef | None:
     """The newest release image: the last pushed, and among images pushed at the same time (ECR
     gives whole seconds in some views) the highest version."""
     releases = [i for i in images if is_release(i, patterns)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -29,6 +29,9 @@ from pydantic.alias_generators import to_camel
 
 from tools.cli import ToolError, one_line
 from tools.strict_load import json_loads
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr.type_defs import ImageDetailTypeDef
 
 EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
@@ -117,9 +120,9 @@ class ImageDetail(BaseModel):
     repository_name: RepositoryName | None = None
     registry_id: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
 
-    def as_details(self) -> dict[str, Any]:
+    def as_details(self) -> ImageDetailTypeDef:
         """The entry as boto3 gives it (what the tools' readers of `imageDetails` take)."""
-        return self.model_dump(exclude_none=True, by_alias=True)
+        return cast("ImageDetailTypeDef", self.model_dump(exclude_none=True, by_alias=True))
 
 
 class ListedImage(ImageDetail):
@@ -160,14 +163,14 @@ def shape_error(flag: str, path: str, error: ValidationError, expected: str) -> 
     )
 
 
-def images_snapshot(path: str, flag: str = "--images") -> dict[str, list[dict[str, Any]]]:
+def images_snapshot(path: str, flag: str = "--images") -> dict[str, list[ImageDetailTypeDef]]:
     """repository -> its images, from an offline snapshot in either accepted shape."""
     data = read_json(path, flag)
     try:
         if isinstance(data, dict) and "imageDetails" in data:
             data = [data]
         if isinstance(data, list):
-            grouped: dict[str, list[dict[str, Any]]] = {}
+            grouped: dict[str, list[ImageDetailTypeDef]] = {}
             for output in _OUTPUTS.validate_python(data):
                 for image in output.image_details:
                     grouped.setdefault(image.repository_name, []).append(image.as_details())

@@ -38,8 +38,8 @@ import datetime
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.aws import Aws, all_images, regions
@@ -71,6 +71,11 @@ from tools.quarantine_plan import (
 )
 from tools.usage import Use, from_account, from_file, users_by_digest
 
+if TYPE_CHECKING:
+    from mypy_boto3_ecr.type_defs import ImageDetailTypeDef, ImageIdentifierTypeDef
+
+    from tools.quarantine_plan import Rollback
+
 EXIT_PARTIAL = 3
 """A step failed after an earlier step changed something (the message names what changed)."""
 _TOPIC = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
@@ -97,7 +102,7 @@ class Quarantine:
             raise
         return str(found["repositories"][0]["repositoryUri"])
 
-    def images(self) -> list[dict[str, Any]]:
+    def images(self) -> list[ImageDetailTypeDef]:
         return all_images(self.ecr, self.repository)
 
     def scan(self, digest: str) -> ScanVerdict:
@@ -113,7 +118,10 @@ class Quarantine:
         if found.get("imageScanStatus", {}).get("status") not in ("COMPLETE", "ACTIVE"):
             return ScanVerdict(False)
         counts = found.get("imageScanFindings", {}).get("findingSeverityCounts", {})
-        return ScanVerdict(True, {s: int(counts[s]) for s in self.blocking if counts.get(s)})
+        by_severity = {str(s): n for s, n in counts.items()}
+        return ScanVerdict(
+            True, {s: int(by_severity[s]) for s in self.blocking if by_severity.get(s)}
+        )
 
     def check_topic(self, topic: str) -> None:
         """The topic exists and this identity can read it (read-only, so the dry run checks it
@@ -145,7 +153,7 @@ class Quarantine:
             **kwargs,
         )
 
-    def remove(self, image_id: Mapping[str, str]) -> None:
+    def remove(self, image_id: ImageIdentifierTypeDef) -> None:
         result = self.ecr.batch_delete_image(repositoryName=self.repository, imageIds=[image_id])
         if result.get("failures"):
             failure = result["failures"][0]
@@ -157,6 +165,7 @@ class Quarantine:
 # --- the command ----------------------------------------------------------------------------------
 
 
+# long because: one argparse declaration per flag, flat, in the order --help shows them
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.quarantine",
@@ -285,7 +294,9 @@ def execute(
         progress(f"done: {done[-1]}")
 
 
-def _target(images: Sequence[Mapping[str, Any]], args: argparse.Namespace) -> tuple[Any, str]:
+def _target(
+    images: Sequence[ImageDetailTypeDef], args: argparse.Namespace
+) -> tuple[ImageDetailTypeDef, str]:
     """The image --tag or --digest names, and how to name it; ToolError when it is not there."""
     if args.tag:
         target = next((i for i in images if args.tag in (i.get("imageTags") or [])), None)
@@ -298,7 +309,7 @@ def _target(images: Sequence[Mapping[str, Any]], args: argparse.Namespace) -> tu
     return target, name
 
 
-def _removed(target: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
+def _removed(target: ImageDetailTypeDef, args: argparse.Namespace) -> list[str]:
     """The tags to remove: the named tag first, then, with --all-tags, --digest or --delete, the
     others in a stable order (what the dry run lists)."""
     named = [args.tag] if args.tag else []
@@ -307,7 +318,10 @@ def _removed(target: Mapping[str, Any], args: argparse.Namespace) -> list[str]:
 
 
 def _users(
-    aws: Aws, args: argparse.Namespace, images: Sequence[Mapping[str, Any]], target: Any
+    aws: Aws,
+    args: argparse.Namespace,
+    images: Sequence[ImageDetailTypeDef],
+    target: ImageDetailTypeDef,
 ) -> tuple[list[str], list[Use]]:
     """Who uses the image (--in-use, what ECS and Lambda run), and every reference read."""
     uses = from_file(args.in_use) if args.in_use else []
@@ -338,15 +352,15 @@ def _outcome(
     args: argparse.Namespace,
     tool: Quarantine,
     url: str,
-    images: Sequence[Mapping[str, Any]],
-    target: Any,
+    images: Sequence[ImageDetailTypeDef],
+    target: ImageDetailTypeDef,
     removed: list[str],
     used_by: list[str],
 ) -> Outcome:
     """What the run does (or would): its steps, and the release image to roll back to."""
     digest, tags = str(target["imageDigest"]), list(target.get("imageTags") or [])
     found, why_not = rollback_candidate(images, target, tool.scan, args.release_patterns)
-    rollback = (
+    rollback: Rollback | None = (
         {
             "digest": found["imageDigest"],
             "tags": sorted(found.get("imageTags") or []),

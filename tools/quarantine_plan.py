@@ -12,24 +12,27 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.images import image_version, is_release, pushed_at, version
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr.type_defs import ImageDetailTypeDef
 
 # --- the rollback candidate ---------------------------------------------------------------------
 
 SHOWN = 5  # images named when explaining why there is no rollback candidate
 
 
-def _is_final_release(image: Mapping[str, Any], patterns: Sequence[str]) -> bool:
+def _is_final_release(image: ImageDetailTypeDef, patterns: Sequence[str]) -> bool:
     versions = [version(t, patterns) for t in image.get("imageTags") or []]
     return any(v is not None and not v[1] for v in versions)
 
 
 def last_release_problem(
-    images: Sequence[Mapping[str, Any]],
-    target: Mapping[str, Any],
+    images: Sequence[ImageDetailTypeDef],
+    target: ImageDetailTypeDef,
     removed: Sequence[str],
     delete: bool,
     patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
@@ -60,10 +63,10 @@ class ScanVerdict:
 
 
 def candidates(
-    images: Sequence[Mapping[str, Any]],
-    target: Mapping[str, Any],
+    images: Sequence[ImageDetailTypeDef],
+    target: ImageDetailTypeDef,
     patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
-) -> list[Mapping[str, Any]]:
+) -> list[ImageDetailTypeDef]:
     """Release images to roll back to, best first: versions below the target's, highest first
     (pre-releases skipped). A target without a version (`latest`) compares by push time."""
     ceiling = image_version(target, patterns)
@@ -81,14 +84,14 @@ def candidates(
 
 
 def rollback_candidate(
-    images: Sequence[Mapping[str, Any]],
-    target: Mapping[str, Any],
+    images: Sequence[ImageDetailTypeDef],
+    target: ImageDetailTypeDef,
     verdict: Callable[[str], ScanVerdict],
     patterns: Sequence[str] = RELEASE_TAG_PATTERNS,
-) -> tuple[Mapping[str, Any] | None, str]:
+) -> tuple[ImageDetailTypeDef | None, str]:
     """(the best candidate with a clean scan, None and why there is none). Checks best first and
     stops at the first clean one."""
-    checked: list[tuple[Mapping[str, Any], ScanVerdict]] = []
+    checked: list[tuple[ImageDetailTypeDef, ScanVerdict]] = []
     for image in candidates(images, target, patterns):
         found = verdict(image["imageDigest"])
         if found.clean:
@@ -111,7 +114,7 @@ def rollback_candidate(
     return None, f"no release image {below} has a clean scan: {'; '.join(parts)}"
 
 
-def label(image: Mapping[str, Any]) -> str:
+def label(image: ImageDetailTypeDef) -> str:
     tags = sorted(image.get("imageTags") or [], key=lambda t: (version(t) is None, t))
     return tags[0] if tags else str(image["imageDigest"])[:19]
 
@@ -124,7 +127,7 @@ def _some(items: Sequence[str]) -> str:
 # --- the changes ----------------------------------------------------------------------------------
 
 
-def artifacts_of(images: Sequence[Mapping[str, Any]], digest: str) -> list[str]:
+def artifacts_of(images: Sequence[ImageDetailTypeDef], digest: str) -> list[str]:
     """The image's signatures (client-side Notation or ECR managed signing) and other artifacts:
     the images whose `subjectManifestDigest` is its digest."""
     return sorted(str(i["imageDigest"]) for i in images if i.get("subjectManifestDigest") == digest)
@@ -155,7 +158,7 @@ class Step:
 
 
 def plan(
-    target: Mapping[str, Any],
+    target: ImageDetailTypeDef,
     removed: Sequence[str],
     delete: bool,
     keep_as: str,
@@ -179,6 +182,14 @@ def plan(
 # --- output ---------------------------------------------------------------------------------------
 
 
+class Rollback(TypedDict):
+    """The release image to roll back to."""
+
+    digest: str
+    tags: list[str]
+    reference: str
+
+
 @dataclass
 class Outcome:
     repository: str
@@ -190,7 +201,7 @@ class Outcome:
     still_tagged: list[str]
     """Tags that still pull the image afterwards (not asked to be removed)."""
     used_by: list[str]
-    rollback: Mapping[str, Any] | None
+    rollback: Rollback | None
     no_rollback: str
     artifacts: list[str] = field(default_factory=list)
     """Digests of the image's signatures and other artifacts (their `subject` is the image):

@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tools.aws import Aws, regions
 from tools.cli import (
@@ -45,7 +45,24 @@ from tools.cli import (
 from tools.images import DIGEST, REPOSITORY, TAG
 from tools.signing import Signing, signing_status
 
-SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.literals import FindingSeverityType
+    from mypy_boto3_ecr.type_defs import (
+        DescribeImageScanFindingsResponseTypeDef,
+        EnhancedImageScanFindingTypeDef,
+        ImageIdentifierTypeDef,
+        ImageScanFindingTypeDef,
+    )
+
+SEVERITIES: tuple[FindingSeverityType, ...] = (
+    "CRITICAL",
+    "HIGH",
+    "MEDIUM",
+    "LOW",
+    "INFORMATIONAL",
+    "UNDEFINED",
+)
 SHOWN = 20  # failing findings listed in the table (all of them in --json)
 DONE = ("COMPLETE", "ACTIVE")  # ACTIVE: enhanced (Inspector) continuous scanning has results
 UNUSABLE = {
@@ -69,7 +86,7 @@ class Finding:
     package: str
 
     @classmethod
-    def basic(cls, found: dict[str, Any]) -> Finding:
+    def basic(cls, found: ImageScanFindingTypeDef) -> Finding:
         attributes = {a.get("key"): a.get("value") for a in found.get("attributes") or []}
         package = " ".join(
             str(attributes[k]) for k in ("package_name", "package_version") if attributes.get(k)
@@ -77,7 +94,7 @@ class Finding:
         return cls(str(found.get("name", "")), str(found.get("severity", "")), package)
 
     @classmethod
-    def enhanced(cls, found: dict[str, Any]) -> Finding:
+    def enhanced(cls, found: EnhancedImageScanFindingTypeDef) -> Finding:
         details = found.get("packageVulnerabilityDetails") or {}
         packages = ", ".join(
             " ".join(str(p[k]) for k in ("name", "version") if p.get(k))
@@ -87,7 +104,7 @@ class Finding:
         return cls(str(ident or ""), str(found.get("severity", "")), packages)
 
 
-def findings_of(response: dict[str, Any]) -> list[Finding]:
+def findings_of(response: DescribeImageScanFindingsResponseTypeDef) -> list[Finding]:
     """The findings of one DescribeImageScanFindings page (basic and enhanced scanning)."""
     found = response.get("imageScanFindings", {})
     return [Finding.basic(f) for f in found.get("findings") or []] + [
@@ -98,7 +115,7 @@ def findings_of(response: dict[str, Any]) -> list[Finding]:
 @dataclass(frozen=True)
 class Result:
     repository: str
-    image: dict[str, str]
+    image: ImageIdentifierTypeDef
     status: str
     counts: dict[str, int]
     fail_on: str
@@ -181,9 +198,9 @@ class Result:
 
 
 def scan(
-    client: Any,
+    client: ECRClient,
     repository: str,
-    image: dict[str, str],
+    image: ImageIdentifierTypeDef,
     fail_on: str,
     timeout: float,
     poll: float = 5.0,
@@ -225,7 +242,9 @@ def scan(
         sleep(min(poll, remaining))
 
 
-def _look_up(client: Any, repository: str, image: dict[str, str], label: str) -> tuple[str, str]:
+def _look_up(
+    client: ECRClient, repository: str, image: ImageIdentifierTypeDef, label: str
+) -> tuple[str, str]:
     """(the image's digest, the repository's URL); GateError when either does not exist."""
     from botocore.exceptions import ClientError
 
@@ -244,22 +263,19 @@ def _look_up(client: Any, repository: str, image: dict[str, str], label: str) ->
 
 
 def _scan_findings(
-    client: Any,
+    client: ECRClient,
     repository: str,
-    image: dict[str, str],
+    image: ImageIdentifierTypeDef,
     label: str,
     started: bool,
     progress: Callable[[str], None],
-) -> dict[str, Any] | None:
+) -> DescribeImageScanFindingsResponseTypeDef | None:
     """The first page of the image's scan findings; None after starting a scan it did not have
     (a second ScanNotFoundException, once one was started, is an error)."""
     from botocore.exceptions import ClientError
 
     try:
-        response: dict[str, Any] = client.describe_image_scan_findings(
-            repositoryName=repository, imageId=image
-        )
-        return response
+        return client.describe_image_scan_findings(repositoryName=repository, imageId=image)
     except ClientError as error:
         if error_code(error) != "ScanNotFoundException" or started:
             raise
@@ -276,7 +292,10 @@ def _scan_findings(
 
 
 def _all_findings(
-    client: Any, repository: str, image: dict[str, str], first: dict[str, Any]
+    client: ECRClient,
+    repository: str,
+    image: ImageIdentifierTypeDef,
+    first: DescribeImageScanFindingsResponseTypeDef,
 ) -> list[Finding]:
     """Every finding of a completed scan: the first page's, then the following pages' (findings
     come 100 to a page by default)."""
@@ -337,7 +356,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
-    image = {"imageTag": args.tag} if args.tag else {"imageDigest": args.digest}
+    image: ImageIdentifierTypeDef = (
+        {"imageTag": args.tag} if args.tag else {"imageDigest": args.digest}
+    )
 
     def body() -> int:
         (region,) = regions([args.region] if args.region else None)

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.cli import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.type_defs import (
+        ImageSigningStatusTypeDef,
+        ListImageReferrersRequestTypeDef,
+    )
 
 NOTARY_SIGNATURE = "application/vnd.cncf.notary.signature"
 
@@ -44,7 +51,7 @@ class Signing:
 
 
 def signing_status(
-    client: Any,
+    client: ECRClient,
     repository: str,
     digest: str,
     timeout: float = 0.0,
@@ -79,13 +86,15 @@ def signing_status(
     return Signing(SIGNED, found, "Notation signature") if found else Signing(UNSIGNED)
 
 
-def _failure(status: Mapping[str, Any]) -> str:
+def _failure(status: ImageSigningStatusTypeDef) -> str:
     code, reason = status.get("failureCode") or "", status.get("failureReason") or ""
     profile = status.get("signingProfileArn") or "?"
     return f"{code}: {reason} (profile {profile})".strip()
 
 
-def _managed_statuses(client: Any, repository: str, digest: str) -> list[Mapping[str, Any]]:
+def _managed_statuses(
+    client: ECRClient, repository: str, digest: str
+) -> list[ImageSigningStatusTypeDef]:
     """ECR managed signing's statuses for the image; none where the registry has no managed
     signing for it, or the API is not offered (older endpoints, other registries)."""
     from botocore.exceptions import ClientError
@@ -103,23 +112,26 @@ def _managed_statuses(client: Any, repository: str, digest: str) -> list[Mapping
     return list(page.get("signingStatuses") or [])
 
 
-def signatures(client: Any, repository: str, digest: str) -> tuple[str, ...]:
+def signatures(client: ECRClient, repository: str, digest: str) -> tuple[str, ...]:
     """Digests of the Notation signatures stored beside an image (OCI artifacts whose `subject`
     is the image): ECR's ListImageReferrers, or, where a registry does not offer it, the untagged
     manifests' own `subject` and `artifactType`."""
     from botocore.exceptions import ClientError
 
     try:
-        found, token = [], None
+        found: list[str] = []
+        token = ""
         while True:
-            page = client.list_image_referrers(
-                repositoryName=repository,
-                subjectId={"imageDigest": digest},
-                filter={"artifactTypes": [NOTARY_SIGNATURE]},
-                **({"nextToken": token} if token else {}),
-            )
+            request: ListImageReferrersRequestTypeDef = {
+                "repositoryName": repository,
+                "subjectId": {"imageDigest": digest},
+                "filter": {"artifactTypes": [NOTARY_SIGNATURE]},
+            }
+            if token:
+                request["nextToken"] = token
+            page = client.list_image_referrers(**request)
             found += [r["digest"] for r in page.get("referrers", [])]
-            token = page.get("nextToken")
+            token = page.get("nextToken", "")
             if not token:
                 return tuple(found)
     except ClientError as error:
@@ -128,7 +140,7 @@ def signatures(client: Any, repository: str, digest: str) -> tuple[str, ...]:
     return _signatures_from_manifests(client, repository, digest)
 
 
-def _signatures_from_manifests(client: Any, repository: str, digest: str) -> tuple[str, ...]:
+def _signatures_from_manifests(client: ECRClient, repository: str, digest: str) -> tuple[str, ...]:
     untagged = [
         image
         for page in client.get_paginator("list_images").paginate(
@@ -142,8 +154,8 @@ def _signatures_from_manifests(client: Any, repository: str, digest: str) -> tup
             repositoryName=repository, imageIds=untagged[start : start + 100]
         )["images"]
         for image in images:
-            try:
-                manifest = json.loads(image.get("imageManifest") or "{}")
+            try:  # an OCI manifest: arbitrary JSON, whatever its media type says
+                manifest: dict[str, Any] = json.loads(image.get("imageManifest") or "{}")
             except ValueError:
                 continue
             kind = manifest.get("artifactType") or manifest.get("config", {}).get("mediaType")

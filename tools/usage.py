@@ -3,16 +3,19 @@ references listed in a file (EKS and anything else). Read-only, paginated, bound
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from tools.aws import Aws, paginate
+from tools.aws import Aws
 from tools.cli import ToolError
 from tools.images import ImageReferenceError, parse_image
 from tools.inputs import read_text
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr.type_defs import ImageDetailTypeDef
 
 WORKERS = 8
 
@@ -61,7 +64,8 @@ def from_file(path: str) -> list[Use]:
 def task_definitions(aws: Aws) -> Iterator[Use]:
     """Images of every ACTIVE ECS task definition in the region."""
     ecs = aws.client("ecs")
-    arns = list(paginate(ecs, "list_task_definitions", "taskDefinitionArns", status="ACTIVE"))
+    pages = ecs.get_paginator("list_task_definitions").paginate(status="ACTIVE")
+    arns = [arn for page in pages for arn in page.get("taskDefinitionArns", [])]
 
     def describe(arn: str) -> list[Use]:
         definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
@@ -76,11 +80,13 @@ def task_definitions(aws: Aws) -> Iterator[Use]:
 
 def _ecs_tasks(aws: Aws, clusters: Sequence[str] | None) -> Iterator[Use]:
     ecs = aws.client("ecs")
-    names = list(clusters) if clusters else list(paginate(ecs, "list_clusters", "clusterArns"))
+    names = list(clusters or [])
+    if not names:
+        pages = ecs.get_paginator("list_clusters").paginate()
+        names = [arn for page in pages for arn in page.get("clusterArns", [])]
     for cluster in names:
-        arns = list(
-            paginate(ecs, "list_tasks", "taskArns", cluster=cluster, desiredStatus="RUNNING")
-        )
+        running = ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus="RUNNING")
+        arns = [arn for page in running for arn in page.get("taskArns", [])]
         for start in range(0, len(arns), 100):  # DescribeTasks takes at most 100 tasks
             tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]
             for task in tasks:
@@ -108,14 +114,16 @@ def lambda_functions(aws: Aws) -> Iterator[Use]:
     client = aws.client("lambda")
     names = [
         f["FunctionName"]
-        for f in paginate(client, "list_functions", "Functions")
+        for page in client.get_paginator("list_functions").paginate()
+        for f in page.get("Functions", [])
         if f.get("PackageType") == "Image"
     ]
 
     def describe(name: str) -> list[Use]:
         code = client.get_function(FunctionName=name).get("Code", {})
         user = f"Lambda function {name}"
-        uses = (_use(code.get(k) or "", user) for k in ("ResolvedImageUri", "ImageUri"))
+        references = (code.get("ResolvedImageUri"), code.get("ImageUri"))
+        uses = (_use(reference or "", user) for reference in references)
         return [u for u in uses if u]
 
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -129,7 +137,7 @@ def from_account(aws: Aws, clusters: Sequence[str] | None = None) -> list[Use]:
 
 
 def users_by_digest(
-    uses: Iterable[Use], repository: str, images: Iterable[Mapping[str, Any]], registry: str | None
+    uses: Iterable[Use], repository: str, images: Iterable[ImageDetailTypeDef], registry: str | None
 ) -> dict[str, list[str]]:
     """digest -> who uses it, for one repository: references by digest, and by tag resolved to the
     digest the tag names now. References to another account's registry are not this one's."""
@@ -159,7 +167,7 @@ def _here(use: Use, repository: str, registry: str | None, region: str | None) -
 def unmatched(
     uses: Iterable[Use],
     repository: str,
-    images: Iterable[Mapping[str, Any]],
+    images: Iterable[ImageDetailTypeDef],
     registry: str | None,
     region: str | None,
 ) -> list[Use]:

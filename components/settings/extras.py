@@ -10,6 +10,7 @@ from typing import Any
 
 from components.config_messages import key, show
 from components.settings.grants import lambda_problems, statement_problems
+from components.settings.registry import PullThroughCacheConfig
 from components.settings.repository import ServiceConfig
 from components.settings.stack import StackConfig, StackSettings
 from components.settings.types import (
@@ -71,53 +72,61 @@ def _cache_problems(config: StackConfig, region: str | None) -> list[str]:
                         )
                     )
             continue
-        upstream_region = ecr.group(2)
-        if cache.custom_role_arn is None:
-            problems.append(
-                _problem(
-                    f"{path}.customRoleArn",
-                    None,
-                    f"is required for the ECR upstream {cache.upstream}: the IAM role in this "
-                    'account that ECR assumes to pull from it (ECR User Guide, "Setting up '
-                    'permissions for cross-account ECR to ECR PTC")',
-                )
+        problems += _ecr_upstream_problems(path, cache, ecr.group(2), partition)
+    return problems
+
+
+def _ecr_upstream_problems(
+    path: str, cache: PullThroughCacheConfig, upstream_region: str, partition: str | None
+) -> list[str]:
+    """An ECR upstream's role, secret, host and partition."""
+    problems = []
+    if cache.custom_role_arn is None:
+        problems.append(
+            _problem(
+                f"{path}.customRoleArn",
+                None,
+                f"is required for the ECR upstream {cache.upstream}: the IAM role in this "
+                'account that ECR assumes to pull from it (ECR User Guide, "Setting up '
+                'permissions for cross-account ECR to ECR PTC")',
             )
-        if cache.credential_arn is not None:
-            problems.append(
-                _problem(
-                    f"{path}.credentialArn",
-                    cache.credential_arn,
-                    "not with an ECR upstream: ECR authenticates with customRoleArn",
-                )
+        )
+    if cache.credential_arn is not None:
+        problems.append(
+            _problem(
+                f"{path}.credentialArn",
+                cache.credential_arn,
+                "not with an ECR upstream: ECR authenticates with customRoleArn",
             )
-        china = cache.upstream.endswith(".cn")
-        if china != upstream_region.startswith("cn-"):
-            problems.append(
-                _problem(
-                    f"{path}.upstream",
-                    cache.upstream,
-                    "the registry host of a China region ends in amazonaws.com.cn, of any other "
-                    "region in amazonaws.com",
-                )
+        )
+    china = cache.upstream.endswith(".cn")
+    if china != upstream_region.startswith("cn-"):
+        problems.append(
+            _problem(
+                f"{path}.upstream",
+                cache.upstream,
+                "the registry host of a China region ends in amazonaws.com.cn, of any other "
+                "region in amazonaws.com",
             )
-        if partition and partition_of(upstream_region) != partition:
-            problems.append(
-                _problem(
-                    f"{path}.upstream",
-                    cache.upstream,
-                    f"not in the stack's partition {partition}: ECR caches from registries of "
-                    "its own partition",
-                )
+        )
+    if partition and partition_of(upstream_region) != partition:
+        problems.append(
+            _problem(
+                f"{path}.upstream",
+                cache.upstream,
+                f"not in the stack's partition {partition}: ECR caches from registries of "
+                "its own partition",
             )
-        role = cache.custom_role_arn
-        if partition and role and role.split(":")[1] != partition:
-            problems.append(
-                _problem(
-                    f"{path}.customRoleArn",
-                    role,
-                    f"must be a role of the stack's partition {partition} (and account)",
-                )
+        )
+    role = cache.custom_role_arn
+    if partition and role and role.split(":")[1] != partition:
+        problems.append(
+            _problem(
+                f"{path}.customRoleArn",
+                role,
+                f"must be a role of the stack's partition {partition} (and account)",
             )
+        )
     return problems
 
 

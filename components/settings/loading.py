@@ -257,29 +257,35 @@ def _decode(name: str, value: Any) -> Any:
         return value
 
 
+def _service(
+    config: StackConfig, name: str, given: ServiceConfig | None, stack_mutability: str
+) -> RepositorySettings:
+    """One service's settings, its own keys over the stack's."""
+    service = given or ServiceConfig()
+    mutability = service.image_tag_mutability or stack_mutability
+    exclusions = tuple(service.image_tag_mutability_exclusions)
+    return RepositorySettings(
+        name=name,
+        image_tag_mutability=f"{mutability}_WITH_EXCLUSION" if exclusions else mutability,
+        scan_on_push=_first(service.scan_on_push, config.scan_on_push),
+        retention=_retention(config, service, signed=config.signing is not None),
+        mutability_exclusions=exclusions,
+        pull_accounts=tuple(service.pull_accounts),
+        pull_organization_id=service.pull_organization_id,
+        lambda_pull_functions=tuple(service.lambda_pull_functions),
+        extra_statements=tuple(canonical(s) for s in service.extra_policy_statements),
+        adopt=service.adopt,
+        force_delete=service.force_delete,
+    )
+
+
 def _resolve(config: StackConfig) -> StackSettings:
     production = config.environment == PRODUCTION
     stack_mutability = config.image_tag_mutability or ("IMMUTABLE" if production else "MUTABLE")
-    services = []
-    for name, given in sorted(config.services.items()):
-        service = given or ServiceConfig()
-        mutability = service.image_tag_mutability or stack_mutability
-        exclusions = tuple(service.image_tag_mutability_exclusions)
-        services.append(
-            RepositorySettings(
-                name=name,
-                image_tag_mutability=f"{mutability}_WITH_EXCLUSION" if exclusions else mutability,
-                scan_on_push=_first(service.scan_on_push, config.scan_on_push),
-                retention=_retention(config, service, signed=config.signing is not None),
-                mutability_exclusions=exclusions,
-                pull_accounts=tuple(service.pull_accounts),
-                pull_organization_id=service.pull_organization_id,
-                lambda_pull_functions=tuple(service.lambda_pull_functions),
-                extra_statements=tuple(canonical(s) for s in service.extra_policy_statements),
-                adopt=service.adopt,
-                force_delete=service.force_delete,
-            )
-        )
+    services = [
+        _service(config, name, given, stack_mutability)
+        for name, given in sorted(config.services.items())
+    ]
     return StackSettings(
         environment=config.environment,
         owner=config.owner,

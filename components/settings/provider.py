@@ -142,11 +142,28 @@ def provider_config() -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in passed.items() if k.startswith(prefix)}
 
 
+def _unmirrored(raw: Mapping[str, Any], files: tuple[str, ...]) -> list[str]:
+    """What the aws-native provider cannot be given as the aws provider has it."""
+    problems = []
+    if len(files) > 1:
+        problems.append(
+            f"{PROVIDER_NAMESPACE}:sharedCredentialsFiles = {json.dumps(list(files))}: the "
+            "aws-native provider reads one credentials file: name one"
+        )
+    for name in UNMIRRORED:
+        if raw.get(name) not in (None, ""):
+            problems.append(
+                f"{PROVIDER_NAMESPACE}:{name} = {raw[name]}: the aws-native provider has no such "
+                "setting, so it would call AWS otherwise than the aws provider: remove it, or "
+                "set it in the environment both providers read"
+            )
+    return problems
+
+
 def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
     """The `aws:` keys (values as the engine passes them: strings, structured values as JSON),
     with what a created provider could not mirror in `problems`. The aws provider validates its
     own config; this only carries it over."""
-    problems: list[str] = []
 
     def value(name: str) -> Any:
         found = raw.get(name)
@@ -175,21 +192,8 @@ def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
             endpoints |= {str(k): str(v) for k, v in entry.items() if v}
 
     files = strings("sharedCredentialsFiles")
-    if len(files) > 1:
-        problems.append(
-            f"{PROVIDER_NAMESPACE}:sharedCredentialsFiles = {json.dumps(list(files))}: the "
-            "aws-native provider reads one credentials file: name one"
-        )
+    problems = _unmirrored(raw, files)
     retries = value("maxRetries")
-    defaults = value("defaultTags")
-    default_tags = defaults.get("tags") if isinstance(defaults, dict) else None
-    for name in UNMIRRORED:
-        if raw.get(name) not in (None, ""):
-            problems.append(
-                f"{PROVIDER_NAMESPACE}:{name} = {raw[name]}: the aws-native provider has no such "
-                "setting, so it would call AWS otherwise than the aws provider: remove it, or "
-                "set it in the environment both providers read"
-            )
     return ProviderSettings(
         region=text("region"),
         profile=text("profile"),
@@ -207,9 +211,7 @@ def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
         skip_region_validation=flag("skipRegionValidation"),
         insecure=flag("insecure"),
         max_retries=retries if isinstance(retries, int) else None,
-        default_tags={str(k): str(v) for k, v in sorted(default_tags.items())}
-        if isinstance(default_tags, dict)
-        else {},
+        default_tags=_default_tags(value("defaultTags")),
         problems=tuple(problems),
         assume_roles=tuple(r for r in value("assumeRoles") or [] if isinstance(r, dict)),
         aws_only={
@@ -218,6 +220,12 @@ def provider_settings(raw: Mapping[str, Any]) -> ProviderSettings:
             if raw.get(name) not in (None, "")
         },
     )
+
+
+def _default_tags(defaults: Any) -> dict[str, str]:
+    """`aws:defaultTags` ({tags: {...}}), sorted; {} when unset or not that shape."""
+    tags = defaults.get("tags") if isinstance(defaults, dict) else None
+    return {str(k): str(v) for k, v in sorted(tags.items())} if isinstance(tags, dict) else {}
 
 
 def _assume_role(roles: Any, problems: list[str]) -> AssumeRole | None:

@@ -682,6 +682,7 @@ def _template_lifecycle(view: View, judging: Judging) -> list[str]:
 Policy = ResourceValidationPolicy | StackValidationPolicy
 
 
+# long because: the pack's policy table, one declaration per policy in the order the pack lists them
 def build_policies(settings: Settings) -> list[Policy]:
     """Every policy of the pack, in the order the pack runs them, each reading the pack-wide
     settings from `settings` (the served pack: the source Configure fills; tests: any)."""

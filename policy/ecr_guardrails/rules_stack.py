@@ -111,6 +111,7 @@ def _name_key(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# long because: each repository goes through its cases in order; split, the order is lost
 def repositories_without_lifecycle(
     resources: Iterable[PolicyResource],
 ) -> tuple[list[Finding], list[Finding]]:
@@ -252,6 +253,7 @@ def _inbound_replication(item: Item) -> bool:
         return False
 
 
+# long because: three kinds of creator share one judge over the same templates and notes
 def uncovered_creations(
     resources: Iterable[PolicyResource], config: Mapping[str, Any] | None = None
 ) -> tuple[list[Finding], list[Finding]]:

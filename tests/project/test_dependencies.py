@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -247,6 +248,22 @@ def test_every_direct_dependency_is_pinned_by_the_lock():
     missing = sorted(n for n in names if n.replace("_", "-") not in locked)
     assert not missing, f"declared but not in uv.lock: {missing}"
     assert "policy" in project["dependency-groups"] and "dev" in project["dependency-groups"]
+
+
+def test_every_aws_service_the_tools_call_is_typed():
+    """Each service a tool makes a client for has its mypy-boto3 stubs in the dev group and an
+    overload of tools/aws.py's Aws.client, so mypy checks its calls and responses; a stub package
+    no tool uses is dead weight."""
+    source = "\n".join(p.read_text() for p in (ROOT / "tools").rglob("*.py"))
+    called = set(re.findall(r"""\bclient\(\s*["']([a-z0-9-]+)["']""", source))
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    stubs = {m[1] for d in dev if (m := re.match(r"mypy-boto3-([a-z0-9-]+)", d))}
+    overloads = set(re.findall(r'def client\(self, service: Literal\["([a-z0-9-]+)"\]\)', source))
+    assert {"ecr", "sts", "securityhub"} <= called, called
+    assert called == stubs, f"called but untyped: {called - stubs}; stubs unused: {stubs - called}"
+    # tools/dev/local.py makes its KMS and SSM clients from a boto3 session of its own.
+    assert overloads == called - {"ssm"}, overloads ^ (called - {"ssm"})
+    assert any(d.startswith("botocore-stubs") for d in dev)
 
 
 def test_pulumi_installs_from_the_lock():

@@ -9,6 +9,8 @@ import sys
 import pytest
 from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
+from policy.ecr_guardrails.policies import REPOSITORY_RULES
+from policy.ecr_guardrails.rules_repository import Context, is_production
 from tests.support.aws_fixtures import (
     ACCOUNT,
     GOVERNANCE,
@@ -134,15 +136,15 @@ def test_the_audit_and_the_pack_agree_on_the_same_properties(registry, monkeypat
         stack = StackValidationArgs([stack_resource("aws:ecr/repository:Repository", props, "r")])
         pack = {
             name
-            for name in checks.REPOSITORY_RULES
+            for name in REPOSITORY_RULES
             if violations(
                 name, stack if isinstance(pack_policy(name), StackValidationPolicy) else args
             )
         }
         audited = set()
-        for policy, (rule, production_matters) in checks.REPOSITORY_RULES.items():
-            production = production_matters and checks.is_production(tags, None, {})
-            problems = rule(props, checks.Context(production=production))
+        for policy, (rule, production_matters) in REPOSITORY_RULES.items():
+            production = production_matters and is_production(tags, None, {})
+            problems = rule(props, Context(production=production))
             audited |= {f.check for f in judged(policy, config, "x", problems, REGION)}
         assert audited == pack, repo["repositoryName"]
         assert pack or repo["repositoryName"] in {"compliant", "open", "shared", "no-lifecycle",

@@ -490,9 +490,10 @@ def test_single_account_findings_go_to_the_accounts_own_security_hub(env, capsys
 
 def test_every_policy_and_live_check_declares_its_controls():
     pack = {p.name for p in POLICIES} - {"ecr-exemption-notes", "ecr-stack-exemption-notes"}
-    source = "".join(path.read_text() for path in (ROOT / "tools" / "audit").glob("*.py"))
+    source = "".join(path.read_text() for path in (ROOT / "tools" / "audit").rglob("*.py"))
     live = set(re.findall(r'"(ecr-live-[a-z-]+)"', source))
     assert live, "the live checks are named in tools/audit/"
+    assert set(checks.CHECKS) <= live and set(checks.CHECKS) <= set(CONTROLS)
     assert pack | live == set(CONTROLS), sorted((pack | live) ^ set(CONTROLS))
     for check, controls in CONTROLS.items():
         assert controls.aws_fix or controls.stack_fix, check

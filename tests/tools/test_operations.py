@@ -328,9 +328,9 @@ def test_the_live_in_use_check_and_the_retention_check_agree_on_the_same_data():
 def test_the_new_check_is_mapped_to_controls():
     from policy.ecr_guardrails.controls import controls_of
 
-    assert controls_of(checks.LIFECYCLE_IN_USE).aws_fix
-    assert controls_of(checks.NOT_ACTIVE).aws_fix
-    assert isinstance(Finding("r", checks.LIFECYCLE_IN_USE, "mandatory", "m", REGION), Finding)
+    assert controls_of(checks.LIFECYCLE_IN_USE.id).aws_fix
+    assert checks.NOT_ACTIVE.controls.aws_fix
+    assert isinstance(Finding("r", checks.LIFECYCLE_IN_USE.id, "mandatory", "m", REGION), Finding)
 
 
 # --- exit codes: "nothing could be audited" is 2 in every mode ------------------------------------

@@ -1,7 +1,8 @@
 """The live audit (`python -m tools.audit`), by concern.
 
 - command: the arguments and `main`, composing a single-account run and an organisation run;
-- checks: one region's checks, repository by repository, and the registry's own settings;
+- checks/: the live checks, one module per concern (each check's metadata above its function),
+  run region by region, repository by repository, then the registry's own settings;
 - pack: the policy config as the pack takes it, and its exemptions applied to a rule's problems;
 - reads: what the audit reads from AWS, and how it becomes the properties the pack judges;
 - report: the findings and how they are shown;

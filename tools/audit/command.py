@@ -46,7 +46,7 @@ included). Production is the Environment tag (there is no stack here). Live-only
 Exit status: 0 clean; 1 a mandatory rule or a live check failed (including ecr-live-unreadable);
 2 usage error, or nothing at all could be read (one line on stderr).
 Read-only: it calls only Describe/Get/List APIs. This module is the command: it composes a
-single-account run (tools/audit/checks.py, region by region) and an organisation-wide one
+single-account run (tools/audit/checks/, region by region) and an organisation-wide one
 (tools/audit/org.py); the reads are in tools/audit/reads.py, the policy config and exemptions in
 tools/audit/pack.py, the findings and their rendering in tools/audit/report.py.
 """
@@ -68,6 +68,7 @@ from tools.images import RELEASE_PATTERN
 from tools.usage import from_file
 
 
+# long because: one argparse declaration per flag, flat, in the order --help shows them
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.audit",

@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.session
 
@@ -42,6 +42,9 @@ from tools.audit.targets import (
 )
 from tools.aws import Aws, Calls, regions
 from tools.cli import ToolError, markdown_table, table
+
+if TYPE_CHECKING:
+    from botocore.credentials import RefreshableCredentials
 
 # An account that could not be entered, or a region that could not be read, was not looked at:
 # the run must not pass because of it. A region the account has not enabled holds no registry.
@@ -276,7 +279,7 @@ def audit_plan(
     return report, outcome
 
 
-def credentials_of(outcome: Outcome[Any]) -> dict[str, Any]:
+def credentials_of(outcome: Outcome[Report]) -> dict[str, RefreshableCredentials | None]:
     """Account id -> the credentials the run entered it with (None: the run's own)."""
     return {account: entered.credentials for account, entered in outcome.entered.items()}
 
@@ -327,7 +330,7 @@ def export(hub: Hub, report: Report, outcome: Outcome[Report] | None) -> Exporte
             report, findings=[dataclasses.replace(f, account=hub.own) for f in report.findings]
         )
         audited = [(hub.own, region) for region in report.regions]
-        credentials: dict[str, Any] = {hub.own: None}
+        credentials: dict[str, RefreshableCredentials | None] = {hub.own: None}
     else:
         audited = [(e.account.id, region) for e, region, _ in outcome.done]
         credentials = credentials_of(outcome)

@@ -4,10 +4,19 @@ it becomes the properties the pack's rules judge (the pulumi-aws shape)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tools.aws import Aws, all_images, paginate
+from tools.aws import Aws, all_images
 from tools.cli import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecr.type_defs import (
+        ImageDetailTypeDef,
+        RegistryScanningConfigurationTypeDef,
+        RepositoryTypeDef,
+    )
+
+T = TypeVar("T")
 
 
 class Registry:
@@ -24,10 +33,11 @@ class Registry:
         self.signing_filters: list[str] | None = None
         """The registry's managed-signing filters (None: no signing configuration, or not read)."""
 
-    def repositories(self) -> list[dict[str, Any]]:
-        return list(paginate(self.ecr, "describe_repositories", "repositories"))
+    def repositories(self) -> list[RepositoryTypeDef]:
+        pages = self.ecr.get_paginator("describe_repositories").paginate()
+        return [repository for page in pages for repository in page.get("repositories", [])]
 
-    def _optional(self, call: Callable[[], Any], missing: str) -> Any:
+    def _optional(self, call: Callable[[], T], missing: str) -> T | None:
         try:
             return call()
         except Exception as error:
@@ -65,12 +75,12 @@ class Registry:
         rules = (found.get("signingConfiguration") or {}).get("rules") or []
         return [f["filter"] for rule in rules for f in rule.get("repositoryFilters") or []]
 
-    def scanning_configuration(self) -> dict[str, Any]:
-        found = self.ecr.get_registry_scanning_configuration()["scanningConfiguration"]
-        return dict(found)
+    def scanning_configuration(self) -> RegistryScanningConfigurationTypeDef:
+        return self.ecr.get_registry_scanning_configuration()["scanningConfiguration"]
 
     def replication_configuration(self) -> tuple[str, dict[str, Any]]:
-        """(registry id, replication configuration) from DescribeRegistry."""
+        """(registry id, replication configuration) from DescribeRegistry, as the properties the
+        pack's replication rule judges."""
         found = self.ecr.describe_registry()
         return found.get("registryId", ""), dict(found.get("replicationConfiguration") or {})
 
@@ -78,11 +88,11 @@ class Registry:
         tags = self.ecr.list_tags_for_resource(resourceArn=arn).get("tags", [])
         return {t["Key"]: t["Value"] for t in tags}
 
-    def images(self, name: str) -> list[dict[str, Any]]:
+    def images(self, name: str) -> list[ImageDetailTypeDef]:
         """Every image ECR stores, ACTIVE, ARCHIVED and ACTIVATING."""
         return all_images(self.ecr, name)
 
-    def scan(self, name: str, digest: str) -> dict[str, Any] | None:
+    def scan(self, name: str, digest: str) -> dict[str, int] | None:
         """The finding counts of the image's completed scan; None when it has none."""
         found = self._optional(
             lambda: self.ecr.describe_image_scan_findings(
@@ -94,7 +104,8 @@ class Registry:
             return None
         if found.get("imageScanStatus", {}).get("status") not in ("COMPLETE", "ACTIVE"):
             return None
-        return dict(found.get("imageScanFindings", {}).get("findingSeverityCounts", {}))
+        counts = found.get("imageScanFindings", {}).get("findingSeverityCounts", {})
+        return {str(severity): n for severity, n in counts.items()}
 
     def key(self, arn: str) -> tuple[str, bool | None]:
         """(KeyManager, rotation on) for a KMS key, read once per key."""
@@ -112,7 +123,7 @@ class Registry:
 
 
 def repository_props(
-    repository: Mapping[str, Any], tags: Mapping[str, str], managed: bool
+    repository: RepositoryTypeDef, tags: Mapping[str, str], managed: bool
 ) -> dict[str, Any]:
     """A repository from DescribeRepositories as the pulumi-aws properties the pack judges.
     `managed` says the key is AWS managed (DescribeRepositories shows its ARN, not the alias)."""
@@ -131,7 +142,7 @@ def repository_props(
     }
 
 
-def scanning_props(configuration: Mapping[str, Any]) -> dict[str, Any]:
+def scanning_props(configuration: RegistryScanningConfigurationTypeDef) -> dict[str, Any]:
     return {
         "scanType": configuration.get("scanType"),
         "rules": [

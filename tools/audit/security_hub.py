@@ -33,13 +33,28 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from policy.ecr_guardrails.controls import controls_of, remediation
 from tools.audit.report import LEVELS, Finding, Report
 from tools.audit.targets import NOT_ENABLED, UNREADABLE, partition_of
-from tools.aws import Aws, paginate
+from tools.aws import Aws
 from tools.cli import ToolError, error_code, one_line, progress
+
+if TYPE_CHECKING:  # ASFF as Security Hub's API model gives it (mypy-boto3-securityhub)
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.literals import (
+        ComplianceStatusType,
+        PartitionType,
+        SeverityLabelType,
+    )
+    from mypy_boto3_securityhub.type_defs import (
+        AwsSecurityFindingFiltersTypeDef,
+        AwsSecurityFindingOutputTypeDef,
+        AwsSecurityFindingTypeDef,
+        ComplianceTypeDef,
+        ResourceTypeDef,
+    )
 
 ACCOUNT_ITEM = "(account)"
 """The item of account-wide findings (tools/audit/org.py: an account that could not be entered)."""
@@ -48,8 +63,16 @@ ID_PREFIX = "ecr-guardrails-audit"
 SCHEMA_VERSION = "2018-10-08"
 TYPES = ["Software and Configuration Checks/AWS Security Best Practices"]
 BATCH = 100  # BatchImportFindings: 1-100 findings per call (botocore model)
-SEVERITY = {"mandatory": "HIGH", "advisory": "MEDIUM", "info": "INFORMATIONAL"}
-COMPLIANCE = {"mandatory": "FAILED", "advisory": "WARNING", "info": "PASSED"}
+SEVERITY: dict[str, SeverityLabelType] = {
+    "mandatory": "HIGH",
+    "advisory": "MEDIUM",
+    "info": "INFORMATIONAL",
+}
+COMPLIANCE: dict[str, ComplianceStatusType] = {
+    "mandatory": "FAILED",
+    "advisory": "WARNING",
+    "info": "PASSED",
+}
 # ASFF limits from the AWS docs ("AWS Security Finding Format (ASFF) syntax"), which the API model
 # does not carry: Title 256, Description 1024, Recommendation.Text 512 characters,
 # RelatedRequirements 32 items.
@@ -97,8 +120,8 @@ def product_arn(region: str, account: str) -> str:
     return f"arn:{partition_of(region)}:securityhub:{region}:{account}:product/{account}/default"
 
 
-def resource(account: str, region: str, repository: str) -> dict[str, Any]:
-    partition = partition_of(region)
+def resource(account: str, region: str, repository: str) -> ResourceTypeDef:
+    partition = cast("PartitionType", partition_of(region))
     if repository.startswith("("):  # the registry, or the account or region as a whole
         return {
             "Type": "AwsAccount",
@@ -136,8 +159,8 @@ def asff(
     hub_account: str,
     now: datetime.datetime,
     managed: bool,
-    stored: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    stored: AwsSecurityFindingOutputTypeDef | None = None,
+) -> AwsSecurityFindingTypeDef:
     """The ASFF finding of one group; `stored` is the same finding as Security Hub holds it
     (its creation and first-observed times are kept)."""
     account, region, repository, check = key
@@ -146,17 +169,20 @@ def asff(
     controls = controls_of(check)
     fix = remediation(check, managed)
     at = timestamp(now)
-    stored = stored or {}
-    found: dict[str, Any] = {
+    compliance: ComplianceTypeDef = {
+        "Status": COMPLIANCE[level],
+        "RelatedRequirements": controls.requirements()[:REQUIREMENTS_MAX],
+    }
+    found: AwsSecurityFindingTypeDef = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": finding_id(account, region, repository, check),
         "ProductArn": product_arn(region, hub_account),
         "GeneratorId": check,
         "AwsAccountId": hub_account,
         "Types": TYPES,
-        "CreatedAt": stored.get("CreatedAt", at),
+        "CreatedAt": stored.get("CreatedAt", at) if stored else at,
         "UpdatedAt": at,
-        "FirstObservedAt": stored.get("FirstObservedAt", at),
+        "FirstObservedAt": stored.get("FirstObservedAt", at) if stored else at,
         "LastObservedAt": at,
         "Severity": {"Label": SEVERITY[level]},
         "Title": _clip(f"{check}: {repository} in {account} {region}", TITLE_MAX),
@@ -168,10 +194,7 @@ def asff(
             "ecr-guardrails/level": level,
         },
         "Resources": [resource(account, region, repository)],
-        "Compliance": {
-            "Status": COMPLIANCE[level],
-            "RelatedRequirements": controls.requirements()[:REQUIREMENTS_MAX],
-        },
+        "Compliance": compliance,
         "RecordState": "ACTIVE",
     }
     if fix:
@@ -179,16 +202,21 @@ def asff(
     return found
 
 
-def archived(stored: Mapping[str, Any], now: datetime.datetime) -> dict[str, Any]:
-    """A stored finding of this tool, closed: the problem is gone."""
-    found = {k: stored[k] for k in WRITTEN if k in stored}
-    compliance = dict(found.get("Compliance") or {}) | {"Status": "PASSED"}
-    return found | {
+def archived(
+    stored: AwsSecurityFindingOutputTypeDef, now: datetime.datetime
+) -> AwsSecurityFindingTypeDef:
+    """A stored finding of this tool, closed: the problem is gone. It re-sends the fields this
+    tool writes as Security Hub stored them (so the copy goes through a plain mapping)."""
+    fields: Mapping[str, object] = stored
+    found = {k: fields[k] for k in WRITTEN if k in fields}
+    compliance = dict(cast("Mapping[str, object]", found.get("Compliance") or {}))
+    closed = found | {
         "UpdatedAt": timestamp(now),
         "RecordState": "ARCHIVED",
-        "Compliance": compliance,
+        "Compliance": compliance | {"Status": "PASSED"},
         "Severity": {"Label": "INFORMATIONAL"},
     }
+    return cast("AwsSecurityFindingTypeDef", closed)
 
 
 def repository_of(finding_id: str, prefix: str) -> str:
@@ -196,7 +224,7 @@ def repository_of(finding_id: str, prefix: str) -> str:
     return finding_id[len(prefix) :].rsplit("/", 1)[0]
 
 
-def ours(stored: Mapping[str, Any], product: str, prefix: str) -> bool:
+def ours(stored: AwsSecurityFindingOutputTypeDef, product: str, prefix: str) -> bool:
     """Whether a finding Security Hub returned is this tool's, for this target. The query filters
     on the same fields; this guard keeps an unfiltered answer from touching anything else."""
     return (
@@ -206,16 +234,19 @@ def ours(stored: Mapping[str, Any], product: str, prefix: str) -> bool:
     )
 
 
-def stored_findings(securityhub: Any, product: str, prefix: str) -> dict[str, dict[str, Any]]:
+def stored_findings(
+    securityhub: SecurityHubClient, product: str, prefix: str
+) -> dict[str, AwsSecurityFindingOutputTypeDef]:
     """This tool's findings of one (account, region) in a hub, active or archived, by Id."""
-    filters = {
+    filters: AwsSecurityFindingFiltersTypeDef = {
         "ProductArn": [{"Value": product, "Comparison": "EQUALS"}],
         "Id": [{"Value": prefix, "Comparison": "PREFIX"}],
         "GeneratorId": [{"Value": "ecr-", "Comparison": "PREFIX"}],
     }
-    found = paginate(
-        securityhub, "get_findings", "Findings", Filters=filters, PaginationConfig={"PageSize": 100}
+    pages = securityhub.get_paginator("get_findings").paginate(
+        Filters=filters, PaginationConfig={"PageSize": 100}
     )
+    found = (f for page in pages for f in page.get("Findings", []))
     return {f["Id"]: f for f in found if ours(f, product, prefix)}
 
 
@@ -234,7 +265,9 @@ class Exported:
         )
 
 
-def import_findings(securityhub: Any, findings: Sequence[Mapping[str, Any]]) -> list[str]:
+def import_findings(
+    securityhub: SecurityHubClient, findings: Sequence[AwsSecurityFindingTypeDef]
+) -> list[str]:
     """BatchImportFindings in batches of 100; the findings AWS refused, as sentences."""
     refused = []
     for start in range(0, len(findings), BATCH):
@@ -382,7 +415,7 @@ def _send(
     product, prefix = product_arn(region, hub_account), target_prefix(account, region)
     try:
         # Only a target audited this run can tell which of its findings are gone.
-        stored = {}
+        stored: dict[str, AwsSecurityFindingOutputTypeDef] = {}
         if (account, region) in job.audited and (account, region) not in job.unsure_targets:
             stored = stored_findings(securityhub, product, prefix)
         current = [

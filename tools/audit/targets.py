@@ -21,12 +21,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.aws import Aws, Calls, paginate
+from tools.aws import Aws, Calls
 from tools.cli import ToolError, error_code, one_line, progress
+
+if TYPE_CHECKING:
+    from botocore.credentials import RefreshableCredentials
+    from botocore.loaders import Loader
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import AssumeRoleRequestTypeDef
 
 SESSION_NAME = "ecr-guardrails-audit"
 # One hour is every role's default maximum session. botocore refreshes 15 minutes before expiry
@@ -83,10 +90,11 @@ def read_accounts(path: str) -> list[Account]:
     return list(accounts.values())
 
 
-def organization_accounts(organizations: Any) -> list[Account]:
+def organization_accounts(organizations: OrganizationsClient) -> list[Account]:
     """The organisation's ACTIVE accounts (suspended, closing and invited ones are skipped)."""
     found = []
-    for account in paginate(organizations, "list_accounts", "Accounts"):
+    pages = organizations.get_paginator("list_accounts").paginate()
+    for account in (a for page in pages for a in page.get("Accounts", [])):
         # `State` replaces the deprecated `Status`; older endpoints send only `Status`.
         if (account.get("State") or account.get("Status")) == "ACTIVE":
             found.append(Account(id=account["Id"], name=account.get("Name", "")[:50]))
@@ -127,17 +135,21 @@ def role_arn(account: str, role_name: str, partition: str) -> str:
 
 
 def assumed_credentials(
-    sts: Any, arn: str, external_id: str | None, seconds: int = SESSION_SECONDS
-) -> Any:
+    sts: STSClient, arn: str, external_id: str | None, seconds: int = SESSION_SECONDS
+) -> RefreshableCredentials:
     """RefreshableCredentials of one AssumeRole, made now (so a refused role fails here) and
     renewed by botocore, with the same call, shortly before they expire."""
     from botocore.credentials import RefreshableCredentials
 
     def fetch() -> dict[str, str]:
-        kwargs = {"RoleArn": arn, "RoleSessionName": SESSION_NAME, "DurationSeconds": seconds}
+        request: AssumeRoleRequestTypeDef = {
+            "RoleArn": arn,
+            "RoleSessionName": SESSION_NAME,
+            "DurationSeconds": seconds,
+        }
         if external_id:
-            kwargs["ExternalId"] = external_id
-        found = sts.assume_role(**kwargs)["Credentials"]
+            request["ExternalId"] = external_id
+        found = sts.assume_role(**request)["Credentials"]
         return {
             "access_key": found["AccessKeyId"],
             "secret_key": found["SecretAccessKey"],
@@ -150,7 +162,9 @@ def assumed_credentials(
     )
 
 
-def session_with(credentials: Any, region: str, loader: Any = None) -> Any:
+def session_with(
+    credentials: RefreshableCredentials | None, region: str, loader: Loader | None = None
+) -> Any:  # a boto3 Session: boto3 itself is untyped (no boto3-stubs)
     """A boto3 session for one region whose credentials are `credentials` (None: the standard
     chain). One per account and region: a boto3 session holds one region, and threads share
     nothing else but the credentials, whose refresh botocore locks."""
@@ -163,10 +177,10 @@ def session_with(credentials: Any, region: str, loader: Any = None) -> Any:
         core.register_component("data_loader", loader)  # parse each service model once
     if credentials is not None:
 
-        class Entered(CredentialProvider):  # type: ignore[misc]
+        class Entered(CredentialProvider):
             METHOD = "ecr-audit-assume-role"
 
-            def load(self) -> Any:
+            def load(self) -> RefreshableCredentials | None:
                 return credentials
 
         core.register_component("credential_provider", CredentialResolver([Entered()]))
@@ -178,7 +192,7 @@ class Entered:
     """An account the run got into: its credentials (None: the run's own) and regions."""
 
     account: Account
-    credentials: Any
+    credentials: RefreshableCredentials | None
     regions: list[str] = field(default_factory=list)
     not_enabled: list[str] = field(default_factory=list)
 
@@ -233,7 +247,9 @@ def _isolated() -> tuple[type[Exception], ...]:
     return (ClientError, BotoCoreError, ToolError)
 
 
-def enter(plan: Plan, account: Account, calls: Calls, sts: Any, loader: Any = None) -> Entered:
+def enter(
+    plan: Plan, account: Account, calls: Calls, sts: STSClient, loader: Loader | None = None
+) -> Entered:
     """One AssumeRole into the account (none for the run's own), then its regions. `sts` is the
     run's own STS client, shared so that its adaptive rate limiting sees every AssumeRole."""
     credentials = None
@@ -261,7 +277,9 @@ def enter(plan: Plan, account: Account, calls: Calls, sts: Any, loader: Any = No
     return entered
 
 
-def enabled_regions(entered: Entered, home: str, calls: Calls, loader: Any = None) -> list[str]:
+def enabled_regions(
+    entered: Entered, home: str, calls: Calls, loader: Loader | None = None
+) -> list[str]:
     """The account's enabled regions of the run's partition (AllRegions shows opt-in status)."""
     session = session_with(entered.credentials, home, loader)
     ec2 = Aws(home, calls, session, adaptive=True).client("ec2")

@@ -28,11 +28,16 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import yaml
 
 from tools.cli import ToolError, run
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_ssm import SSMClient
 
 ROOT = Path(__file__).resolve().parents[2]
 # ECR_LOCAL_DIR moves it (the tests use a temporary directory).
@@ -153,8 +158,8 @@ def seed(endpoint: str, region: str) -> str:
     import boto3
 
     session = boto3.session.Session(region_name=region, **_boto_credentials())
-    kms = session.client("kms", endpoint_url=endpoint)
-    ssm = session.client("ssm", endpoint_url=endpoint)
+    kms: KMSClient = session.client("kms", endpoint_url=endpoint)
+    ssm: SSMClient = session.client("ssm", endpoint_url=endpoint)
     try:
         arn = str(ssm.get_parameter(Name=KMS_PARAMETER)["Parameter"]["Value"])
         kms.describe_key(KeyId=arn)
