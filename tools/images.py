@@ -60,6 +60,15 @@ def image_status(image: Mapping[str, Any]) -> str:
     return str(status)
 
 
+def status_meaning(status: str) -> str:
+    """What a status means for a pull, as every tool says it (ACTIVE: pullable)."""
+    return {
+        "ACTIVE": "ACTIVE: pullable",
+        "ARCHIVED": "ARCHIVED: not pullable until restored (UpdateImageStorageClass to STANDARD)",
+        "ACTIVATING": "ACTIVATING: being restored, not pullable yet",
+    }[status]
+
+
 def status_counts(images: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """ACTIVE, ARCHIVED and ACTIVATING image counts, each reported apart."""
     counts = dict.fromkeys(IMAGE_STATUSES, 0)

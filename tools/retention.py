@@ -47,6 +47,7 @@ from components.settings import RepositorySettings, SettingsError
 from policy.ecr_guardrails.lifecycle_eval import Action, Image, evaluate, pattern_matches
 from tools.aws import REGION_NAME, Aws, all_images, regions
 from tools.cli import (
+    COMPLETED,
     EXIT_FOUND,
     EXIT_OK,
     ToolError,
@@ -54,6 +55,8 @@ from tools.cli import (
     error_code,
     markdown_table,
     one_line,
+    parse,
+    partial,
     progress,
     run,
     table,
@@ -363,7 +366,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "the policy takes in a month",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.images and args.aws_preview:
         parser.error("--aws-preview needs ECR: it cannot be used with --images")
     return args
@@ -426,7 +429,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ToolError(f"--service {', '.join(unknown)}: not in Pulumi.{args.stack}.yaml")
         uses = from_file(args.in_use) if args.in_use else []
         now = args.at or datetime.datetime.now(datetime.timezone.utc)
-        verdicts = []
+        verdicts: list[ServiceVerdict] = []
+        COMPLETED.follow(verdicts, len(services), "services", lambda v: v.service)
+        COMPLETED.show(
+            lambda: (
+                json.dumps(
+                    {"ok": False, "interrupted": True, "services": [v.as_dict() for v in verdicts]},
+                    indent=2,
+                )
+                if args.json
+                else partial(as_table(verdicts))
+            )
+        )
         if args.images:
             snapshot = images_snapshot(args.images)
             for service in services:
@@ -465,6 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         failed = any(v.failed for v in verdicts)
         report = {"ok": not failed, "services": [v.as_dict() for v in verdicts]}
         emit(json.dumps(report, indent=2) if args.json else as_table(verdicts))
+        COMPLETED.results = None
         write_step_summary(as_markdown(args.stack, verdicts))
         return EXIT_FOUND if failed else EXIT_OK
 

@@ -43,12 +43,13 @@ from tools.audit.reads import Registry, repository_props, scanning_props
 from tools.audit.report import COMPONENT_TAG, LEVELS, REGISTRY, Finding, Report
 from tools.aws import Aws, Calls
 from tools.cli import (
+    COMPLETED,
     ToolError,
     at_or_above,
     error_code,
     progress,
 )
-from tools.images import image_status, newest_release, pushed_at
+from tools.images import image_status, newest_release, pushed_at, status_meaning
 from tools.signing import SIGNING, signing_status
 from tools.usage import Use, lambda_functions, task_definitions, users_by_digest
 
@@ -266,11 +267,7 @@ def active_images(
             continue
         digest = image["imageDigest"]
         label = f"{seen.name}@{digest} ({', '.join(image.get('imageTags') or []) or 'untagged'})"
-        why = (
-            "ARCHIVED: not pullable until restored (UpdateImageStorageClass to STANDARD)"
-            if status == "ARCHIVED"
-            else "ACTIVATING: being restored"
-        )
+        why = status_meaning(status)
         if digest in users:
             message = f"{label} is {why}, but used by {', '.join(users[digest])}: its pull fails"
             findings.append(seen.finding(NOT_ACTIVE, "mandatory", message))
@@ -520,9 +517,22 @@ def replication_findings(registry: Registry, options: Options) -> list[Finding]:
     return found
 
 
-def audit(region_names: Sequence[str], options: Options, calls: Calls | None = None) -> Report:
-    report = Report(regions=list(region_names), calls=calls or Calls())
-    read = [audit_region(Aws(region, report.calls), options, report) for region in region_names]
+def audit(
+    region_names: Sequence[str],
+    options: Options,
+    calls: Calls | None = None,
+    report: Report | None = None,
+) -> Report:
+    """Every region in turn into `report`, which holds only completed regions (so that an
+    interrupted run can show them: tools/cli.py's COMPLETED)."""
+    report = report or Report(regions=list(region_names), calls=calls or Calls())
+    read = []
+    for region in region_names:
+        part = Report(regions=[region], calls=report.calls)
+        read.append(audit_region(Aws(region, report.calls), options, part))
+        report.findings += part.findings
+        report.repositories += part.repositories
+        COMPLETED.unit(region)
     if not any(read):
         (first, *_) = report.findings
         raise ToolError(f"nothing could be read: {first.region}: {first.message}")

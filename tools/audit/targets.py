@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.aws import Aws, Calls, paginate
-from tools.cli import ToolError, error_code, one_line, progress
+from tools.cli import COMPLETED, ToolError, error_code, one_line, progress
 
 SESSION_NAME = "ecr-guardrails-audit"
 # One hour is every role's default maximum session. botocore refreshes 15 minutes before expiry
@@ -275,17 +275,23 @@ def enabled_regions(entered: Entered, home: str, calls: Calls, loader: Any = Non
 
 
 def run_plan(
-    plan: Plan, work: Callable[[Entered, str], T], calls: Calls | None = None
+    plan: Plan,
+    work: Callable[[Entered, str], T],
+    calls: Calls | None = None,
+    outcome: Outcome[T] | None = None,
 ) -> Outcome[T]:
     """Enters every account and runs `work(entered, region)` for each of its regions, at most
-    `plan.max_workers` at a time. A failure to enter an account or to run one region is recorded
-    and the rest goes on; any other exception (a bug) propagates."""
+    `plan.max_workers` at a time, into `outcome` as each completes. A failure to enter an account
+    or to run one region is recorded and the rest goes on; any other exception (a bug)
+    propagates."""
     import botocore.session
 
     calls = calls or Calls()
     loader = botocore.session.get_session().get_component("data_loader")
-    outcome: Outcome[T] = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     total = len(plan.accounts)
+    known = total * len(plan.regions) if plan.regions is not None else 0
+    COMPLETED.expect(known, "account-regions")
     with ThreadPoolExecutor(plan.max_workers) as pool:
         sts = Aws(plan.home_region, calls, adaptive=True).client("sts")
         entering = {pool.submit(enter, plan, a, calls, sts, loader): a for a in plan.accounts}
@@ -307,6 +313,9 @@ def run_plan(
             progress(
                 f"[{done}/{total} accounts] {account.id}: entered, {len(entered.regions)} regions"
             )
+            if plan.regions is None:  # all-enabled: known once the account is entered
+                known += len(entered.regions)
+                COMPLETED.expect(known, "account-regions")
             for region in entered.not_enabled:
                 message = f"region {region} is not enabled in account {account.id}: not audited"
                 outcome.failures.append(Failure(account, region, NOT_ENABLED, message))
@@ -319,5 +328,6 @@ def run_plan(
             except _isolated() as error:
                 message = f"region {region} could not be read: {_describe(error)}"
                 outcome.failures.append(Failure(entered.account, region, UNREADABLE, message))
+            COMPLETED.unit(f"{entered.account.id} {region}")
             progress(f"[{done}/{len(audits)} account-regions] {entered.account.id} {region}: done")
     return outcome
