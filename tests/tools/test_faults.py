@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -278,10 +279,9 @@ def test_quarantine_on_an_endpoint_that_dies_after_the_first_change_says_exactly
     assert code == 3, err
     last = err.splitlines()[-1]
     assert "could not remove the tag fileflow:v1.1.0: Connection was closed" in last, last
-    assert last.endswith(
-        "already done: tag the image fileflow:quarantined-" + last.split("quarantined-")[1]
+    assert re.search(
+        r"already done: tag the image fileflow:quarantined-\S+ so that it survives$", last
     )
-    assert last.count("quarantined-") == 1
     tags = images_of(releases.moto, "fileflow")
     assert "v1.1.0" in tags and any(t.startswith("quarantined-") for t in tags), tags
 
