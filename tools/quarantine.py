@@ -27,7 +27,8 @@ take.
 
 Exit status: 0 done, with a rollback candidate; 1 done (or would be), but no safe rollback
 candidate; 2 usage or AWS error, or a refusal: nothing changed; 3 a step failed after an earlier
-one changed something: the one line on stderr says exactly what changed.
+one changed something: the one line on stderr says exactly what changed; 130 interrupted (SIGINT
+or SIGTERM): a step under way gets its answer first, and the one line says exactly what changed.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         "Everything is checked before anything changes.",
         epilog="Exit status: 0 done with a rollback candidate; 1 done without one; 2 usage or AWS "
         "error or a refusal (nothing changed); 3 a step failed after something changed (stderr "
-        "says exactly what).",
+        "says exactly what); 130 interrupted (stderr says exactly what changed, or nothing).",
     )
     parser.add_argument("--repository", required=True, help="ECR repository name")
     which = parser.add_mutually_exclusive_group(required=True)

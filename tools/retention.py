@@ -23,8 +23,9 @@ does not exist yet is reported as such (nothing to lose); an in-use reference th
 of its repository is listed (it does not change the exit).
 
 Exit status: 0 nothing in use or protected would go; 1 something would (named in the output), or a
-service could not be judged; 2 usage or AWS error, one line on stderr. Read-only, except that
---aws-preview starts previews.
+service could not be judged; 2 usage or AWS error, one line on stderr; 130 interrupted (the
+services judged so far are shown, marked partial). Read-only, except that --aws-preview starts
+previews.
 """
 
 from __future__ import annotations
@@ -328,7 +329,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "exist: what would expire or be archived, and whether any of it is in use.",
         epilog="Exit status: 0 nothing in use or protected would go, 1 something would or a "
         "service could not be judged (missing from the snapshot), 2 usage or AWS error (one line "
-        "on stderr).",
+        "on stderr; an empty or blank flag value too); 130 interrupted (the services judged are "
+        "shown, marked partial).",
     )
     add_stack_arguments(parser, "read")
     parser.add_argument("--service", action="append", help="only this service (repeatable)")

@@ -44,7 +44,8 @@ included). Production is the Environment tag (there is no stack here). Live-only
   audited (mandatory: what was not read was not checked).
 
 Exit status: 0 clean; 1 a mandatory rule or a live check failed (including ecr-live-unreadable);
-2 usage error, or nothing at all could be read (one line on stderr).
+2 usage error, or nothing at all could be read (one line on stderr); 130 interrupted: the regions
+(or account-regions) completed are printed, marked partial, and one line says what completed.
 Read-only: it calls only Describe/Get/List APIs. This module is the command: it composes a
 single-account run (tools/audit/checks.py, region by region) and an organisation-wide one
 (tools/audit/org.py); the reads are in tools/audit/reads.py, the policy config and exemptions in
@@ -92,8 +93,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "grants, unmanaged repositories). Read-only.",
         epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
         "key or region that could not be read is one: ecr-live-unreadable); 2 usage error (an "
-        "empty --regions too), or nothing could be audited, in every mode (one line on "
-        "stderr). Uses the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+        "empty or blank value of any flag too), or nothing could be audited, in every mode, or "
+        "a Security Hub export was refused (one line on stderr); 130 interrupted (SIGINT/SIGTERM: "
+        "the regions or account-regions completed are shown, marked partial). Uses the standard "
+        "AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
     )
     parser.add_argument(
         "--region",

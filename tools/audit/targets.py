@@ -62,6 +62,7 @@ def read_accounts(path: str) -> list[Account]:
     except (OSError, UnicodeDecodeError) as error:
         raise ToolError(f"--accounts {path}: {error}") from None
     accounts: dict[str, Account] = {}
+    lines: dict[str, int] = {}  # account id -> the line that lists it
     for number, line in enumerate(text.splitlines(), 1):
         words = line.split("#", 1)[0].split(None, 1)
         if not words:
@@ -76,8 +77,13 @@ def read_accounts(path: str) -> list[Account]:
                 f"{problem['msg']} (expected a 12-digit account id, then an optional name)"
             ) from None
         if account.id in accounts:
-            raise ToolError(f"--accounts {path} line {number}: account {account.id} listed twice")
+            # Twice is a mistaken file (a copy-paste, a merge): refused, naming both lines.
+            raise ToolError(
+                f"--accounts {path} lines {lines[account.id]} and {number}: account "
+                f"{account.id} listed twice"
+            )
         accounts[account.id] = account
+        lines[account.id] = number
     if not accounts:
         raise ToolError(f"--accounts {path}: no account ids in the file")
     return list(accounts.values())
