@@ -187,6 +187,42 @@ def test_an_endpoint_that_dies_mid_run_is_never_an_all_clear(proxy, capsys):
     assert unreadable and all("closed" in f["message"] for f in unreadable), unreadable
 
 
+def test_an_organization_audit_whose_endpoint_dies_accounts_for_every_target(proxy, capsys):
+    """Every account-region is either audited or reported as a failure; none is silently
+    missing, and the exit is never 0."""
+    from tests.support.org_fixtures import ROLE, member_repository, organization
+
+    accounts = organization(proxy.moto, ["dev", "prod"])
+    for name in ("dev", "prod"):
+        member_repository(proxy.moto, accounts[name], REGION, f"svc-{name}")
+    args = ["--organization", "--role-name", ROLE, "--regions", REGION, "--max-workers", "1"]
+    code, out, err = audit(capsys, *args, "--json")
+    assert code == 1, err
+    requests = len(proxy.operations)
+    proxy.operations.clear()
+    proxy.faults.die_after = requests // 2
+    code, out, err = audit(capsys, *args, "--json")
+    assert code in (1, 2), err
+    if code == 2:  # died before any region could be listed: one line, no report
+        assert not out and err.splitlines()[-1].startswith("audit: nothing could be audited")
+        return
+    report = json.loads(out)
+    audited = {(t["account"], t["region"]) for t in report["summary"]["targets"]}
+    failed = {
+        (f["account"], f["region"] or REGION)
+        for f in report["findings"]
+        if f["check"] in ("ecr-live-account-not-entered", "ecr-live-unreadable")
+        and f["repository"].startswith("(")
+    }
+    assert audited | failed == {(a, REGION) for a in accounts.values()}, report["summary"]
+    not_read = [
+        f
+        for f in report["findings"]
+        if f["check"] in ("ecr-live-account-not-entered", "ecr-live-unreadable")
+    ]
+    assert not_read, "the endpoint died: something must be reported as not read"
+
+
 def test_latency_changes_nothing_in_the_verdict(proxy, capsys):
     by_hand(proxy.moto, "svc")
     code, clean, _ = audit(capsys, "--region", REGION, "--json")
