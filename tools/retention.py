@@ -328,7 +328,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Judge the lifecycle policies a stack file proposes against the images that "
         "exist: what would expire or be archived, and whether any of it is in use.",
         epilog="Exit status: 0 nothing in use or protected would go, 1 something would or a "
-        "service could not be judged (missing from the snapshot), 2 usage or AWS error (one line "
+        "service could not be judged (missing from the snapshot, or its images unreadable), 2 "
+        "usage or AWS error, or ECS and Lambda unreadable (one line "
         "on stderr; an empty or blank flag value too); 130 interrupted (the services judged are "
         "shown, marked partial).",
     )
