@@ -87,7 +87,20 @@ def progress(message: str) -> None:
 
 def emit(text: str) -> None:
     """Prints the tool's result on stdout; a reader that went away (`| head -1`) is not an error:
-    the rest of the output is dropped and the tool still ends with its verdict's exit code."""
+    the rest of the output is dropped and the tool still ends with its verdict's exit code. A
+    signal during it waits for the whole result to be out (never half of a JSON document); then
+    there is nothing partial left to show."""
+    _deferred.depth = getattr(_deferred, "depth", 0) + 1
+    try:
+        _write(text)
+        COMPLETED.results = None
+    finally:
+        _deferred.depth -= 1
+    if STOP.is_set() and threading.current_thread() is threading.main_thread():
+        raise KeyboardInterrupt
+
+
+def _write(text: str) -> None:
     try:
         print(text, flush=True)
     except BrokenPipeError:
@@ -232,7 +245,7 @@ class Completed:
                     text = self.results()
             with contextlib.suppress(OSError, ValueError):
                 if text:
-                    emit(text)
+                    _write(text)
                 print(f"{tool}: {one_line(head)}; {self.summary()}", file=sys.stderr, flush=True)
                 sys.stdout.flush()
         finally:

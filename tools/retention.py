@@ -482,7 +482,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         failed = any(v.failed for v in verdicts)
         report = {"ok": not failed, "services": [v.as_dict() for v in verdicts]}
         emit(json.dumps(report, indent=2) if args.json else as_table(verdicts))
-        COMPLETED.results = None
         write_step_summary(as_markdown(args.stack, verdicts))
         return EXIT_FOUND if failed else EXIT_OK
 

@@ -207,7 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             COMPLETED.show(lambda: _interrupted(args, report_of(), None))
             report, outcome = org.audit_plan(plan, options, calls, so_far)
         emit(_rendered(args, report))
-        COMPLETED.results = None  # shown in full: an interrupt now only says what was sent
         write_step_summary(report.as_markdown())
         if hub is not None:
             progress(org.export(hub, report, outcome).describe())
