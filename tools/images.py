@@ -63,6 +63,15 @@ def image_status(image: ImageDetailTypeDef) -> str:
     return str(status)
 
 
+def status_meaning(status: str) -> str:
+    """What a status means for a pull, as every tool says it (ACTIVE: pullable)."""
+    return {
+        "ACTIVE": "ACTIVE: pullable",
+        "ARCHIVED": "ARCHIVED: not pullable until restored (UpdateImageStorageClass to STANDARD)",
+        "ACTIVATING": "ACTIVATING: being restored, not pullable yet",
+    }[status]
+
+
 def status_counts(images: Sequence[ImageDetailTypeDef]) -> dict[str, int]:
     """ACTIVE, ARCHIVED and ACTIVATING image counts, each reported apart."""
     counts = dict.fromkeys(IMAGE_STATUSES, 0)

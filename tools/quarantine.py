@@ -27,7 +27,8 @@ take.
 
 Exit status: 0 done, with a rollback candidate; 1 done (or would be), but no safe rollback
 candidate; 2 usage or AWS error, or a refusal: nothing changed; 3 a step failed after an earlier
-one changed something: the one line on stderr says exactly what changed.
+one changed something: the one line on stderr says exactly what changed; 130 interrupted (SIGINT
+or SIGTERM): a step under way gets its answer first, and the one line says exactly what changed.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ from typing import TYPE_CHECKING
 from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.aws import Aws, all_images, regions
 from tools.cli import (
+    COMPLETED,
     EXIT_FOUND,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     ToolError,
     add_fail_on,
@@ -53,8 +54,10 @@ from tools.cli import (
     emit,
     error_code,
     one_line,
+    parse,
     progress,
     run,
+    uninterrupted,
     write_step_summary,
 )
 from tools.images import DIGEST, RELEASE_PATTERN, REPOSITORY, TAG
@@ -174,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         "Everything is checked before anything changes.",
         epilog="Exit status: 0 done with a rollback candidate; 1 done without one; 2 usage or AWS "
         "error or a refusal (nothing changed); 3 a step failed after something changed (stderr "
-        "says exactly what).",
+        "says exactly what); 130 interrupted (stderr says exactly what changed, or nothing).",
     )
     parser.add_argument("--repository", required=True, help="ECR repository name")
     which = parser.add_mutually_exclusive_group(required=True)
@@ -235,7 +238,7 @@ def _parser() -> argparse.ArgumentParser:
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     """The arguments, each checked against its grammar (a usage error names the flag)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if not REPOSITORY.fullmatch(args.repository):
         parser.error(f"argument --repository: {args.repository!r} is not an ECR repository name")
     if args.tag is not None and not TAG.fullmatch(args.tag):
@@ -266,31 +269,28 @@ def execute(
     message: Callable[[Step], tuple[str, str]],
 ) -> None:
     """Makes the changes in order (`message` gives a publishing step its subject and text); a
-    failure after a change is exit 3 naming what changed."""
+    failure after a change is exit 3 naming what changed. A signal during a step lets it get its
+    answer first (`uninterrupted`), so an interrupted run (exit 130) says exactly what changed."""
     done: list[str] = []
     for step in steps:
+        described = step.describe(tool.repository)
         try:
-            if step.kind == "keep":
-                tool.keep(digest, step.value)
-            elif step.kind == "untag":
-                tool.remove({"imageTag": step.value})
-            elif step.kind == "delete":
-                tool.remove({"imageDigest": digest})
-            else:
-                tool.publish(step.value, *message(step))
-        except (Exception, KeyboardInterrupt) as error:  # an interrupt must still say what changed
-            interrupted = isinstance(error, KeyboardInterrupt)
-            cause = "interrupted" if interrupted else one_line(error) or "interrupted"
-            failed = f"could not {step.describe(tool.repository)}: {cause}"
+            with uninterrupted(described):
+                if step.kind == "keep":
+                    tool.keep(digest, step.value)
+                elif step.kind == "untag":
+                    tool.remove({"imageTag": step.value})
+                elif step.kind == "delete":
+                    tool.remove({"imageDigest": digest})
+                else:
+                    tool.publish(step.value, *message(step))
+                done.append(described)
+                COMPLETED.change(described)
+        except Exception as error:
+            failed = f"could not {described}: {one_line(error) or type(error).__name__}"
             if not done:
-                raise ToolError(
-                    f"{failed}; nothing changed", EXIT_INTERRUPTED if interrupted else None
-                ) from None
-            raise ToolError(
-                f"{failed}; already done: {'; '.join(done)}",
-                EXIT_INTERRUPTED if interrupted else EXIT_PARTIAL,
-            ) from None
-        done.append(step.describe(tool.repository))
+                raise ToolError(f"{failed}; nothing changed") from None
+            raise ToolError(f"{failed}; already done: {'; '.join(done)}", EXIT_PARTIAL) from None
         progress(f"done: {done[-1]}")
 
 
@@ -401,6 +401,7 @@ def _messages(outcome: Outcome, name: str) -> Callable[[Step], tuple[str, str]]:
 def _quarantine(args: argparse.Namespace) -> int:
     """Checks everything (image, topic, last release, users), then changes it unless a dry run."""
     (region,) = regions([args.region] if args.region else None)
+    COMPLETED.may_change()  # an interrupt says what changed, "nothing" included
     aws = Aws(region)
     tool = Quarantine(aws, args.repository, args.fail_on)
     url = tool.url()

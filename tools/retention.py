@@ -23,8 +23,9 @@ does not exist yet is reported as such (nothing to lose); an in-use reference th
 of its repository is listed (it does not change the exit).
 
 Exit status: 0 nothing in use or protected would go; 1 something would (named in the output), or a
-service could not be judged; 2 usage or AWS error, one line on stderr. Read-only, except that
---aws-preview starts previews.
+service could not be judged; 2 usage or AWS error, one line on stderr; 130 interrupted (the
+services judged so far are shown, marked partial). Read-only, except that --aws-preview starts
+previews.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from components.lifecycle import lifecycle_policy
 from components.settings import SettingsError
 from tools.aws import REGION_NAME, Aws, all_images, regions
 from tools.cli import (
+    COMPLETED,
     EXIT_FOUND,
     EXIT_OK,
     ToolError,
@@ -51,6 +53,8 @@ from tools.cli import (
     error_code,
     markdown_table,
     one_line,
+    parse,
+    partial,
     progress,
     run,
     table,
@@ -187,8 +191,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Judge the lifecycle policies a stack file proposes against the images that "
         "exist: what would expire or be archived, and whether any of it is in use.",
         epilog="Exit status: 0 nothing in use or protected would go, 1 something would or a "
-        "service could not be judged (missing from the snapshot), 2 usage or AWS error (one line "
-        "on stderr).",
+        "service could not be judged (missing from the snapshot, or its images unreadable), 2 "
+        "usage or AWS error, or ECS and Lambda unreadable (one line "
+        "on stderr; an empty or blank flag value too); 130 interrupted (the services judged are "
+        "shown, marked partial).",
     )
     add_stack_arguments(parser, "read")
     parser.add_argument("--service", action="append", help="only this service (repeatable)")
@@ -226,7 +232,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "the policy takes in a month",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.images and args.aws_preview:
         parser.error("--aws-preview needs ECR: it cannot be used with --images")
     return args
@@ -289,7 +295,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ToolError(f"--service {', '.join(unknown)}: not in Pulumi.{args.stack}.yaml")
         uses = from_file(args.in_use) if args.in_use else []
         now = args.at or datetime.datetime.now(datetime.timezone.utc)
-        verdicts = []
+        verdicts: list[ServiceVerdict] = []
+        COMPLETED.follow(verdicts, len(services), "services", lambda v: v.service)
+        COMPLETED.show(
+            lambda: (
+                json.dumps(
+                    {"ok": False, "interrupted": True, "services": [v.as_dict() for v in verdicts]},
+                    indent=2,
+                )
+                if args.json
+                else partial(as_table(verdicts))
+            )
+        )
         if args.images:
             snapshot = images_snapshot(args.images)
             for service in services:

@@ -14,9 +14,13 @@ findings that fail it (id, severity, package): the first 20 in the table, all of
 DescribeImageSigningStatus first (waiting up to --signing-timeout while it is IN_PROGRESS; FAILED
 with ECR's failure code and reason), then the referrers API, then the untagged manifests' `subject`
 (client-side Notation signatures).
+The image is looked up whatever its status (DescribeImages with imageStatus ANY): an ARCHIVED or
+ACTIVATING image is found, its status is reported beside the scan (`imageStatus` in --json), and it
+fails the gate, since a deployment of it cannot pull it until it is restored; ECR scans only ACTIVE
+images, so one without a scan is not scanned (exit 2, saying so).
 Exit status: 0 nothing at or above --fail-on; 1 something is (or, with --require-signature, the
-image is not signed); 2 usage or lookup error (missing repository, image or scan, scanning
-unavailable, timeout), with a one-line message.
+image is not signed; or the image is not ACTIVE); 2 usage or lookup error (missing repository,
+image or scan, scanning unavailable, timeout), with a one-line message; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -30,19 +34,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tools.aws import Aws, regions
+from tools.aws import IMAGE_STATUS_ANY, Aws, regions
 from tools.cli import (
+    COMPLETED,
     ToolError,
     add_fail_on,
     at_or_above,
     emit,
     error_code,
+    parse,
     positive_seconds,
     progress,
     run,
     write_step_summary,
 )
-from tools.images import DIGEST, REPOSITORY, TAG
+from tools.images import DIGEST, REPOSITORY, TAG, image_status, status_meaning
 from tools.signing import Signing, signing_status
 
 if TYPE_CHECKING:
@@ -126,6 +132,9 @@ class Result:
     """The image's signing state; None when not asked (--require-signature)."""
     findings: tuple[Finding, ...] = ()
     """Every finding of the scan (all pages)."""
+    image_status: str = "ACTIVE"
+    """ACTIVE, ARCHIVED or ACTIVATING (DescribeImages with imageStatus ANY): a deployment of an
+    image that is not ACTIVE fails to pull, whatever its scan says."""
 
     @property
     def failing(self) -> list[Finding]:
@@ -142,6 +151,8 @@ class Result:
         if blocking:
             shown = ", ".join(f"{n} {s}" for s, n in blocking.items())
             reasons.append(f"severity: {shown} at or above {self.fail_on}")
+        if self.image_status != "ACTIVE":
+            reasons.append(f"image status: {status_meaning(self.image_status)}")
         problem = self.signing.problem if self.signing is not None else None
         if problem:
             reasons.append(f"signature: {problem} (required)")
@@ -157,6 +168,7 @@ class Result:
                 "repository": self.repository,
                 "imageId": self.image,
                 "status": self.status,
+                "imageStatus": self.image_status,
                 "counts": self.counts,
                 "failOn": self.fail_on,
                 "failed": self.failed,
@@ -175,7 +187,8 @@ class Result:
     def as_table(self) -> str:
         name = self.image.get("imageTag") or self.image.get("imageDigest", "")
         lines = [f"Scan findings for {self.repository}:{name}", f"digest: {self.digest}"]
-        lines += [f"pin:    {self.reference}", f"{'severity':<14}{'count':>6}"]
+        lines += [f"pin:    {self.reference}", f"image:  {status_meaning(self.image_status)}"]
+        lines.append(f"{'severity':<14}{'count':>6}")
         lines += [f"{s:<14}{self.counts.get(s, 0):>6}" for s in SEVERITIES]
         if self.signing is not None:
             shown = ", ".join(self.signing.signatures) or self.signing.detail
@@ -210,11 +223,12 @@ def scan(
 ) -> Result:
     """Scan results for one image, starting a scan and waiting for it when there is none."""
     label = f"{repository}:{image.get('imageTag') or image.get('imageDigest')}"
-    digest, url = _look_up(client, repository, image, label)
+    digest, url, status_now = _look_up(client, repository, image, label)
+    COMPLETED.unit(f"found {label} ({digest}, {status_now})")
     deadline = clock() + timeout
     started = False
     while True:
-        response = _scan_findings(client, repository, image, label, started, progress)
+        response = _scan_findings(client, repository, image, label, started, progress, status_now)
         if response is None:  # no scan yet: one was started
             started = True
             continue
@@ -230,6 +244,7 @@ def scan(
                 digest,
                 f"{url}@{digest}",
                 findings=tuple(_all_findings(client, repository, image, response)),
+                image_status=status_now,
             )
         if status in UNUSABLE:
             raise GateError(f"scan of {label} is {status}: {UNUSABLE[status]}")
@@ -244,12 +259,16 @@ def scan(
 
 def _look_up(
     client: ECRClient, repository: str, image: ImageIdentifierTypeDef, label: str
-) -> tuple[str, str]:
-    """(the image's digest, the repository's URL); GateError when either does not exist."""
+) -> tuple[str, str, str]:
+    """(the image's digest, the repository's URL, its status); GateError when either does not
+    exist. Archived and activating images too: without the status filter DescribeImages answers
+    for ACTIVE images only, and an archived image would read as "not found"."""
     from botocore.exceptions import ClientError
 
     try:
-        details = client.describe_images(repositoryName=repository, imageIds=[image])
+        details = client.describe_images(
+            repositoryName=repository, imageIds=[image], filter=IMAGE_STATUS_ANY
+        )
         url = client.describe_repositories(repositoryNames=[repository])["repositories"][0][
             "repositoryUri"
         ]
@@ -259,7 +278,12 @@ def _look_up(
         if error_code(error) == "ImageNotFoundException":
             raise GateError(f"image {label} not found") from None
         raise
-    return str(details["imageDetails"][0]["imageDigest"]), str(url)
+    found = details["imageDetails"][0]
+    try:
+        status = image_status(found)
+    except ValueError as error:
+        raise GateError(f"{label}: {error}") from None
+    return str(found["imageDigest"]), str(url), status
 
 
 def _scan_findings(
@@ -269,6 +293,7 @@ def _scan_findings(
     label: str,
     started: bool,
     progress: Callable[[str], None],
+    status: str = "ACTIVE",
 ) -> DescribeImageScanFindingsResponseTypeDef | None:
     """The first page of the image's scan findings; None after starting a scan it did not have
     (a second ScanNotFoundException, once one was started, is an error)."""
@@ -279,6 +304,11 @@ def _scan_findings(
     except ClientError as error:
         if error_code(error) != "ScanNotFoundException" or started:
             raise
+        if status != "ACTIVE":  # ECR scans only ACTIVE images; an earlier scan would still count
+            raise GateError(
+                f"{label} is {status} and has no scan; ECR scans only ACTIVE images: restore it "
+                "(UpdateImageStorageClass to STANDARD), then scan it"
+            ) from None
     progress(f"no scan for {label}: starting one")
     try:
         client.start_image_scan(repositoryName=repository, imageId=image)
@@ -316,8 +346,9 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Fail when an ECR image scan has findings at or above a severity; print the "
         "digest-pinned reference of the image scanned.",
         epilog="Exit status: 0 nothing at or above --fail-on; 1 something is (the failing "
-        "findings and the failed condition are named), or the image is unsigned with "
-        "--require-signature; 2 usage or lookup error (one line on stderr).",
+        "findings and the failed condition are named), the image is ARCHIVED or ACTIVATING "
+        "(not pullable), or it is unsigned with --require-signature; 2 usage or lookup error "
+        "(one line on stderr); 130 interrupted (SIGINT/SIGTERM: what completed is said).",
     )
     parser.add_argument("--repository", required=True, help="ECR repository name")
     which = parser.add_mutually_exclusive_group(required=True)
@@ -344,7 +375,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="seconds to wait while ECR managed signing is in progress (120)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if not REPOSITORY.fullmatch(args.repository):
         parser.error(f"argument --repository: {args.repository!r} is not an ECR repository name")
     if args.tag is not None and not TAG.fullmatch(args.tag):

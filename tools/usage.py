@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools.aws import Aws
-from tools.cli import ToolError
+from tools.cli import ToolError, progress
 from tools.images import ImageReferenceError, parse_image
 from tools.inputs import read_text
 
@@ -48,13 +48,20 @@ def _use(reference: str, user: str, where: str | None = None) -> Use | None:
 def from_file(path: str) -> list[Use]:
     """One reference per line (`repo:tag`, `repo@sha256:...` or a full URI); `#` comments. A line
     naming an ECR registry (or none) that cannot be parsed is refused, naming the line; an image of
-    another registry (Docker Hub, ECR Public) is none of this registry's, as in ECS and Lambda."""
+    another registry (Docker Hub, ECR Public) is none of this registry's, as in ECS and Lambda. A
+    line that repeats an earlier one is reported (stderr, both lines named) and counted once."""
     lines = read_text(path, "--in-use").splitlines()
     found = []
+    first: dict[str, int] = {}  # reference -> the line that lists it first
     for number, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
+        if text in first:
+            # Lists built from many sources repeat an image; the first line names its users.
+            progress(f"--in-use {path}:{number}: repeats line {first[text]} ({text}): counted once")
+            continue
+        first[text] = number
         use = _use(text, f"{Path(path).name}:{number}", f"--in-use {path}:{number}")
         if use is not None:
             found.append(use)

@@ -224,7 +224,7 @@ def test_a_topic_that_does_not_exist_changes_nothing(releases, dry_run):
     ("args", "message"),
     [
         (["--tag", "v1\nx"], "is not an image tag"),
-        (["--tag", ""], "is not an image tag"),
+        (["--tag", ""], "argument --tag: '' is empty"),
         (["--tag", "v9.9.9"], "quarantine: image fileflow:v9.9.9 not found"),
         (["--digest", "sha256:" + "0" * 64], "quarantine: image fileflow@sha256:000"),
         (["--digest", "abc"], "is not sha256:<64 hex digits>"),

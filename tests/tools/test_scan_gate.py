@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.aws_fixtures import NOTARY, client, push_signature
 from tests.support.moto_server import REGION
+from tools.images import status_meaning
 from tools.preview.mock_engine import ROOT
 from tools.scan_gate import GateError, scan
 
@@ -258,7 +259,8 @@ def test_numbers_must_be_finite_and_positive_and_names_valid(image, args):
     for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
     result = gate(env, *[x for pair in base.items() for x in pair])
-    assert result.returncode == 2 and "usage:" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: argument {args[0]}" in result.stderr  # names the flag
 
 
 # --- signatures -----------------------------------------------------------------------------------
@@ -487,3 +489,66 @@ def test_fail_on_is_documented_with_its_default():
     assert "--fail-on SEVERITY" in result.stdout
     text = " ".join(result.stdout.split())
     assert "one of CRITICAL, HIGH, MEDIUM, LOW, any case (default CRITICAL)" in text
+
+
+# --- archived images (moto gap: moto has no image archive, no imageStatus and no
+# UpdateImageStorageClass, so these answers are ones we control) ----------------------------------
+
+
+class Archive(SlowScanner):
+    """ECR holding the image in the archive: DescribeImages finds it only with imageStatus ANY."""
+
+    def __init__(self, status, scanned=True):
+        super().__init__()
+        self.status, self.scanned, self.asked = status, scanned, []
+
+    def describe_images(self, **kwargs):
+        self.asked.append(kwargs)
+        if (kwargs.get("filter") or {}).get("imageStatus") not in ("ANY", self.status):
+            from botocore.exceptions import ClientError
+
+            error = {"Error": {"Code": "ImageNotFoundException", "Message": "not found"}}
+            raise ClientError(error, "DescribeImages")
+        return {"imageDetails": [{"imageDigest": "sha256:" + "d" * 64, "imageStatus": self.status}]}
+
+    def describe_image_scan_findings(self, **_):
+        if not self.scanned:
+            from botocore.exceptions import ClientError
+
+            error = {"Error": {"Code": "ScanNotFoundException", "Message": "no scan"}}
+            raise ClientError(error, "DescribeImageScanFindings")
+        return {
+            "imageScanStatus": {"status": "COMPLETE"},
+            "imageScanFindings": {"findingSeverityCounts": {"LOW": 1}},
+        }
+
+    def start_image_scan(self, **_):
+        raise AssertionError("ECR scans only ACTIVE images: no scan may be started")
+
+
+@pytest.mark.parametrize("status", ["ARCHIVED", "ACTIVATING"])
+def test_an_archived_or_activating_image_is_found_reported_apart_and_fails_the_gate(status):
+    ecr = Archive(status)
+    result = scan(ecr, "fileflow", {"imageTag": "v1"}, "CRITICAL", 60)
+    assert ecr.asked[0]["filter"] == {"imageStatus": "ANY"}
+    assert result.image_status == status and result.failed
+    assert result.reasons == [f"image status: {status_meaning(status)}"]
+    assert "not pullable" in result.reasons[0]
+    assert json.loads(result.as_json())["imageStatus"] == status
+    assert f"image:  {status}" in result.as_table() and "-> FAIL" in result.as_table()
+
+
+def test_an_active_image_passes_with_its_status_shown():
+    result = scan(Archive("ACTIVE"), "fileflow", {"imageTag": "v1"}, "CRITICAL", 60)
+    assert (result.image_status, result.failed) == ("ACTIVE", False)
+    assert "image:  ACTIVE: pullable" in result.as_table()
+
+
+def test_an_archived_image_without_a_scan_is_not_scanned_and_says_why():
+    with pytest.raises(GateError, match="fileflow:v1 is ARCHIVED and has no scan; ECR scans only"):
+        scan(Archive("ARCHIVED", scanned=False), "fileflow", {"imageTag": "v1"}, "HIGH", 60)
+
+
+def test_an_unknown_image_status_is_refused_not_taken_as_active():
+    with pytest.raises(GateError, match="imageStatus 'FROZEN' is not one of ACTIVE, ARCHIVED"):
+        scan(Archive("FROZEN"), "fileflow", {"imageTag": "v1"}, "HIGH", 60)

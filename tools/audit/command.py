@@ -44,7 +44,8 @@ included). Production is the Environment tag (there is no stack here). Live-only
   audited (mandatory: what was not read was not checked).
 
 Exit status: 0 clean; 1 a mandatory rule or a live check failed (including ecr-live-unreadable);
-2 usage error, or nothing at all could be read (one line on stderr).
+2 usage error, or nothing at all could be read (one line on stderr); 130 interrupted: the regions
+(or account-regions) completed are printed, marked partial, and one line says what completed.
 Read-only: it calls only Describe/Get/List APIs. This module is the command: it composes a
 single-account run (tools/audit/checks/, region by region) and an organisation-wide one
 (tools/audit/org.py); the reads are in tools/audit/reads.py, the policy config and exemptions in
@@ -54,7 +55,10 @@ tools/audit/pack.py, the findings and their rendering in tools/audit/report.py.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import functools
+import json
 import sys
 from collections.abc import Sequence
 
@@ -62,8 +66,21 @@ from components.lifecycle import RELEASE_TAG_PATTERNS
 from tools.audit import org
 from tools.audit.checks import Options, audit
 from tools.audit.pack import PackConfig
-from tools.aws import regions
-from tools.cli import EXIT_FOUND, EXIT_OK, add_fail_on, emit, progress, run, write_step_summary
+from tools.audit.report import LEVELS, Report
+from tools.audit.targets import Outcome
+from tools.aws import Calls, regions
+from tools.cli import (
+    COMPLETED,
+    EXIT_FOUND,
+    EXIT_OK,
+    add_fail_on,
+    emit,
+    parse,
+    partial,
+    progress,
+    run,
+    write_step_summary,
+)
 from tools.images import RELEASE_PATTERN
 from tools.usage import from_file
 
@@ -77,8 +94,10 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "grants, unmanaged repositories). Read-only.",
         epilog="Exit status: 0 clean; 1 a mandatory rule or live check failed (a repository, "
         "key or region that could not be read is one: ecr-live-unreadable); 2 usage error (an "
-        "empty --regions too), or nothing could be audited, in every mode (one line on "
-        "stderr). Uses the standard AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
+        "empty or blank value of any flag too), or nothing could be audited, in every mode, or "
+        "a Security Hub export was refused (one line on stderr); 130 interrupted (SIGINT/SIGTERM: "
+        "the regions or account-regions completed are shown, marked partial). Uses the standard "
+        "AWS environment (credentials, AWS_REGION, AWS_ENDPOINT_URL).",
     )
     parser.add_argument(
         "--region",
@@ -128,7 +147,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="import into this account's Security Hub (the run's own, or entered with "
         "--role-name) instead of each audited account's; implies --security-hub",
     )
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     for pattern in args.release_patterns or ():
         if not RELEASE_PATTERN.fullmatch(pattern):
             parser.error(
@@ -136,6 +155,30 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
                 "A-Z a-z 0-9 _ . - with at most 4 `*`)"
             )
     return args
+
+
+def _rendered(args: argparse.Namespace, report: Report) -> str:
+    return (
+        report.as_json()
+        if args.json
+        else report.as_markdown()
+        if args.markdown
+        else (report.as_table())
+    )
+
+
+def _interrupted(args: argparse.Namespace, report: Report, done: list[str] | None) -> str:
+    """What an interrupted run shows: the report of the regions (or account-regions) completed,
+    marked as partial in every format."""
+    if done is not None:  # single account: the report holds completed regions only
+        order = {level: i for i, level in enumerate(LEVELS)}
+        findings = sorted(report.findings, key=lambda f: (order[f.level], f.region, f.repository))
+        report = dataclasses.replace(report, regions=done, findings=findings)
+    if args.json:
+        found = json.loads(report.as_json())
+        found["summary"]["interrupted"] = True
+        return json.dumps(found, indent=2)
+    return partial(_rendered(args, report))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,17 +195,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         plan = org.plan_of(args)
         hub = org.hub_of(args, plan)  # checks the Security Hub flags before any audit
+        calls = Calls()
         if plan is None:
-            report, outcome = audit(regions(args.region), options), None
+            names = regions(args.region)
+            partial = Report(regions=names, calls=calls)
+            COMPLETED.expect(len(names), "regions")
+            COMPLETED.show(lambda: _interrupted(args, partial, list(COMPLETED.units)))
+            report, outcome = audit(names, options, report=partial), None
         else:
-            report, outcome = org.audit_plan(plan, options)
-        emit(
-            report.as_json()
-            if args.json
-            else report.as_markdown()
-            if args.markdown
-            else report.as_table()
-        )
+            so_far: Outcome[Report] = Outcome()
+            report_of = functools.partial(org.org_report, plan, so_far, calls)
+            COMPLETED.show(lambda: _interrupted(args, report_of(), None))
+            report, outcome = org.audit_plan(plan, options, calls, so_far)
+        emit(_rendered(args, report))
         write_step_summary(report.as_markdown())
         if hub is not None:
             progress(org.export(hub, report, outcome).describe())

@@ -222,9 +222,13 @@ def own_account(region: str) -> str:
 
 
 def audit_plan(
-    plan: Plan, options: Options, calls: Calls | None = None
+    plan: Plan,
+    options: Options,
+    calls: Calls | None = None,
+    outcome: Outcome[Report] | None = None,
 ) -> tuple[OrgReport, Outcome[Report]]:
-    """Audits every (account, region) of the plan; the report is grouped by account and region."""
+    """Audits every (account, region) of the plan; the report is grouped by account and region.
+    `outcome` fills as targets complete (what an interrupted run shows: `org_report`)."""
     calls = calls or Calls()
     loader = botocore.session.get_session().get_component("data_loader")
 
@@ -238,29 +242,8 @@ def audit_plan(
         part.findings = [dataclasses.replace(f, account=account) for f in part.findings]
         return part
 
-    outcome = run_plan(plan, work, calls)
-    report = OrgReport(
-        regions=sorted({r for _, r, _ in outcome.done}),
-        calls=calls,
-        accounts={a.id: a.name for a in plan.accounts},
-    )
-    for entered, region, part in outcome.done:
-        report.findings += part.findings
-        report.repositories += part.repositories
-        report.targets.append(
-            {"account": entered.account.id, "region": region, "repositories": part.repositories}
-        )
-    for failure in outcome.failures:
-        report.findings.append(
-            Finding(
-                "(region)" if failure.region else ACCOUNT,
-                failure.check,
-                FAILURE_LEVEL.get(failure.check, "mandatory"),
-                failure.message,
-                failure.region,
-                failure.account.id,
-            )
-        )
+    outcome = run_plan(plan, work, calls, outcome)
+    report = org_report(plan, outcome, calls)
     if not any(read):
         # Every target failed, or was entered but not one region's repositories could be listed:
         # nothing was audited, in this mode as in the single-account one (exit 2).
@@ -273,10 +256,38 @@ def audit_plan(
             else "no targets"
         )
         raise ToolError(f"nothing could be audited: {first}")
+    return report, outcome
+
+
+def org_report(plan: Plan, outcome: Outcome[Report], calls: Calls) -> OrgReport:
+    """The report of what `run_plan` has done so far: the targets audited, and the failures."""
+    done, failures = list(outcome.done), list(outcome.failures)  # may still be growing
+    report = OrgReport(
+        regions=sorted({r for _, r, _ in done}),
+        calls=calls,
+        accounts={a.id: a.name for a in plan.accounts},
+    )
+    for entered, region, part in done:
+        report.findings += part.findings
+        report.repositories += part.repositories
+        report.targets.append(
+            {"account": entered.account.id, "region": region, "repositories": part.repositories}
+        )
+    for failure in failures:
+        report.findings.append(
+            Finding(
+                "(region)" if failure.region else ACCOUNT,
+                failure.check,
+                FAILURE_LEVEL.get(failure.check, "mandatory"),
+                failure.message,
+                failure.region,
+                failure.account.id,
+            )
+        )
     order = {level: i for i, level in enumerate(LEVELS)}
     report.targets.sort(key=lambda t: (t["account"], t["region"]))
     report.findings.sort(key=lambda f: (f.account, f.region, order[f.level], f.repository, f.check))
-    return report, outcome
+    return report
 
 
 def credentials_of(outcome: Outcome[Report]) -> dict[str, RefreshableCredentials | None]:

@@ -39,7 +39,7 @@ from policy.ecr_guardrails.controls import controls_of, remediation
 from tools.audit.report import LEVELS, Finding, Report
 from tools.audit.targets import NOT_ENABLED, UNREADABLE, partition_of
 from tools.aws import Aws
-from tools.cli import ToolError, error_code, one_line, progress
+from tools.cli import COMPLETED, ToolError, error_code, one_line, progress
 
 if TYPE_CHECKING:  # ASFF as Security Hub's API model gives it (mypy-boto3-securityhub)
     from mypy_boto3_securityhub import SecurityHubClient
@@ -271,7 +271,10 @@ def import_findings(
     """BatchImportFindings in batches of 100; the findings AWS refused, as sentences."""
     refused = []
     for start in range(0, len(findings), BATCH):
-        answer = securityhub.batch_import_findings(Findings=list(findings[start : start + BATCH]))
+        batch = list(findings[start : start + BATCH])
+        answer = securityhub.batch_import_findings(Findings=batch)
+        # Each batch is one call, made whole or not at all: an interrupt tells how many went.
+        COMPLETED.tally("findings sent to Security Hub", len(batch))
         refused += [
             f"{f.get('Id')}: {f.get('ErrorCode')} {f.get('ErrorMessage')}"
             for f in answer.get("FailedFindings", [])

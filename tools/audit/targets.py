@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.aws import Aws, Calls
-from tools.cli import ToolError, error_code, one_line, progress
+from tools.cli import COMPLETED, ToolError, error_code, one_line, progress
 
 if TYPE_CHECKING:
     from botocore.credentials import RefreshableCredentials
@@ -69,6 +69,7 @@ def read_accounts(path: str) -> list[Account]:
     except (OSError, UnicodeDecodeError) as error:
         raise ToolError(f"--accounts {path}: {error}") from None
     accounts: dict[str, Account] = {}
+    lines: dict[str, int] = {}  # account id -> the line that lists it
     for number, line in enumerate(text.splitlines(), 1):
         words = line.split("#", 1)[0].split(None, 1)
         if not words:
@@ -83,8 +84,13 @@ def read_accounts(path: str) -> list[Account]:
                 f"{problem['msg']} (expected a 12-digit account id, then an optional name)"
             ) from None
         if account.id in accounts:
-            raise ToolError(f"--accounts {path} line {number}: account {account.id} listed twice")
+            # Twice is a mistaken file (a copy-paste, a merge): refused, naming both lines.
+            raise ToolError(
+                f"--accounts {path} lines {lines[account.id]} and {number}: account "
+                f"{account.id} listed twice"
+            )
         accounts[account.id] = account
+        lines[account.id] = number
     if not accounts:
         raise ToolError(f"--accounts {path}: no account ids in the file")
     return list(accounts.values())
@@ -293,17 +299,23 @@ def enabled_regions(
 
 
 def run_plan(
-    plan: Plan, work: Callable[[Entered, str], T], calls: Calls | None = None
+    plan: Plan,
+    work: Callable[[Entered, str], T],
+    calls: Calls | None = None,
+    outcome: Outcome[T] | None = None,
 ) -> Outcome[T]:
     """Enters every account and runs `work(entered, region)` for each of its regions, at most
-    `plan.max_workers` at a time. A failure to enter an account or to run one region is recorded
-    and the rest goes on; any other exception (a bug) propagates."""
+    `plan.max_workers` at a time, into `outcome` as each completes. A failure to enter an account
+    or to run one region is recorded and the rest goes on; any other exception (a bug)
+    propagates."""
     import botocore.session
 
     calls = calls or Calls()
     loader = botocore.session.get_session().get_component("data_loader")
-    outcome: Outcome[T] = Outcome()
+    outcome = Outcome() if outcome is None else outcome
     total = len(plan.accounts)
+    known = total * len(plan.regions) if plan.regions is not None else 0
+    COMPLETED.expect(known, "account-regions")
     with ThreadPoolExecutor(plan.max_workers) as pool:
         sts = Aws(plan.home_region, calls, adaptive=True).client("sts")
         entering = {pool.submit(enter, plan, a, calls, sts, loader): a for a in plan.accounts}
@@ -325,6 +337,9 @@ def run_plan(
             progress(
                 f"[{done}/{total} accounts] {account.id}: entered, {len(entered.regions)} regions"
             )
+            if plan.regions is None:  # all-enabled: known once the account is entered
+                known += len(entered.regions)
+                COMPLETED.expect(known, "account-regions")
             for region in entered.not_enabled:
                 message = f"region {region} is not enabled in account {account.id}: not audited"
                 outcome.failures.append(Failure(account, region, NOT_ENABLED, message))
@@ -337,5 +352,6 @@ def run_plan(
             except _isolated() as error:
                 message = f"region {region} could not be read: {_describe(error)}"
                 outcome.failures.append(Failure(entered.account, region, UNREADABLE, message))
+            COMPLETED.unit(f"{entered.account.id} {region}")
             progress(f"[{done}/{len(audits)} account-regions] {entered.account.id} {region}: done")
     return outcome

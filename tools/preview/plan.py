@@ -74,6 +74,7 @@ from tools.cli import (
     ToolError,
     emit,
     one_line,
+    parse,
     progress,
     write_step_summary,
 )
@@ -236,7 +237,7 @@ or the plan could not run.""",
         "git ref (its tree is planned the same way) or a saved --json plan; an unsafe "
         "replacement exits 1 (docs/plan-against.md)",
     )
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     return args
 
 

@@ -11,7 +11,7 @@ from tools.audit.checks.base import Check, Options, Seen
 from tools.audit.reads import Registry
 from tools.audit.report import Finding
 from tools.cli import at_or_above
-from tools.images import image_status, newest_release
+from tools.images import image_status, newest_release, status_meaning
 from tools.usage import Use, users_by_digest
 
 if TYPE_CHECKING:
@@ -45,11 +45,7 @@ def active_images(
             continue
         digest = image["imageDigest"]
         label = f"{seen.name}@{digest} ({', '.join(image.get('imageTags') or []) or 'untagged'})"
-        why = (
-            "ARCHIVED: not pullable until restored (UpdateImageStorageClass to STANDARD)"
-            if status == "ARCHIVED"
-            else "ACTIVATING: being restored"
-        )
+        why = status_meaning(status)
         if digest in users:
             message = f"{label} is {why}, but used by {', '.join(users[digest])}: its pull fails"
             findings.append(seen.finding(NOT_ACTIVE, message))

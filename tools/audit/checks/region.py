@@ -53,7 +53,7 @@ from tools.audit.checks.signing import (
 from tools.audit.reads import Registry, repository_props
 from tools.audit.report import LEVELS, REGISTRY, Finding, Report
 from tools.aws import Aws, Calls
-from tools.cli import ToolError, progress
+from tools.cli import COMPLETED, ToolError, progress
 from tools.usage import Use, lambda_functions, task_definitions
 
 if TYPE_CHECKING:
@@ -171,9 +171,22 @@ def audit_region(aws: Aws, options: Options, report: Report) -> bool:
     return True
 
 
-def audit(region_names: Sequence[str], options: Options, calls: Calls | None = None) -> Report:
-    report = Report(regions=list(region_names), calls=calls or Calls())
-    read = [audit_region(Aws(region, report.calls), options, report) for region in region_names]
+def audit(
+    region_names: Sequence[str],
+    options: Options,
+    calls: Calls | None = None,
+    report: Report | None = None,
+) -> Report:
+    """Every region in turn into `report`, which holds only completed regions (so that an
+    interrupted run can show them: tools/cli.py's COMPLETED)."""
+    report = report or Report(regions=list(region_names), calls=calls or Calls())
+    read = []
+    for region in region_names:
+        part = Report(regions=[region], calls=report.calls)
+        read.append(audit_region(Aws(region, report.calls), options, part))
+        report.findings += part.findings
+        report.repositories += part.repositories
+        COMPLETED.unit(region)
     if not any(read):
         (first, *_) = report.findings
         raise ToolError(f"nothing could be read: {first.region}: {first.message}")
