@@ -43,6 +43,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from components.documents import to_json
 from components.lifecycle import lifecycle_policy
 from components.settings import SettingsError
+from components.settings.repository import RepositorySettings
 from tools.aws import REGION_NAME, Aws, all_images, regions
 from tools.cli import (
     COMPLETED,
@@ -78,7 +79,7 @@ from tools.retention_verdict import (
     judge,
     not_judged,
 )
-from tools.usage import from_account, from_file
+from tools.usage import Use, from_account, from_file
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
@@ -280,6 +281,63 @@ def region_to_read(flag: str | None, stack_region: str | None, stack: str) -> st
     return region
 
 
+def _judge_snapshot(
+    path: str,
+    services: Sequence[RepositorySettings],
+    uses: list[Use],
+    now: datetime.datetime,
+    stack_region: str | None,
+    verdicts: list[ServiceVerdict],
+) -> None:
+    """Each service against the images a snapshot file holds (appended as judged, so that an
+    interrupt shows them)."""
+    snapshot = images_snapshot(path)
+    for service in services:
+        if service.name in snapshot:
+            details = snapshot[service.name]
+            registry = details[0].get("registryId") if details else None
+            verdicts.append(judge(service, details, uses, now, registry, stack_region))
+        else:
+            problem = f"{path} has no entry {service.name!r}"
+            verdicts.append(not_judged(service, NOT_IN_SNAPSHOT, problem))
+
+
+def _judge_live(
+    args: argparse.Namespace,
+    services: Sequence[RepositorySettings],
+    uses: list[Use],
+    now: datetime.datetime,
+    stack_region: str | None,
+    verdicts: list[ServiceVerdict],
+) -> None:
+    """Each service against the images its repository stores now (and what ECS and Lambda run),
+    appended as judged."""
+    region = region_to_read(args.region, stack_region, args.stack)
+    aws = Aws(region)
+    ecr = aws.client("ecr")
+    progress(f"{region}: reading what ECS and Lambda run")
+    uses += from_account(aws, args.ecs_cluster)
+    for service in services:
+        progress(f"{region}: {service.name}")
+        try:
+            found = repository_images(ecr, service.name)
+        except (ClientError, BotoCoreError) as error:
+            # One repository that cannot be read is not judged; the others still are.
+            problem = f"DescribeImages failed: {one_line(error)}"
+            verdicts.append(not_judged(service, UNREADABLE, problem))
+            continue
+        registry = found[0].get("registryId") if found else None
+        verdict = judge(service, found or [], uses, now, registry, region)
+        if found is None:
+            verdict.status = NO_REPOSITORY  # nothing to lose; references to it are listed
+            verdicts.append(verdict)
+            continue
+        if args.aws_preview and found:
+            text = to_json(lifecycle_policy(service.retention))
+            verdict.aws_preview = compare(verdict, aws_preview(ecr, service.name, text))
+        verdicts.append(verdict)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
 
@@ -308,40 +366,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         if args.images:
-            snapshot = images_snapshot(args.images)
-            for service in services:
-                if service.name in snapshot:
-                    details = snapshot[service.name]
-                    registry = details[0].get("registryId") if details else None
-                    verdicts.append(judge(service, details, uses, now, registry, stack_region))
-                else:
-                    problem = f"{args.images} has no entry {service.name!r}"
-                    verdicts.append(not_judged(service, NOT_IN_SNAPSHOT, problem))
+            _judge_snapshot(args.images, services, uses, now, stack_region, verdicts)
         else:
-            region = region_to_read(args.region, stack_region, args.stack)
-            aws = Aws(region)
-            ecr = aws.client("ecr")
-            progress(f"{region}: reading what ECS and Lambda run")
-            uses += from_account(aws, args.ecs_cluster)
-            for service in services:
-                progress(f"{region}: {service.name}")
-                try:
-                    found = repository_images(ecr, service.name)
-                except (ClientError, BotoCoreError) as error:
-                    # One repository that cannot be read is not judged; the others still are.
-                    problem = f"DescribeImages failed: {one_line(error)}"
-                    verdicts.append(not_judged(service, UNREADABLE, problem))
-                    continue
-                registry = found[0].get("registryId") if found else None
-                verdict = judge(service, found or [], uses, now, registry, region)
-                if found is None:
-                    verdict.status = NO_REPOSITORY  # nothing to lose; references to it are listed
-                    verdicts.append(verdict)
-                    continue
-                if args.aws_preview and found:
-                    text = to_json(lifecycle_policy(service.retention))
-                    verdict.aws_preview = compare(verdict, aws_preview(ecr, service.name, text))
-                verdicts.append(verdict)
+            _judge_live(args, services, uses, now, stack_region, verdicts)
         failed = any(v.failed for v in verdicts)
         report = {"ok": not failed, "services": [v.as_dict() for v in verdicts]}
         emit(json.dumps(report, indent=2) if args.json else as_table(verdicts))
