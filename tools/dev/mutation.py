@@ -3,7 +3,9 @@
 mutmut (configured in pyproject.toml's [tool.mutmut]) changes one thing in a module at a time
 (an operator, a constant, a string, a dropped argument) and runs the tests; a mutant the tests
 still pass on "survived". Each module runs with only its own fast test files, so a run takes
-minutes, not the whole suite per mutant: the table below is that selection.
+minutes, not the whole suite per mutant: FAST_TESTS is that selection. A survivor that cannot
+change behaviour (an equivalent mutant) is listed in EQUIVALENT with the reason, matched by the
+line it changes, and left out of the score.
 
     python -m tools.dev.mutation                        # every module in the table
     python -m tools.dev.mutation components/access.py   # one module
@@ -21,24 +23,142 @@ from pathlib import Path
 FAST_TESTS: dict[str, tuple[str, ...]] = {
     "components/access.py": ("tests/program/test_access.py",),
     "components/lifecycle.py": ("tests/program/test_lifecycle.py",),
-    "components/settings/loading.py": ("tests/program/test_settings.py",),
+    "components/settings/loading.py": (
+        "tests/program/test_settings.py",
+        "tests/program/test_settings_loading.py",
+    ),
     "policy/ecr_guardrails/lifecycle_eval.py": ("tests/policy/test_lifecycle_eval.py",),
     "policy/ecr_guardrails/rules_access.py": (
         "tests/policy/test_policy.py",
         "tests/policy/test_policy_registry_owner.py",
+        "tests/policy/test_rules_access.py",
     ),
-    "tools/quarantine_plan.py": ("tests/tools/test_quarantine.py",),
+    # The pure decisions; tests/tools/test_quarantine.py runs the command against moto (minutes).
+    "tools/quarantine_plan.py": ("tests/tools/test_quarantine_plan.py",),
 }
 """The core modules and the test files that pin each one."""
 
+ONLY: dict[str, tuple[str, ...]] = {
+    # 823 lines whose every test loads a whole stack config: the loading rules (how the engine's
+    # strings are read, the registry owner, managed signing, the provider, the partition), not
+    # each key's limits (tests/program/test_settings.py covers those key by key).
+    "components/settings/loading.py": (
+        "load_settings",
+        "_decode",
+        "_deeper_than",
+        "_partition_problems",
+        "_provider_problems",
+        "_ownership_problems",
+        "_signing_problems",
+        "_signing_rules",
+        "signing_filters",
+        "_wildcard",
+        "credential_account_problem",
+        "kms_key_arn_problem",
+    ),
+}
+"""Modules mutated in part: the functions (or `Class.method`s) that are mutated; the score is
+of those functions."""
 
-def run(module: str, tests: tuple[str, ...]) -> Counter[str]:
-    """Mutate `module` only, judged by `tests` only; returns the mutants counted by outcome."""
+
+@dataclasses.dataclass(frozen=True)
+class Equivalent:
+    """A mutant that cannot change what the module does, named by what it changes (mutmut's
+    numbers shift whenever the module changes; the line does not, and a changed line is measured
+    again)."""
+
+    function: str
+    """`evaluate`, or `Image.from_details` for a method."""
+    before: str
+    """The line as written (stripped; lines joined by a space when the mutant changes several)."""
+    after: str
+    """The line as the mutant writes it (stripped; empty when it deletes the line)."""
+    why: str
+
+
+_STATUS = 'status = str(details.get("imageStatus", "ACTIVE")).upper()'
+_NO_STATUS = "only ARCHIVED counts: an absent status read as anything else but ARCHIVED is standard"
+_PREFIX_KEY = 'key = (storage, "prefix", tuple(sorted(map(str, selection["tagPrefixList"]))))'
+_ISO = 'moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))'
+_ISO_Z = "Python 3.11+ (the locked interpreter) reads `Z` itself (the replace is for 3.10)"
+
+EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
+    "policy/ecr_guardrails/lifecycle_eval.py": (
+        Equivalent("Image.from_details", _STATUS, _STATUS.replace('"ACTIVE"', "None"), _NO_STATUS),
+        Equivalent("Image.from_details", _STATUS, _STATUS.replace(', "ACTIVE"', ", "), _NO_STATUS),
+        Equivalent(
+            "Image.from_details", _STATUS, _STATUS.replace("ACTIVE", "XXACTIVEXX"), _NO_STATUS
+        ),
+        Equivalent("Image.from_details", _STATUS, _STATUS.replace("ACTIVE", "active"), _NO_STATUS),
+        Equivalent("timestamp", _ISO, _ISO.replace('"Z"', '"XXZXX"'), _ISO_Z),
+        Equivalent("timestamp", _ISO, _ISO.replace('"Z"', '"z"'), _ISO_Z + "; AWS writes `Z`"),
+        Equivalent(
+            "selects",
+            'storage = str(selection.get("storageClass", "standard")).lower()',
+            'storage = str(selection.get("storageClass", "STANDARD")).lower()',
+            "the default is lowercased next",
+        ),
+        Equivalent(
+            "evaluate",
+            'action = str(rule.get("action", {}).get("type", "expire")).lower()',
+            'action = str(rule.get("action", {}).get("type", "EXPIRE")).lower()',
+            "the default is lowercased next",
+        ),
+        Equivalent(
+            "_policy_wide_problems",
+            _PREFIX_KEY,
+            _PREFIX_KEY.replace('"prefix"', '"XXprefixXX"'),
+            "the label only keeps prefix keys apart from untagged ones; any other text does too",
+        ),
+        Equivalent(
+            "_policy_wide_problems",
+            _PREFIX_KEY,
+            _PREFIX_KEY.replace('"prefix"', '"PREFIX"'),
+            "the label only keeps prefix keys apart from untagged ones; any other text does too",
+        ),
+        Equivalent(
+            "evaluate",
+            "taken.add(image.digest)",
+            "taken.add(None)",
+            "every image a rule takes is among the images it matched, which join `seen` after "
+            "the rule, so `taken` never decides (DescribeImages lists a digest once)",
+        ),
+    ),
+}
+"""Per module: the surviving mutants that are equivalent, with the reason."""
+
+
+def _changed(diff: str) -> tuple[str, str]:
+    """(the lines a mutant removes, the lines it adds) of its diff, stripped and joined."""
+    lines = [line for line in diff.splitlines() if not line.startswith(("---", "+++"))]
+    removed = [line[1:].strip() for line in lines if line.startswith("-")]
+    added = [line[1:].strip() for line in lines if line.startswith("+")]
+    return " ".join(removed), " ".join(added)
+
+
+def _function(key: str) -> str:
+    from mutmut.utils.format_utils import orig_function_and_class_names_from_key
+
+    function, cls = orig_function_and_class_names_from_key(key)
+    return f"{cls}.{function}" if cls else function
+
+
+def _mutants_of(module: str, function: str) -> str:
+    """mutmut's names for the mutants of a function (`x_name`) or method (`xǁClassǁname`)."""
+    dotted = module.removesuffix(".py").replace("/", ".")
+    cls, _, name = function.rpartition(".")
+    return f"{dotted}.{f'xǁ{cls}ǁ{name}' if cls else f'x_{name}'}__mutmut_*"
+
+
+def run(module: str, tests: tuple[str, ...]) -> tuple[Counter[str], list[str]]:
+    """Mutate `module` only, judged by `tests` only; returns the mutants counted by outcome
+    (equivalent ones apart) and a line per mutant that was not killed."""
     # mutmut reads its settings once from pyproject.toml and has no command-line option for the
     # files to mutate or the tests to run, so the per-module part is set on its loaded settings
     # (the version is pinned in uv.lock). A fresh mutants/ keeps one module's results from the next.
     from mutmut import configuration
     from mutmut.__main__ import cli
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
 
     shutil.rmtree("mutants", ignore_errors=True)
@@ -47,9 +167,25 @@ def run(module: str, tests: tuple[str, ...]) -> Counter[str]:
         only_mutate=[module],
         pytest_add_cli_args_test_selection=list(tests),
     )
-    cli.main(["run", "--max-children", "1"], standalone_mode=False)
+    names = [_mutants_of(module, function) for function in ONLY.get(module, ())]
+    cli.main(["run", "--max-children", "1", *names], standalone_mode=False)
     meta = json.loads(Path("mutants", f"{module}.meta").read_text())
-    return Counter(status_by_exit_code[code] for code in meta["exit_code_by_key"].values())
+    known = {(e.function, e.before, e.after) for e in EQUIVALENT.get(module, ())}
+    counts: Counter[str] = Counter()
+    left: list[str] = []
+    only = set(ONLY.get(module, ()))
+    for key, code in sorted(meta["exit_code_by_key"].items()):
+        if only and _function(key) not in only:
+            continue
+        status = status_by_exit_code[code]
+        if status not in ("killed", "timeout"):
+            before, after = _changed(get_diff_for_mutant(key, path=module))
+            if (_function(key), before, after) in known:
+                status = "equivalent"
+            else:
+                left.append(f"  {status}: {key}\n    - {before}\n    + {after}")
+        counts[status] += 1
+    return counts, left
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,11 +195,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not in FAST_TESTS: {', '.join(unknown)}", file=sys.stderr)
         return 2
     for module in modules:
-        counts = run(module, FAST_TESTS[module])
-        # A mutant no test runs ("no tests") counts as not killed.
-        total = sum(counts.values())
-        score = 100 * (counts["killed"] + counts["timeout"]) / total if total else 0.0
-        print(f"{module}: {score:.0f}% killed ({dict(sorted(counts.items()))})")
+        counts, left = run(module, FAST_TESTS[module])
+        # A mutant no test runs ("no tests") counts as not killed; equivalent ones do not count.
+        total = sum(counts.values()) - counts["equivalent"]
+        killed = counts["killed"] + counts["timeout"]
+        score = 100 * killed / total if total else 0.0
+        print("\n".join(left))
+        print(
+            f"{module}: {score:.0f}% killed, {killed} of {total} non-equivalent "
+            f"({dict(sorted(counts.items()))})"
+        )
     return 0
 
 
