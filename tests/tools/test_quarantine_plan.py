@@ -123,6 +123,10 @@ def test_release_patterns_decide_what_a_version_is():
     target = image("t", ["release-2.0"], day=9)
     images = [target, image("r1", ["release-1.0"], day=1), image("v1", ["v1.5.0"], day=10)]
     assert digests(candidates(images, target, ("release-*",))) == ["r1"]
+    # Compared by version under the stack's patterns, not by push time.
+    hotfix = image("r1.5", ["release-1.5"], day=12)
+    assert digests(candidates([*images, hotfix], target, ("release-*",))) == ["r1.5", "r1"]
+    assert rollback_candidate([*images, hotfix], target, clean, ("release-*",)) == (hotfix, "")
     assert digests(candidates(images, target)) == []  # v*: the target has no version; v1 is later
 
 
@@ -213,6 +217,12 @@ def test_the_last_release_follows_the_release_patterns():
     assert last_release_problem([only], only, ["release-1"], False, ("release-*",))
     assert last_release_problem([only], only, ["release-1"], False) is None  # v1.0.0 stays
     assert last_release_problem([only], only, ["v1.0.0"], False, ("release-*",)) is None
+    release_only = image("r", ["release-2"])
+    assert last_release_problem([release_only], release_only, [], True, ("release-*",))
+    older = image("o", ["release-0"])
+    assert (
+        last_release_problem([release_only, older], release_only, [], True, ("release-*",)) is None
+    )
 
 
 # --- the changes ----------------------------------------------------------------------------------
@@ -325,6 +335,11 @@ def test_a_real_run_names_artifacts_workloads_status_and_no_rollback():
 
 
 def test_nothing_to_do_is_said_and_a_dry_run_says_would_be_removed():
+    still = outcome(still_tagged=["latest", "stable"]).as_text().splitlines()[2]
+    assert still == (
+        "still pullable as api:latest, api:stable (same image): rerun with --all-tags to remove "
+        "them too"
+    )
     text = outcome(steps=[], still_tagged=[], tag_users={"latest": ["a", "b"]}).as_text()
     assert text.splitlines()[1:4] == [
         "  would: nothing (the image has no tag to remove)",
