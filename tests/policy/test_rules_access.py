@@ -622,3 +622,211 @@ def test_not_action_in_a_trust_policy_counts_as_assume():
     assert trust_problems(document(allow(Principal="*", NotAction="sts:TagSession")), {}) == [
         "Statement[0]: anyone (*) can assume this role"
     ]
+
+
+# --- shapes and combinations -------------------------------------------------------------------------
+
+
+def test_a_principal_written_as_a_plain_arn_is_an_aws_principal():
+    """`"Principal": "arn:aws:iam::...:root"` is `{"AWS": ...}` (IAM's short form)."""
+    config = {"allowedAccounts": [A]}
+    principal = f"arn:aws:iam::{B}:root"
+    assert grant_problems(document(allow(Principal=principal, Action=PULL)), config) == [
+        f'Statement[0]: principal {principal} is not in allowedAccounts ["123456789012"]'
+    ]
+    assert trust_problems(
+        document(allow(Principal=principal, Action="sts:AssumeRole")), config
+    ) == [
+        f'Statement[0]: {principal} is not in allowedAccounts ["123456789012"] but can assume '
+        "this role"
+    ]
+
+
+def test_every_principal_of_a_statement_is_judged():
+    config = {"allowedAccounts": [A]}
+    other = f"arn:aws:iam::{B}:root"
+    policy = document(
+        allow(Principal={"AWS": ["*", other]}, Action=PULL),
+        allow(Principal={"Service": "codebuild.amazonaws.com", "AWS": other}, Action=PULL),
+    )
+    assert grant_problems(policy, config) == [
+        "Statement[0]: principal AWS:* is anyone: name accounts or roles",
+        f'Statement[0]: principal {other} is not in allowedAccounts ["123456789012"]',
+        "Statement[1]: service principal codebuild.amazonaws.com without a positive "
+        "aws:SourceAccount or aws:SourceArn condition naming one allowed account (or "
+        "aws:SourceOrgID / aws:SourceOrgPaths in an allowed organisation) acts for any account "
+        "(confused deputy): add one (StringEquals, no wildcards)",
+        f'Statement[1]: principal {other} is not in allowedAccounts ["123456789012"]',
+    ]
+
+
+def test_a_service_principal_must_be_pinned_to_an_allowed_source():
+    service = {"Service": "codebuild.amazonaws.com"}
+    elsewhere = {"StringEquals": {"aws:SourceAccount": B}}
+    outside = {"StringEquals": {"aws:SourceOrgID": ORG}}
+    assert grant_problems(
+        document(allow(Principal=service, Action=PULL, Condition=elsewhere)),
+        {"allowedAccounts": [A]},
+    )
+    assert grant_problems(
+        document(allow(Principal=service, Action=PULL, Condition=outside)),
+        {"allowedOrganizations": ["o-zzzzzzzzzz"]},
+    )
+    # An account written as a JSON number is the same account.
+    number = {"StringEquals": {"aws:SourceAccount": int(A)}}
+    assert (
+        grant_problems(
+            document(allow(Principal=service, Action=PULL, Condition=number)),
+            {"allowedAccounts": [A]},
+        )
+        == []
+    )
+
+
+def test_a_statement_without_a_usable_sid_is_named_by_position():
+    for sid in ("", 5, None):
+        statement = allow(Principal="*", Action=PULL)
+        if sid is not None:
+            statement["Sid"] = sid
+        assert grant_problems(document(statement), {}) == [
+            "Statement[0]: principal * is anyone: name accounts or roles"
+        ]
+
+
+def test_principals_that_are_not_text_are_shown_as_json():
+    assert trust_problems(
+        document(allow(Principal={"AWS": {"x": 1}}, Action="sts:AssumeRole")),
+        {"allowedAccounts": [A]},
+    ) == [
+        'Statement[0]: {"x": 1} is not in allowedAccounts ["123456789012"] but can assume this role'
+    ]
+
+
+def test_several_wildcards_organisations_and_resources_are_listed():
+    both = ["ecr:*", "ecr-public:*"]
+    assert grant_problems(document(allow(Principal={"AWS": A}, Action=both)), {}) == [
+        "Statement[0]: action ecr-public:*, ecr:* together match every ECR write action: list "
+        "the ECR actions needed"
+    ]
+    assert iam_problems(document(allow(Action=both, Resource="*"))) == [
+        "Statement[0]: grants ecr-public:*, ecr:*, which together match every ECR write action: "
+        "list the ECR actions needed"
+    ]
+    two = {"StringEquals": {"aws:PrincipalOrgID": [ORG, "o-zzzzzzzzzz"]}}
+    assert trust_problems(
+        document(allow(Principal="*", Action="sts:AssumeRole", Condition=two)), {}
+    ) == [
+        "Statement[0]: every account of organisation o-abcdefghij, o-zzzzzzzzzz can assume this "
+        "role, and it is not in allowedOrganizations []"
+    ]
+    one = f"arn:aws:ecr:us-east-1:{A}:repository/a"
+    assert iam_problems(document(allow(Action="ecr:PutImage", Resource=[one, "*"]))) == [
+        f"Statement[0]: grants ECR write actions (ecr:PutImage) on {one}, *: scope writes to "
+        "repository ARNs"
+    ]
+
+
+def test_four_writes_are_listed_and_a_fifth_is_counted():
+    four = ["ecr:PutImage", "ecr:BatchDeleteImage", "ecr:DeleteRepository", "ecr:TagResource"]
+    assert iam_problems(document(allow(Action=four, Resource="*"))) == [
+        "Statement[0]: grants ECR write actions (ecr:BatchDeleteImage, ecr:DeleteRepository, "
+        "ecr:PutImage, ecr:TagResource) on *: scope writes to repository ARNs"
+    ]
+    assert iam_problems(document(allow(Action=[*four, "ecr:UploadLayerPart"], Resource="*"))) == [
+        "Statement[0]: grants ECR write actions (ecr:BatchDeleteImage, ecr:DeleteRepository, "
+        "ecr:PutImage, ecr:TagResource and 1 more) on *: scope writes to repository ARNs"
+    ]
+
+
+def test_every_statement_of_an_identity_policy_is_judged():
+    one = f"arn:aws:ecr:us-east-1:{A}:repository/app"
+    policy = document(
+        allow(Sid="every", Action="ecr:*", Resource=one),
+        allow(Sid="reads", Action="ecr:BatchGetImage", Resource="*"),
+        allow(Sid="scoped", Action="ecr:PutImage", Resource=one),
+        allow(Sid="all", Action="ecr:PutImage", Resource="*"),
+    )
+    assert iam_problems(policy) == [
+        "every: grants ecr:*, which together match every ECR write action: list the ECR actions "
+        "needed",
+        "all: grants ECR write actions (ecr:PutImage) on *: scope writes to repository ARNs",
+    ]
+
+
+def test_star_with_a_partial_wildcard_is_judged_by_its_resources():
+    """`*` matches every action of every service: it is judged by the resources it is granted
+    on, and `ecr:Put*` beside it does not cover every write."""
+    one = f"arn:aws:ecr:us-east-1:{A}:repository/app"
+    assert iam_problems(document(allow(Action=["*", "ecr:Put*"], Resource=one))) == []
+
+
+def test_tag_conditions_are_found_among_other_operators_and_keys():
+    narrowed = {
+        "StringLike": {"aws:ResourceTag/team": "a*"},
+        "StringEquals": {"aws:RequestTag/x": "a", "aws:ResourceTag/team": "a"},
+    }
+    assert (
+        iam_problems(document(allow(Action="ecr:PutImage", Resource="*", Condition=narrowed))) == []
+    )
+    single = {"StringEquals": {"aws:ResourceTag/team": "a?"}}
+    assert iam_problems(document(allow(Action="ecr:PutImage", Resource="*", Condition=single))) == [
+        "Statement[0]: grants ECR write actions (ecr:PutImage) on *: scope writes to repository ARNs"
+    ]
+
+
+def test_every_statement_of_a_trust_policy_is_judged():
+    policy = document(
+        allow(Principal="*", Action="sts:TagSession"),
+        allow(Principal="*", Action="sts:AssumeRole"),
+    )
+    assert trust_problems(policy, {}) == ["Statement[1]: anyone (*) can assume this role"]
+
+
+def test_only_aws_principals_of_other_accounts_are_listed_for_review():
+    policy = document(
+        allow(Principal={"Federated": f"arn:aws:iam::{B}:saml-provider/okta",
+                         "Service": "ecs.amazonaws.com"}),
+    )  # fmt: skip
+    assert cross_account_principals(policy, A) == []
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "message"),
+    [
+        (lambda v: grant_problems(document(allow(Principal=v, Action=PULL)), {}),
+         [A], f'Principal must be an object, got ["{A}"]'),
+        (lambda v: pins({"Condition": v}, "aws:SourceAccount"), "x",
+         'Condition must be an object, got "x"'),
+        (lambda v: pins({"Condition": v}, "aws:SourceAccount"), {"StringEquals": "x"},
+         'Condition.StringEquals must be an object, got "x"'),
+        (lambda v: iam_problems(document(allow(Action="ecr:PutImage", Resource="*", Condition=v))),
+         "x", 'Condition must be an object, got "x"'),
+        (lambda v: iam_problems(document(allow(Action="ecr:PutImage", Resource="*", Condition=v))),
+         {"StringEquals": "x"}, 'Condition.StringEquals must be an object, got "x"'),
+        (lambda v: replication_problems({"replicationConfiguration": v}, {"allowedAccounts": [A]}),
+         "x", 'replicationConfiguration must be an object, got "x"'),
+        (lambda v: replication_problems({"replicationConfiguration": v}, {"allowedAccounts": [A]}),
+         {"rules": "x"}, 'replicationConfiguration.rules must be a list, got "x"'),
+        (lambda v: replication_problems({"replicationConfiguration": v}, {"allowedAccounts": [A]}),
+         {"rules": ["x"]}, 'rules[] must be an object, got "x"'),
+        (lambda v: replication_problems({"replicationConfiguration": v}, {"allowedAccounts": [A]}),
+         {"rules": [{"destinations": "x"}]}, 'destinations must be a list, got "x"'),
+        (lambda v: replication_problems({"replicationConfiguration": v}, {"allowedAccounts": [A]}),
+         {"rules": [{"destinations": ["x"]}]}, 'destinations[] must be an object, got "x"'),
+    ],
+)  # fmt: skip
+def test_a_malformed_document_is_named_by_its_path(check, value, message):
+    from policy.ecr_guardrails.props import MalformedPropertyError
+
+    with pytest.raises(MalformedPropertyError) as raised:
+        check(value)
+    assert str(raised.value) == message
+
+
+def test_a_pattern_that_also_matches_other_services_actions_is_not_named_as_an_ecr_wildcard():
+    """`*t` matches ecr:UploadLayerPart and s3:GetObject alike: only ecr:* is named."""
+    one = f"arn:aws:ecr:us-east-1:{A}:repository/app"
+    assert iam_problems(document(allow(Action=["ecr:*", "*t"], Resource=one))) == [
+        "Statement[0]: grants ecr:*, which together match every ECR write action: list the ECR "
+        "actions needed"
+    ]

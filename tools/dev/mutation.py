@@ -82,6 +82,20 @@ _PREFIX_KEY = 'key = (storage, "prefix", tuple(sorted(map(str, selection["tagPre
 _ISO = 'moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))'
 _ISO_Z = "Python 3.11+ (the locked interpreter) reads `Z` itself (the replace is for 3.10)"
 
+_KEY_CASE = "IAM compares condition key names case-insensitively (`pins` lowers both)"
+_NO_STAR = "_ARN_ACCOUNT admits no * before the account, so the text it matched has none"
+_ONE_PROVIDER = "a provider ARN names oidc-provider/ once: every split gives the same host"
+_NOT_ACTION = "a statement with NotAction has no Action (IAM refuses both): the check finds nothing"
+_REQUIRED = (
+    "IAM refuses a statement without it; read as the text null, its absence matches nothing either"
+)
+_ACTION_CASE = "action names are compared case-insensitively"
+_ORG_ID_WILD = "an organisation id with * or ? fails _ORG_ID next anyway"
+_FLAG = "iam_glob's flag is read as a truth value: None is False"
+_FIRST_SEGMENT = "only the first segment is read: the number of splits does not change it"
+_AWS_ONLY = "the account is only read when the kind is AWS"
+_READ_ABOVE = "the destination was read as an object just above: this path is never shown"
+
 EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
     "policy/ecr_guardrails/lifecycle_eval.py": (
         Equivalent("Image.from_details", _STATUS, _STATUS.replace('"ACTIVE"', "None"), _NO_STATUS),
@@ -122,6 +136,254 @@ EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
             "taken.add(None)",
             "every image a rule takes is among the images it matched, which join `seen` after "
             "the rule, so `taken` never decides (DescribeImages lists a digest once)",
+        ),
+    ),
+    "policy/ecr_guardrails/rules_access.py": (
+        Equivalent(
+            "_org_ids",
+            'for values in pins(statement, "aws:PrincipalOrgID"):',
+            'for values in pins(statement, "aws:principalorgid"):',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "_org_ids",
+            'for values in pins(statement, "aws:PrincipalOrgID"):',
+            'for values in pins(statement, "AWS:PRINCIPALORGID"):',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "_org_ids",
+            'for values in pins(statement, "aws:PrincipalOrgPaths"):',
+            'for values in pins(statement, "aws:principalorgpaths"):',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "_org_ids",
+            'for values in pins(statement, "aws:PrincipalOrgPaths"):',
+            'for values in pins(statement, "AWS:PRINCIPALORGPATHS"):',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "_org_of_path",
+            'head = pin.value.split("/", 1)[0]',
+            'head = pin.value.split("/", )[0]',
+            _FIRST_SEGMENT,
+        ),
+        Equivalent(
+            "_org_of_path",
+            'head = pin.value.split("/", 1)[0]',
+            'head = pin.value.split("/", 2)[0]',
+            _FIRST_SEGMENT,
+        ),
+        Equivalent(
+            "_org_of_path",
+            'if pin.like and ("*" in head or "?" in head):',
+            'if pin.like and ("*" in head and "?" in head):',
+            _ORG_ID_WILD,
+        ),
+        Equivalent(
+            "_org_of_path",
+            'if pin.like and ("*" in head or "?" in head):',
+            'if pin.like and ("XX*XX" in head or "?" in head):',
+            _ORG_ID_WILD,
+        ),
+        Equivalent(
+            "_org_of_path",
+            'if pin.like and ("*" in head or "?" in head):',
+            'if pin.like and ("*" in head or "XX?XX" in head):',
+            _ORG_ID_WILD,
+        ),
+        Equivalent(
+            "_who_problems",
+            'account = account_of(principal) if kind == "AWS" else None',
+            'account = account_of(principal) if (kind == "AWS") or True else None',
+            _AWS_ONLY,
+        ),
+        Equivalent(
+            "_writes",
+            'granted = _strings(statement.get("Action", []))',
+            'granted = _strings(statement.get("Action", None))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "_writes",
+            'granted = _strings(statement.get("Action", []))',
+            'granted = _strings(statement.get("Action", ))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "federated_problem",
+            'host = principal.split("oidc-provider/", 1)[1]',
+            'host = principal.split("oidc-provider/", )[1]',
+            _ONE_PROVIDER,
+        ),
+        Equivalent(
+            "federated_problem",
+            'host = principal.split("oidc-provider/", 1)[1]',
+            'host = principal.rsplit("oidc-provider/", 1)[1]',
+            _ONE_PROVIDER,
+        ),
+        Equivalent(
+            "federated_problem",
+            'host = principal.split("oidc-provider/", 1)[1]',
+            'host = principal.split("oidc-provider/", 2)[1]',
+            _ONE_PROVIDER,
+        ),
+        Equivalent(
+            "grant_problems",
+            'wild = _every_action_wildcards(_strings(statement.get("Action", [])))',
+            'wild = _every_action_wildcards(_strings(statement.get("Action", None)))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "grant_problems",
+            'wild = _every_action_wildcards(_strings(statement.get("Action", [])))',
+            'wild = _every_action_wildcards(_strings(statement.get("Action", )))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "iam_problems",
+            'if "NotAction" not in statement:',
+            'if "XXNotActionXX" not in statement:',
+            _NOT_ACTION,
+        ),
+        Equivalent(
+            "iam_problems",
+            'if "NotAction" not in statement:',
+            'if "notaction" not in statement:',
+            _NOT_ACTION,
+        ),
+        Equivalent(
+            "iam_problems",
+            'if "NotAction" not in statement:',
+            'if "NOTACTION" not in statement:',
+            _NOT_ACTION,
+        ),
+        Equivalent(
+            "iam_problems",
+            'for a in _every_action_wildcards(_strings(statement.get("Action", [])))',
+            'for a in _every_action_wildcards(_strings(statement.get("Action", None)))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "iam_problems",
+            'for a in _every_action_wildcards(_strings(statement.get("Action", [])))',
+            'for a in _every_action_wildcards(_strings(statement.get("Action", )))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "iam_problems",
+            'if not action_matches(a, "s3:GetObject")  # `*` is judged by its resources below',
+            'if not action_matches(a, "s3:getobject")  # `*` is judged by its resources below',
+            _ACTION_CASE,
+        ),
+        Equivalent(
+            "iam_problems",
+            'if not action_matches(a, "s3:GetObject")  # `*` is judged by its resources below',
+            'if not action_matches(a, "S3:GETOBJECT")  # `*` is judged by its resources below',
+            _ACTION_CASE,
+        ),
+        Equivalent(
+            "iam_problems",
+            'resources = _strings(statement.get("Resource", []))',
+            'resources = _strings(statement.get("Resource", None))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "iam_problems",
+            'resources = _strings(statement.get("Resource", []))',
+            'resources = _strings(statement.get("Resource", ))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "replication_problems",
+            "f\"{_text(mapping(destination, 'destinations[]').get('region'))}) copies every \"",
+            "f\"{_text(mapping(destination, None).get('region'))}) copies every \"",
+            _READ_ABOVE,
+        ),
+        Equivalent(
+            "replication_problems",
+            "f\"{_text(mapping(destination, 'destinations[]').get('region'))}) copies every \"",
+            "f\"{_text(mapping(destination, 'XXdestinations[]XX').get('region'))}) copies every \"",
+            _READ_ABOVE,
+        ),
+        Equivalent(
+            "replication_problems",
+            "f\"{_text(mapping(destination, 'destinations[]').get('region'))}) copies every \"",
+            "f\"{_text(mapping(destination, 'DESTINATIONS[]').get('region'))}) copies every \"",
+            _READ_ABOVE,
+        ),
+        Equivalent(
+            "resource_matches",
+            "return iam_glob(pattern, False).fullmatch(arn) is not None",
+            "return iam_glob(pattern, None).fullmatch(arn) is not None",
+            _FLAG,
+        ),
+        Equivalent(
+            "source_pinned",
+            'return account_ok(match.group(1)) and "*" not in pin.value[: match.end()]',
+            'return account_ok(match.group(1)) and "XX*XX" not in pin.value[: match.end()]',
+            _NO_STAR,
+        ),
+        Equivalent(
+            "source_pinned",
+            '_pinned(statement, "aws:SourceAccount", lambda p: not p.wild and account_ok(p.value))',
+            '_pinned(statement, "aws:sourceaccount", lambda p: not p.wild and account_ok(p.value))',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "source_pinned",
+            '_pinned(statement, "aws:SourceAccount", lambda p: not p.wild and account_ok(p.value))',
+            '_pinned(statement, "AWS:SOURCEACCOUNT", lambda p: not p.wild and account_ok(p.value))',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "source_pinned",
+            'or _pinned(statement, "aws:SourceArn", arn_ok)',
+            'or _pinned(statement, "aws:sourcearn", arn_ok)',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "source_pinned",
+            'or _pinned(statement, "aws:SourceArn", arn_ok)',
+            'or _pinned(statement, "AWS:SOURCEARN", arn_ok)',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "source_pinned",
+            'or _pinned(statement, "aws:SourceOrgID", lambda p: not p.wild and org_ok(p.value))',
+            'or _pinned(statement, "aws:sourceorgid", lambda p: not p.wild and org_ok(p.value))',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "source_pinned",
+            'or _pinned(statement, "aws:SourceOrgID", lambda p: not p.wild and org_ok(p.value))',
+            'or _pinned(statement, "AWS:SOURCEORGID", lambda p: not p.wild and org_ok(p.value))',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "source_pinned",
+            'or _pinned(statement, "aws:SourceOrgPaths", lambda p: org_ok(_org_of_path(p)))',
+            'or _pinned(statement, "aws:sourceorgpaths", lambda p: org_ok(_org_of_path(p)))',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "source_pinned",
+            'or _pinned(statement, "aws:SourceOrgPaths", lambda p: org_ok(_org_of_path(p)))',
+            'or _pinned(statement, "AWS:SOURCEORGPATHS", lambda p: org_ok(_org_of_path(p)))',
+            _KEY_CASE,
+        ),
+        Equivalent(
+            "trust_problems",
+            'actions = _strings(statement.get("Action", []))',
+            'actions = _strings(statement.get("Action", None))',
+            _REQUIRED,
+        ),
+        Equivalent(
+            "trust_problems",
+            'actions = _strings(statement.get("Action", []))',
+            'actions = _strings(statement.get("Action", ))',
+            _REQUIRED,
         ),
     ),
     "tools/quarantine_plan.py": (
