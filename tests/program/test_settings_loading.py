@@ -98,6 +98,11 @@ def test_a_value_nested_too_deeply_is_refused_before_validation():
     ]
     fits = "[" * MAX_DEPTH + "]" * MAX_DEPTH
     assert not any("deeper than" in p for p in problems(protectedTags=fits))
+    maps = '{"a": ' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1)
+    assert problems(services=maps) == [
+        f"ecr:services nests lists and maps deeper than {MAX_DEPTH} levels: no key of the "
+        "namespace goes deeper than 4 (docs/configuration.md)"
+    ]
 
 
 # --- the registry owner ----------------------------------------------------------------------------
@@ -159,6 +164,9 @@ def test_managed_signing_needs_the_owner_declared():
         "here (and `false` in every other stack of the account and region), or sign with the "
         "owner's profile (signing.profileArn) or with mode notation"
     ]
+    # The signing config is shown as written in the stack config (camelCase keys).
+    (shown,) = problems(signing='{"mode": "managed", "validityYears": 3}')
+    assert shown.startswith('ecr:signing = {"validityYears": 3}: managed signing writes')
     s = settings(registryOwner="true", signing='{"mode": "managed"}')
     assert s.signing_rules == (("fileflow",),)
     assert (s.signing_mode, s.signing_profile_name, s.signing_profile_arn) == (
@@ -209,6 +217,19 @@ def test_a_service_a_signing_filter_cannot_name_gets_a_wildcard_suggestion():
         services='{"a__b": {}, "c--d": {}, "ee": {}}',
     )
     assert covered.signing_rules == (("a_*", "c-*", "ee"),)
+
+
+def test_more_signing_rules_than_ecr_takes_are_refused_showing_the_filters():
+    filters = [f"team{i:04d}/*" for i in range(1000)]
+    found = problems(registryOwner="true", signing=json.dumps({"repositoryFilters": filters}))
+    (problem,) = [p for p in found if "signing rules" in p]
+    assert problem.startswith(
+        'ecr:signing.repositoryFilters = ["team0000/*", "team0001/*", "team0002/*", '
+    )
+    assert (
+        ": 1001 repository filters (the wildcards and the services they do not match) need 11 "
+        "signing rules; " in problem
+    )
 
 
 def test_signing_filters_are_the_wildcards_then_the_services_they_miss():

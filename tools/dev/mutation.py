@@ -82,6 +82,7 @@ _PREFIX_KEY = 'key = (storage, "prefix", tuple(sorted(map(str, selection["tagPre
 _ISO = 'moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))'
 _ISO_Z = "Python 3.11+ (the locked interpreter) reads `Z` itself (the replace is for 3.10)"
 
+_LIMIT_SET = "the limits table sets this value (components/limits.py): the fallback never runs"
 _KEY_CASE = "IAM compares condition key names case-insensitively (`pins` lowers both)"
 _NO_STAR = "_ARN_ACCOUNT admits no * before the account, so the text it matched has none"
 _ONE_PROVIDER = "a provider ARN names oidc-provider/ once: every split gives the same host"
@@ -97,6 +98,39 @@ _AWS_ONLY = "the account is only read when the kind is AWS"
 _READ_ABOVE = "the destination was read as an object just above: this path is never shown"
 
 EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
+    "components/settings/loading.py": (
+        Equivalent(
+            "load_settings",
+            'failed = {_failed_key(e["loc"]) for e in error.errors()} - {""}',
+            'failed = {_failed_key(e["loc"]) for e in error.errors()} - {"XXXX"}',
+            "the config is a map of keys and has no whole-model validator: every error names a "
+            "key, so _failed_key never gives the empty text",
+        ),
+        Equivalent(
+            "_signing_problems",
+            'filter_pattern = re.compile(limits.SIGNING_FILTER.pattern or "")',
+            'filter_pattern = re.compile(limits.SIGNING_FILTER.pattern or "XXXX")',
+            _LIMIT_SET,
+        ),
+        Equivalent(
+            "_signing_problems",
+            "if len(rules) > (limits.SIGNING_RULES.max or 0):",
+            "if len(rules) > (limits.SIGNING_RULES.max or 1):",
+            _LIMIT_SET,
+        ),
+        Equivalent(
+            "_signing_rules",
+            "size = limits.SIGNING_FILTERS.max or 1",
+            "size = limits.SIGNING_FILTERS.max or 2",
+            _LIMIT_SET,
+        ),
+        Equivalent(
+            "_wildcard",
+            'return re.sub(r"__|-{2,}", lambda m: m.group()[0] + "*", name)',
+            'return re.sub(r"__|-{2,}", lambda m: m.group()[1] + "*", name)',
+            "the match is `__` or a run of `-`: its first and second characters are the same",
+        ),
+    ),
     "policy/ecr_guardrails/lifecycle_eval.py": (
         Equivalent("Image.from_details", _STATUS, _STATUS.replace('"ACTIVE"', "None"), _NO_STATUS),
         Equivalent("Image.from_details", _STATUS, _STATUS.replace(', "ACTIVE"', ", "), _NO_STATUS),
