@@ -830,3 +830,14 @@ def test_a_pattern_that_also_matches_other_services_actions_is_not_named_as_an_e
         "Statement[0]: grants ecr:*, which together match every ECR write action: list the ECR "
         "actions needed"
     ]
+
+
+def test_a_statement_narrowed_by_tags_does_not_hide_the_next_one():
+    tagged = {"StringEquals": {"aws:ResourceTag/team": "a"}}
+    policy = document(
+        allow(Sid="abac", Action="ecr:PutImage", Resource="*", Condition=tagged),
+        allow(Sid="all", Action="ecr:PutImage", Resource="*"),
+    )
+    assert iam_problems(policy) == [
+        "all: grants ECR write actions (ecr:PutImage) on *: scope writes to repository ARNs"
+    ]
