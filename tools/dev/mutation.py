@@ -83,6 +83,10 @@ _ISO = 'moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))'
 _ISO_Z = "Python 3.11+ (the locked interpreter) reads `Z` itself (the replace is for 3.10)"
 
 _LIMIT_SET = "the limits table sets this value (components/limits.py): the fallback never runs"
+_CREATE = (
+    """{f"arn:{partition}:ecr:*:{account_id}:repository/{p.rstrip('/')}*" for p in prefixes}"""
+)
+_LOWERCASE = "repository names and prefixes are lowercase (ECR's grammar): an X is never stripped"
 _KEY_CASE = "IAM compares condition key names case-insensitively (`pins` lowers both)"
 _NO_STAR = "_ARN_ACCOUNT admits no * before the account, so the text it matched has none"
 _ONE_PROVIDER = "a provider ARN names oidc-provider/ once: every split gives the same host"
@@ -98,6 +102,27 @@ _AWS_ONLY = "the account is only read when the kind is AWS"
 _READ_ABOVE = "the destination was read as an object just above: this path is never shown"
 
 EQUIVALENT: dict[str, tuple[Equivalent, ...]] = {
+    "components/access.py": (
+        Equivalent("_create_statement", _CREATE, _CREATE.replace("'/'", "'XX/XX'"), _LOWERCASE),
+        Equivalent(
+            "_widest",
+            'names = sorted({p.rstrip("/") for p in prefixes})',
+            'names = sorted({p.rstrip("XX/XX") for p in prefixes})',
+            _LOWERCASE,
+        ),
+        Equivalent(
+            "template_scopes",
+            "IAM_INLINE_ROLE_POLICY.max or 0",
+            "IAM_INLINE_ROLE_POLICY.max or 1",
+            _LIMIT_SET,
+        ),
+        Equivalent(
+            "template_scopes",
+            "if group and _size(wider) > (IAM_MANAGED_POLICY.max or 0):",
+            "if group and _size(wider) > (IAM_MANAGED_POLICY.max or 1):",
+            _LIMIT_SET,
+        ),
+    ),
     "components/settings/loading.py": (
         Equivalent(
             "load_settings",
