@@ -1,11 +1,19 @@
 """The lifecycle evaluator against the worked examples and rules of AWS's lifecycle documentation."""
 
 import datetime
+import re
+import time
 
 import pytest
 
 from components.lifecycle import Retention, lifecycle_policy
-from policy.ecr_guardrails.lifecycle_eval import Image, evaluate, pattern_matches
+from policy.ecr_guardrails.lifecycle_eval import (
+    Image,
+    evaluate,
+    pattern_matches,
+    policy_problems,
+    timestamp,
+)
 
 NOW = datetime.datetime(2026, 11, 26, tzinfo=datetime.timezone.utc)
 
@@ -262,3 +270,663 @@ def test_release_problems_name_the_rule_and_how_to_fix_it():
     (problem,) = release_problems(policy, ("v*",), KEEP, DAYS)
     assert problem.startswith("rule 1 can expire images tagged v*")
     assert "keep at least 10" in problem and "after 90 days" in problem
+
+
+# --- times as DescribeImages, the AWS CLI and exported JSON give them ------------------------------
+
+UTC = datetime.timezone.utc
+PUSHED = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        PUSHED,  # boto3: an aware datetime
+        PUSHED.astimezone(datetime.timezone(datetime.timedelta(hours=2))),  # boto3 in local time
+        PUSHED.replace(tzinfo=None),  # naive: UTC, as the API's epoch seconds are
+        "2026-01-02T03:04:05+00:00",  # the AWS CLI's JSON
+        "2026-01-02T03:04:05Z",
+        "2026-01-02T05:04:05+02:00",  # the same instant, written in another offset
+        "2026-01-01T22:04:05-05:00",
+        "2026-01-02T03:04:05",  # naive text: UTC
+        1767323045,  # epoch seconds
+        1767323045.0,
+    ],
+)
+def test_a_time_in_any_form_or_offset_is_the_same_instant_in_utc(value):
+    moment = timestamp(value)
+    assert moment == PUSHED
+    assert moment.utcoffset() is not None  # always aware, so it compares with NOW
+    assert moment - NOW == PUSHED - NOW
+
+
+def test_epoch_seconds_are_utc_whatever_the_machines_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert timestamp(1767323045) == PUSHED
+        assert timestamp(1767323045).utcoffset() == datetime.timedelta(0)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_naive_time_is_read_as_utc_not_local_time():
+    assert timestamp(datetime.datetime(2026, 1, 2, 3, 4, 5)).tzinfo == UTC
+    assert timestamp("2026-01-02T03:04:05").tzinfo == UTC
+    assert timestamp(0) == datetime.datetime(1970, 1, 1, tzinfo=UTC)
+    # An aware time keeps its own offset (and instant).
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    assert timestamp(PUSHED.astimezone(plus_two)).utcoffset() == datetime.timedelta(hours=2)
+
+
+@pytest.mark.parametrize("value", [None, [2026, 1, 2], datetime.date(2026, 1, 2)])
+def test_what_is_not_a_time_is_refused_naming_it(value):
+    with pytest.raises(ValueError, match=r"^not a time: " + re.escape(repr(value)) + "$"):
+        timestamp(value)
+
+
+def test_every_field_lifecycle_rules_read_comes_from_describe_images():
+    """imageDetails as DescribeImages returns it with imageStatus ANY (botocore's ECR model:
+    lastRecordedPullTime, lastArchivedAt, lastActivatedAt, imageStatus)."""
+    details = {
+        "imageDigest": "sha256:abc",
+        "imageTags": ["v1", "latest"],
+        "imagePushedAt": "2025-01-01T00:00:00Z",
+        "lastRecordedPullTime": "2025-02-01T00:00:00+01:00",
+        "imageStatus": "ARCHIVED",
+        "lastArchivedAt": "2025-03-01T12:00:00-02:00",
+        "lastActivatedAt": 1740787200,  # 2025-03-01T00:00:00Z
+    }
+    assert Image.from_details(details) == Image(
+        digest="sha256:abc",
+        tags=("v1", "latest"),
+        pushed_at=datetime.datetime(2025, 1, 1, tzinfo=UTC),
+        last_pulled_at=datetime.datetime(2025, 1, 31, 23, tzinfo=UTC),
+        storage_class="archive",
+        archived_at=datetime.datetime(2025, 3, 1, 14, tzinfo=UTC),
+        activated_at=datetime.datetime(2025, 3, 1, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "storage"),
+    [
+        (None, "standard"),  # DescribeImages without the status filter: active images only
+        ("ACTIVE", "standard"),
+        ("ACTIVATING", "standard"),  # being restored: no longer in the archive class
+        ("ARCHIVED", "archive"),
+        ("archived", "archive"),
+    ],
+)
+def test_only_archived_images_are_in_the_archive_storage_class(status, storage):
+    details = {"imageDigest": "sha256:1", "imagePushedAt": PUSHED}
+    if status is not None:
+        details["imageStatus"] = status
+    image = Image.from_details(details)
+    assert image.storage_class == storage
+    assert (image.tags, image.last_pulled_at, image.archived_at, image.activated_at) == (
+        (),  # an untagged image has no imageTags key
+        None,
+        None,
+        None,
+    )
+
+
+def test_an_untagged_image_may_carry_an_empty_or_null_tag_list():
+    for tags in ([], None):
+        image = Image.from_details({"imageDigest": "d", "imageTags": tags, "imagePushedAt": PUSHED})
+        assert image.tags == ()
+
+
+# --- ECR's evaluation, case by case ---------------------------------------------------------------
+
+
+def archived(name, tags, days_ago, archived_days_ago):
+    return Image(
+        digest=name,
+        tags=tuple(tags),
+        pushed_at=NOW - datetime.timedelta(days=days_ago),
+        storage_class="archive",
+        archived_at=NOW - datetime.timedelta(days=archived_days_ago),
+    )
+
+
+def test_archived_images_expire_by_the_time_they_were_archived_not_pushed():
+    """ECR User Guide, "Lifecycle policy properties": sinceImageTransitioned counts from when the
+    image was archived (lastArchivedAt)."""
+    images = [
+        archived("long-ago", ["a"], 900, 400),
+        archived("recent", ["b"], 900, 100),  # pushed long ago, archived recently: stays
+        image("standard", ["c"], 900),  # not archived: not selected
+    ]
+    policy = [
+        rule(
+            1,
+            {
+                "tagStatus": "any",
+                "storageClass": "archive",
+                "countType": "sinceImageTransitioned",
+                "countUnit": "days",
+                "countNumber": 365,
+            },
+        )
+    ]
+    assert taken(policy, images) == {("long-ago", 1, "expire")}
+
+
+def test_since_pulled_counts_from_the_later_of_the_last_pull_and_the_restore():
+    """A restored image not pulled since counts from its restore (lastActivatedAt); one pulled
+    after its restore counts from the pull; one never pulled nor restored from its push."""
+
+    def restored(name, pushed, pulled, activated):
+        return Image(
+            digest=name,
+            tags=("x",),
+            pushed_at=NOW - datetime.timedelta(days=pushed),
+            last_pulled_at=None if pulled is None else NOW - datetime.timedelta(days=pulled),
+            activated_at=None if activated is None else NOW - datetime.timedelta(days=activated),
+        )
+
+    images = [
+        restored("restored-recently", 900, 400, 10),
+        restored("pulled-after-restore", 900, 5, 400),
+        restored("restored-never-pulled", 900, None, 10),
+        restored("stale", 900, 400, 300),
+        restored("never-pulled", 100, None, None),
+        restored("new", 30, None, None),
+    ]
+    policy = [
+        rule(
+            1,
+            {"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days",
+             "countNumber": 90},
+            "transition",
+        )
+    ]  # fmt: skip
+    assert taken(policy, images) == {("stale", 1, "transition"), ("never-pulled", 1, "transition")}
+
+
+def test_an_age_counts_only_images_older_than_the_number_of_days():
+    """ "more than countNumber days": an image exactly that old stays."""
+    images = [
+        Image("exact", ("x",), NOW - datetime.timedelta(days=14)),
+        Image("older", ("x",), NOW - datetime.timedelta(days=14, seconds=1)),
+    ]
+    policy = [
+        rule(1, {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
+                 "countNumber": 14})
+    ]  # fmt: skip
+    assert taken(policy, images) == {("older", 1, "expire")}
+
+
+def test_any_selects_untagged_images_too():
+    images = [image("tagged", ["x"], 10), image("untagged", [], 10)]
+    policy = [rule(1, {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 0})]
+    assert taken(policy, images) == {("tagged", 1, "expire"), ("untagged", 1, "expire")}
+
+
+def test_untagged_and_tagged_rules_split_the_images():
+    images = [image("tagged", ["x"], 10), image("untagged", [], 10)]
+    untagged = [rule(1, {"tagStatus": "untagged", "countType": "imageCountMoreThan",
+                         "countNumber": 0})]  # fmt: skip
+    tagged = [rule(1, {"tagStatus": "tagged", "tagPatternList": ["*"],
+                       "countType": "imageCountMoreThan", "countNumber": 0})]  # fmt: skip
+    assert taken(untagged, images) == {("untagged", 1, "expire")}
+    assert taken(tagged, images) == {("tagged", 1, "expire")}
+
+
+def test_several_patterns_select_only_images_matching_all_of_them():
+    images = [image("both", ["prod-1", "v1"], 5), image("prod", ["prod-2"], 4)]
+    policy = [
+        rule(1, {"tagStatus": "tagged", "tagPatternList": ["prod-*", "v*"],
+                 "countType": "imageCountMoreThan", "countNumber": 0})
+    ]  # fmt: skip
+    assert taken(policy, images) == {("both", 1, "expire")}
+
+
+def test_the_storage_class_is_read_case_insensitively_and_defaults_to_standard():
+    images = [image("s", ["x"], 10), image("a", ["x"], 10, storage="archive")]
+    count = {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 0}
+    assert taken([rule(1, count)], images) == {("s", 1, "expire")}
+    assert taken([rule(1, count | {"storageClass": "ARCHIVE"})], images) == {("a", 1, "expire")}
+
+
+def test_rules_run_in_numeric_priority_order_and_an_image_is_taken_once():
+    """Priority 10 runs after priority 9 (numbers, not text); the image both would take goes to
+    the first; the action type is read case-insensitively and defaults to expire."""
+    images = [image("old", ["x"], 100), image("new", ["y"], 1)]
+    age = {"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days",
+           "countNumber": 30}  # fmt: skip
+    policy = [
+        {"rulePriority": 10, "selection": age, "action": {"type": "expire"}},
+        {"rulePriority": 9, "selection": age, "action": {"type": "TRANSITION"}},
+    ]
+    assert taken(policy, images) == {("old", 9, "transition")}
+    assert taken([{"rulePriority": 1, "selection": age}], images) == {("old", 1, "expire")}
+    assert taken([{"rulePriority": 1, "selection": age, "action": {}}], images) == {
+        ("old", 1, "expire")
+    }
+
+
+def test_an_image_taken_by_a_rule_is_not_counted_twice_within_it():
+    images = [image(f"i{n}", ["x"], n) for n in range(1, 6)]
+    evaluation = evaluate(
+        {"rules": [rule(1, {"tagStatus": "any", "countType": "imageCountMoreThan",
+                            "countNumber": 2})]},
+        images,
+        NOW,
+    )  # fmt: skip
+    # Oldest first, each once.
+    assert [a.image.digest for a in evaluation.actions] == ["i5", "i4", "i3"]
+    assert [a.image.digest for a in evaluation.of_type("expire")] == ["i5", "i4", "i3"]
+    assert evaluation.of_type("transition") == []
+
+
+def test_images_pushed_at_the_same_second_are_ordered_by_digest():
+    images = [image("b", ["x"], 10), image("a", ["x"], 10), image("c", ["x"], 10)]
+    count = {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1}
+    assert taken([rule(1, count)], images) == {("a", 1, "expire"), ("b", 1, "expire")}
+
+
+def test_a_draft_without_rules_selection_action_or_count_is_evaluated_without_failing():
+    """What tools.retention may be given before the grammar check names its problems: no rules
+    take nothing; a rule without a selection or count takes nothing; one without
+    countNumber counts from zero."""
+    images = [image("t", ["x"], 10), image("u", [], 10)]
+    assert evaluate({}, images, NOW).actions == []
+    assert taken([{"rulePriority": 1}], images) == set()
+    assert taken([{"rulePriority": 1, "selection": {"tagStatus": "any",
+                  "countType": "imageCountMoreThan"}}], images) == {("t", 1, "expire"),
+                                                                   ("u", 1, "expire")}  # fmt: skip
+
+
+# --- what PutLifecyclePolicy refuses: each problem named by rule and field ------------------------
+#
+# ECR User Guide, "Lifecycle policy properties": rulePriority a unique positive integer; tagStatus
+# tagged | untagged | any, with tagPrefixList or tagPatternList (not both) only for tagged, up to
+# four `*` per pattern; countType imageCountMoreThan (no countUnit) or sinceImagePushed /
+# sinceImagePulled / sinceImageTransitioned (countUnit days); archived images stay at least 90
+# days; transition only to archive, and only by age; an `any` rule must come last.
+
+
+def ecr_rule(priority=1, action=None, description=None, **selection):
+    found = {
+        "rulePriority": priority,
+        "selection": selection,
+        "action": action or {"type": "expire"},
+    }
+    if description is not None:
+        found["description"] = description
+    return found
+
+
+COUNT = {"countType": "imageCountMoreThan", "countNumber": 5}
+AGE = {"countType": "sinceImagePushed", "countUnit": "days", "countNumber": 5}
+ARCHIVE_AGE = {"storageClass": "archive", "countType": "sinceImageTransitioned",
+               "countUnit": "days"}  # fmt: skip
+TO_ARCHIVE = {"type": "transition", "targetStorageClass": "archive"}
+ANY_TYPES = "imageCountMoreThan, sinceImagePushed, sinceImagePulled, sinceImageTransitioned"
+
+REFUSED = {
+    "no rules": ({}, ["rules: must be a non-empty list of rules"]),
+    "an empty list": ({"rules": []}, ["rules: must be a non-empty list of rules"]),
+    "rules not a list": ({"rules": "x"}, ["rules: must be a non-empty list of rules"]),
+    "a rule not an object": ({"rules": ["x"]}, ["rule #1: must be an object"]),
+    "unknown rule fields": (
+        {"rules": [ecr_rule(tagStatus="any", **COUNT) | {"extra": 1, "Another": 2}]},
+        ["rule 1: unknown field 'Another'", "rule 1: unknown field 'extra'"],
+    ),
+    "priority 0": (
+        {"rules": [ecr_rule(0, tagStatus="any", **COUNT)]},
+        ["rule 0: rulePriority must be a positive integer, not 0"],
+    ),
+    "priority true": (
+        {"rules": [ecr_rule(True, tagStatus="any", **COUNT)]},
+        ["rule True: rulePriority must be a positive integer, not True"],
+    ),
+    "priority as text": (
+        {"rules": [ecr_rule("1", tagStatus="any", **COUNT)]},
+        ["rule 1: rulePriority must be a positive integer, not '1'"],
+    ),
+    "no priority: named by position": (
+        {
+            "rules": [
+                ecr_rule(1, tagStatus="untagged", **COUNT),
+                {"selection": {"tagStatus": "any", **COUNT}, "action": {"type": "expire"}},
+            ]
+        },
+        ["rule #2: rulePriority must be a positive integer, not None"],
+    ),
+    "description not text": (
+        {"rules": [ecr_rule(1, description=5, tagStatus="any", **COUNT)]},
+        ["rule 1 (5): description must be a string"],
+    ),
+    "no selection": (
+        {"rules": [{"rulePriority": 1, "description": "d", "action": {"type": "expire"}}]},
+        ["rule 1 (d): selection must be an object"],
+    ),
+    "no action": (
+        {"rules": [{"rulePriority": 1, "selection": {"tagStatus": "any", **COUNT}}]},
+        ["rule 1: action must be an object"],
+    ),
+    "unknown selection field": (
+        {"rules": [ecr_rule(tagStatus="any", countunit="days", **COUNT)]},
+        ["rule 1: selection has unknown field 'countunit'"],
+    ),
+    "no tagStatus": (
+        {"rules": [ecr_rule(**COUNT)]},
+        ["rule 1: selection.tagStatus must be one of tagged, untagged, any"],
+    ),
+    "both tag lists": (
+        {
+            "rules": [
+                ecr_rule(tagStatus="tagged", tagPrefixList=["a"], tagPatternList=["a*"], **COUNT)
+            ]
+        },
+        ["rule 1: selection has tagPrefixList and tagPatternList; give one"],
+    ),
+    "tagged without a list": (
+        {"rules": [ecr_rule(tagStatus="tagged", **COUNT)]},
+        ["rule 1: selection.tagStatus tagged needs tagPatternList or tagPrefixList"],
+    ),
+    "untagged with prefixes": (
+        {"rules": [ecr_rule(tagStatus="untagged", tagPrefixList=["a"], **COUNT)]},
+        ["rule 1: selection.tagPrefixList is only allowed with tagStatus tagged"],
+    ),
+    "any with patterns": (
+        {"rules": [ecr_rule(tagStatus="any", tagPatternList=["a*"], **COUNT)]},
+        ["rule 1: selection.tagPatternList is only allowed with tagStatus tagged"],
+    ),
+    "an empty prefix list": (
+        {"rules": [ecr_rule(tagStatus="tagged", tagPrefixList=[], **COUNT)]},
+        ["rule 1: selection.tagPrefixList must be a non-empty list of strings"],
+    ),
+    "both lists, each wrong: both named": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="tagged", tagPrefixList=[], tagPatternList=["a*b*c*d*e*"], **COUNT
+                )
+            ]
+        },
+        [
+            "rule 1: selection has tagPrefixList and tagPatternList; give one",
+            "rule 1: selection.tagPrefixList must be a non-empty list of strings",
+            "rule 1: selection.tagPatternList entry 'a*b*c*d*e*' has more than 4 `*`",
+        ],
+    ),
+    "a pattern, not a list": (
+        {"rules": [ecr_rule(tagStatus="tagged", tagPatternList="a*", **COUNT)]},
+        ["rule 1: selection.tagPatternList must be a non-empty list of strings"],
+    ),
+    "entries that are not tag text": (
+        {"rules": [ecr_rule(tagStatus="tagged", tagPrefixList=["", 5, "ok"], **COUNT)]},
+        [
+            "rule 1: selection.tagPrefixList entry '' is not a tag text",
+            "rule 1: selection.tagPrefixList entry 5 is not a tag text",
+        ],
+    ),
+    "five wildcards in a pattern (four are allowed)": (
+        {
+            "rules": [
+                ecr_rule(tagStatus="tagged", tagPatternList=["a*b*c*d*", "*a*b*c*d*e"], **COUNT)
+            ]
+        },
+        ["rule 1: selection.tagPatternList entry '*a*b*c*d*e' has more than 4 `*`"],
+    ),
+    "no count": (
+        {"rules": [ecr_rule(tagStatus="any")]},
+        [
+            f"rule 1: selection.countType must be one of {ANY_TYPES}",
+            "rule 1: selection.countNumber must be a positive integer, not None",
+        ],
+    ),
+    "count 0": (
+        {"rules": [ecr_rule(tagStatus="any", countType="imageCountMoreThan", countNumber=0)]},
+        ["rule 1: selection.countNumber must be a positive integer, not 0"],
+    ),
+    "count true": (
+        {"rules": [ecr_rule(tagStatus="any", countType="imageCountMoreThan", countNumber=True)]},
+        ["rule 1: selection.countNumber must be a positive integer, not True"],
+    ),
+    "count as text": (
+        {"rules": [ecr_rule(tagStatus="any", countType="imageCountMoreThan", countNumber="5")]},
+        ["rule 1: selection.countNumber must be a positive integer, not '5'"],
+    ),
+    "more than 10000 images": (
+        {"rules": [ecr_rule(tagStatus="any", countType="imageCountMoreThan", countNumber=10001)]},
+        ["rule 1: selection.countNumber of imageCountMoreThan is at most 10000"],
+    ),
+    "archived for less than 90 days": (
+        {"rules": [ecr_rule(tagStatus="any", countNumber=89, **ARCHIVE_AGE)]},
+        [
+            "rule 1: selection.countNumber of sinceImageTransitioned is at least 90 (archived "
+            "images stay 90 days)"
+        ],
+    ),
+    "an age without a unit": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="any", countType="sinceImagePulled", countNumber=5, action=TO_ARCHIVE
+                )
+            ]
+        },
+        ["rule 1: selection.countUnit must be days with countType sinceImagePulled"],
+    ),
+    "an age in hours": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="any", countType="sinceImagePushed", countUnit="hours", countNumber=5
+                )
+            ]
+        },
+        ["rule 1: selection.countUnit must be days with countType sinceImagePushed"],
+    ),
+    "a count with a unit": (
+        {"rules": [ecr_rule(tagStatus="any", countUnit="days", **COUNT)]},
+        ["rule 1: selection.countUnit is not allowed with imageCountMoreThan"],
+    ),
+    "sinceImageTransitioned without a storage class": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="any",
+                    countType="sinceImageTransitioned",
+                    countUnit="days",
+                    countNumber=90,
+                )
+            ]
+        },
+        ["rule 1: selection.storageClass archive is required with sinceImageTransitioned"],
+    ),
+    "sinceImageTransitioned on standard images": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="any", countNumber=90, **ARCHIVE_AGE | {"storageClass": "standard"}
+                )
+            ]
+        },
+        ["rule 1: selection.storageClass must be archive with countType sinceImageTransitioned"],
+    ),
+    "a count over archived images": (
+        {"rules": [ecr_rule(tagStatus="any", storageClass="archive", **COUNT)]},
+        ["rule 1: selection.storageClass must be standard with countType imageCountMoreThan"],
+    ),
+    "an unknown count type: only that is named": (
+        {
+            "rules": [
+                ecr_rule(tagStatus="any", storageClass="archive", countType="x", countNumber=5)
+            ]
+        },
+        [f"rule 1: selection.countType must be one of {ANY_TYPES}"],
+    ),
+    "an unknown action field": (
+        {
+            "rules": [
+                ecr_rule(tagStatus="any", action={"type": "expire", "targetStorage": "a"}, **COUNT)
+            ]
+        },
+        ["rule 1: action has unknown field 'targetStorage'"],
+    ),
+    "expire with a target": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="any",
+                    action={"type": "expire", "targetStorageClass": "archive"},
+                    **COUNT,
+                )
+            ]
+        },
+        ["rule 1: action.targetStorageClass is only for type transition"],
+    ),
+    "expire by last pull": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="any", countType="sinceImagePulled", countUnit="days", countNumber=5
+                )
+            ]
+        },
+        [
+            "rule 1: action.type expire cannot go with sinceImagePulled (ECR only archives by pull "
+            "time: transition, then expire with sinceImageTransitioned)"
+        ],
+    ),
+    "transition to standard": (
+        {
+            "rules": [
+                ecr_rule(
+                    tagStatus="any",
+                    action={"type": "transition", "targetStorageClass": "standard"},
+                    **AGE,
+                )
+            ]
+        },
+        ["rule 1: action.targetStorageClass must be archive with transition"],
+    ),
+    "transition without a target": (
+        {"rules": [ecr_rule(tagStatus="any", action={"type": "transition"}, **AGE)]},
+        ["rule 1: action.targetStorageClass must be archive with transition"],
+    ),
+    "transition of archived images": (
+        {"rules": [ecr_rule(tagStatus="any", action=TO_ARCHIVE, countNumber=90, **ARCHIVE_AGE)]},
+        [
+            "rule 1: action.type transition cannot go with sinceImageTransitioned (it selects "
+            "archived images, which can only expire)"
+        ],
+    ),
+    "an unknown action": (
+        {"rules": [ecr_rule(tagStatus="any", action={"type": "delete"}, **COUNT)]},
+        ["rule 1: action.type must be expire or transition, not 'delete'"],
+    ),
+    "no action type": (
+        {"rules": [ecr_rule(tagStatus="any", action={"targetStorageClass": "archive"}, **COUNT)]},
+        ["rule 1: action.type must be expire or transition, not None"],
+    ),
+    "repeated priorities, and any before a later rule": (
+        {
+            "rules": [
+                ecr_rule(1, tagStatus="untagged", **AGE),
+                ecr_rule(1, tagStatus="tagged", tagPrefixList=["a"], **COUNT),
+                ecr_rule(2, tagStatus="tagged", tagPrefixList=["b"], **COUNT),
+                ecr_rule(2, tagStatus="any", **COUNT),
+                ecr_rule(3, tagStatus="tagged", tagPatternList=["c*"], **COUNT),
+            ]
+        },
+        [
+            "rulePriority values must be unique: [1, 2] used more than once",
+            "rule 2: selection.tagStatus any must have the highest rulePriority (rule 3 comes after "
+            "it)",
+        ],
+    ),
+    "any rules before the last specific one, listed out of order": (
+        {
+            "rules": [
+                ecr_rule(3, tagStatus="tagged", tagPrefixList=["b"], **COUNT),
+                ecr_rule(1, tagStatus="any", **COUNT),
+                ecr_rule(2, tagStatus="any", **AGE),
+                ecr_rule(4, tagStatus="untagged", **AGE),
+            ]
+        },
+        [
+            "rule 1: selection.tagStatus any must have the highest rulePriority (rule 4 comes after "
+            "it)",
+            "rule 2: selection.tagStatus any must have the highest rulePriority (rule 4 comes after "
+            "it)",
+        ],
+    ),
+    "two untagged rules in standard storage (one in archive is another class)": (
+        {
+            "rules": [
+                ecr_rule(2, description="second", tagStatus="untagged", **AGE),
+                ecr_rule(1, tagStatus="untagged", **COUNT),
+                ecr_rule(3, tagStatus="untagged", countNumber=90, **ARCHIVE_AGE),
+            ]
+        },
+        ["rule 2 (second): selects untagged images in standard storage as rule 1 does"],
+    ),
+    "the same tag prefixes in any order (patterns are not compared)": (
+        {
+            "rules": [
+                ecr_rule(1, tagStatus="tagged", tagPatternList=["a*"], **AGE),
+                ecr_rule(2, tagStatus="tagged", tagPrefixList=["b", "a"], **COUNT),
+                ecr_rule(3, tagStatus="tagged", tagPrefixList=["a", "b"], **AGE),
+                ecr_rule(4, tagStatus="tagged", tagPrefixList=["a", "b"], **AGE),
+                ecr_rule(5, tagStatus="tagged", tagPrefixList=["a"], **AGE),
+                ecr_rule(6, tagStatus="tagged", tagPatternList=["a*"], **AGE),
+                ecr_rule(7, tagStatus="tagged", tagPatternList=["a*"], **AGE),
+            ]
+        },
+        [
+            "rule 3: selects tag prefixes ['a', 'b'] in standard storage as rule 2 does",
+            "rule 4: selects tag prefixes ['a', 'b'] in standard storage as rule 2 does",
+        ],
+    ),
+    "rules that cannot be read are left out of the comparisons": (
+        {
+            "rules": [
+                ecr_rule("1", tagStatus="untagged", **AGE),
+                ecr_rule(1, tagStatus="untagged", **AGE),
+                {"rulePriority": 1, "selection": "x", "action": {"type": "expire"}},
+            ]
+        },
+        [
+            "rule 1: rulePriority must be a positive integer, not '1'",
+            "rule 1: selection must be an object",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_what_put_lifecycle_policy_refuses_is_named_by_rule_and_field(case):
+    policy, expected = REFUSED[case]
+    assert policy_problems(policy) == expected
+
+
+ACCEPTED = {
+    "the documented limits": [
+        ecr_rule(1, tagStatus="tagged", tagPatternList=["a*b*c*d*"], countType="imageCountMoreThan",
+                 countNumber=10000),
+        ecr_rule(2, tagStatus="tagged", tagPrefixList=["*a*b*c*d*e"], countType="sinceImagePushed",
+                 countUnit="days", countNumber=10001),
+        ecr_rule(3, tagStatus="untagged", countType="imageCountMoreThan", countNumber=1),
+        ecr_rule(4, tagStatus="any", countNumber=90, **ARCHIVE_AGE),
+    ],
+    "archive by last pull, then expire the archive": [
+        ecr_rule(1, tagStatus="any", action=TO_ARCHIVE, countType="sinceImagePulled",
+                 countUnit="days", countNumber=30),
+        ecr_rule(2, tagStatus="any", countNumber=365, **ARCHIVE_AGE),
+    ],
+    "every rule any": [ecr_rule(1, tagStatus="any", **AGE), ecr_rule(2, tagStatus="any", **COUNT)],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(ACCEPTED))
+def test_what_put_lifecycle_policy_accepts(case):
+    assert policy_problems({"rules": ACCEPTED[case]}) == []

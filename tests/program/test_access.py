@@ -200,3 +200,14 @@ def test_creation_role_scope_splits_into_groups_that_each_fit_a_managed_policy()
     # Each group but the last is full: one more prefix would not fit.
     first, second, *_ = groups
     assert _iam_size(template_scope_policy("123456789012", [*first, second[0]])) > 6144
+
+
+def test_principals_are_account_roots_of_the_stacks_partition():
+    from components.access import account_root
+
+    assert account_root("123456789012") == "arn:aws:iam::123456789012:root"
+    policy = repository_policy("123456789012", ["210987654321"], partition="aws-cn")
+    assert [s["Principal"] for s in policy["Statement"]] == [
+        {"AWS": ["arn:aws-cn:iam::123456789012:root"]},
+        {"AWS": ["arn:aws-cn:iam::210987654321:root"]},
+    ]

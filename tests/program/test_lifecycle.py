@@ -2,7 +2,12 @@ import json
 
 import pytest
 
-from components.lifecycle import Retention, lifecycle_policy
+from components.lifecycle import (
+    Retention,
+    lifecycle_policy,
+    tag_selection,
+    unbounded_archive_warning,
+)
 from tests.support.ecr_rules import lifecycle_problems
 
 
@@ -57,3 +62,124 @@ def test_the_rule_checker_catches_what_ecr_rejects():
     bad["rules"][1]["selection"]["tagPrefixList"] = ["v"]
     bad["rules"][0]["selection"]["countNumber"] = 0
     assert len(lifecycle_problems(bad)) == 3
+
+
+class Extra:
+    """A team rule as components.settings.ExtraLifecycleRule gives it."""
+
+    def __init__(self, tag_status, name):
+        self.tag_status, self.name = tag_status, name
+
+    def rule(self, priority):
+        return {"rulePriority": priority, "description": self.name}
+
+
+def test_every_key_gives_the_document_written_out():
+    retention = Retention(
+        keep_release_images=5,
+        untagged_expiry_days=3,
+        protected_tags=("prod-*",),
+        expire_tagged_after_days=14,
+        expire_tagged_patterns=("sha-*",),
+        archive_after_days=90,
+        release_patterns=("v*", "release-*", "*.*.*"),
+        archive_old_releases=True,
+        expire_archived_after_days=365,
+        extra_rules=(Extra("any", "team any"), Extra("tagged", "team tagged")),
+    )
+    to_archive = {"type": "transition", "targetStorageClass": "archive"}
+    assert lifecycle_policy(retention) == {"rules": [
+        {"rulePriority": 1, "description": "Protect prod-*: never expired or archived",
+         "selection": {"tagStatus": "tagged", "tagPatternList": ["prod-*"],
+                       "countType": "imageCountMoreThan", "countNumber": 10000},
+         "action": {"type": "expire"}},
+        {"rulePriority": 2,
+         "description": "Keep the last 5 v* images in standard storage, archive older ones",
+         "selection": {"tagStatus": "tagged", "tagPrefixList": ["v"],
+                       "countType": "imageCountMoreThan", "countNumber": 5},
+         "action": to_archive},
+        {"rulePriority": 3,
+         "description": "Keep the last 5 release-* images in standard storage, archive older ones",
+         "selection": {"tagStatus": "tagged", "tagPrefixList": ["release-"],
+                       "countType": "imageCountMoreThan", "countNumber": 5},
+         "action": to_archive},
+        {"rulePriority": 4,
+         "description": "Keep the last 5 *.*.* images in standard storage, archive older ones",
+         "selection": {"tagStatus": "tagged", "tagPatternList": ["*.*.*"],
+                       "countType": "imageCountMoreThan", "countNumber": 5},
+         "action": to_archive},
+        {"rulePriority": 5, "description": "Expire sha-* images 14 days after push",
+         "selection": {"tagStatus": "tagged", "tagPatternList": ["sha-*"],
+                       "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14},
+         "action": {"type": "expire"}},
+        {"rulePriority": 6, "description": "team tagged"},
+        {"rulePriority": 7, "description": "Expire untagged images 3 days after push",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                       "countUnit": "days", "countNumber": 3},
+         "action": {"type": "expire"}},
+        {"rulePriority": 8, "description": "Archive images not pulled for 90 days",
+         "selection": {"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days",
+                       "countNumber": 90},
+         "action": to_archive},
+        {"rulePriority": 9, "description": "team any"},
+        {"rulePriority": 10, "description": "Expire archived images 365 days after they were archived",
+         "selection": {"tagStatus": "any", "storageClass": "archive",
+                       "countType": "sinceImageTransitioned", "countUnit": "days",
+                       "countNumber": 365},
+         "action": {"type": "expire"}},
+    ]}  # fmt: skip
+
+
+def test_signed_repositories_get_no_untagged_rule_and_patterns_without_days_no_expiry():
+    rules = lifecycle_policy(
+        Retention(3, 7, expire_untagged=False, expire_tagged_patterns=("sha-*",))
+    )["rules"]
+    assert [r["description"] for r in rules] == ["Keep the last 3 v* images"]
+    assert rules[0]["action"] == {"type": "expire"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "selection"),
+    [
+        ("v*", {"tagPrefixList": ["v"]}),
+        ("release-*", {"tagPrefixList": ["release-"]}),
+        ("*", {"tagPatternList": ["*"]}),
+        ("**", {"tagPatternList": ["**"]}),
+        ("v*.*", {"tagPatternList": ["v*.*"]}),
+        ("*-rc", {"tagPatternList": ["*-rc"]}),
+        ("stable", {"tagPatternList": ["stable"]}),
+    ],
+)
+def test_a_trailing_star_pattern_is_a_prefix_and_anything_else_a_pattern(pattern, selection):
+    assert tag_selection(pattern) == selection
+
+
+@pytest.mark.parametrize(
+    ("archive_after_days", "archive_old_releases", "expire_archived_after_days", "unbounded"),
+    [
+        (None, False, None, False),
+        (90, False, None, True),
+        (None, True, None, True),
+        (90, True, 365, False),
+        (None, False, 365, False),
+    ],
+)
+def test_an_archive_nothing_expires_is_warned_about(
+    archive_after_days, archive_old_releases, expire_archived_after_days, unbounded
+):
+    retention = Retention(
+        archive_after_days=archive_after_days,
+        archive_old_releases=archive_old_releases,
+        expire_archived_after_days=expire_archived_after_days,
+    )
+    assert retention.archive_unbounded is unbounded
+    warning = unbounded_archive_warning("api", retention)
+    if unbounded:
+        assert warning == (
+            "api: images are archived but never expire from the archive, so it grows without "
+            "bound (archived storage is billed, at least 90 days per image): set "
+            "expireArchivedAfterDays (>= 90) to delete archived images that many days after "
+            "archiving"
+        )
+    else:
+        assert warning is None
