@@ -69,7 +69,7 @@ bench: setup
 	$(PY) bench/plan.py
 
 # How many behaviour changes the tests notice (mutmut), one core module at a time with its own fast
-# tests (the table in tools/dev/mutation.py): `make mutation MODULES=components/access.py`.
+# tests (the table in tools/dev/mutation_tables.py): `make mutation MODULES=components/access.py`.
 MODULES ?=
 mutation: setup
 	$(PY) -m tools.dev.mutation $(MODULES)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.dev.mutation import EQUIVALENT, FAST_TESTS, ONLY, _changed, _mutants_of
+from tools.dev.mutation import _changed, _mutants_of
+from tools.dev.mutation_tables import EQUIVALENT, FAST_TESTS, ONLY
 
 ROOT = Path(__file__).resolve().parents[3]
 
