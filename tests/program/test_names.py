@@ -96,7 +96,7 @@ def test_a_deeply_nested_value_is_one_line_not_a_recursion_error(depth):
         _settings(services=json.dumps(services), protectedTags="[" * depth + "]" * depth)
     assert raised.value.problems == [
         f"ecr:{key} nests lists and maps deeper than 20 levels: no key of the namespace goes "
-        "deeper than 4 (docs/configuration.md)"
+        "deeper than 6 (docs/configuration.md)"
         for key in ("services", "protectedTags")
     ]
 

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from components.settings import SettingsError, load_settings
+from tests.support.fakes import ACCOUNT_ID
 from tools.preview.conformance import problems
 from tools.preview.mock_engine import run_program
 
@@ -88,6 +89,8 @@ def test_the_pack_passes_partitioned_stacks(running, partition, region, other):
     quiet = {
         "ecr-stack-production-signing-profile": {"enforcementLevel": "disabled"},
         "ecr-stack-registry-owner": {"owners": [{"account": "*", "region": "*", "stacks": ["*"]}]},
+        # Pack 3.0: every account a grant names is allowlisted (the mocks' own and the pull one).
+        "ecr-pack-settings": {"allowedAccounts": [ACCOUNT_ID, PULL]},
     }
     from tools.preview.pack_runner import Resource
 
