@@ -169,3 +169,9 @@ def all_images(ecr: ECRClient, repository: str) -> list[ImageDetailTypeDef]:
         repositoryName=repository, filter=IMAGE_STATUS_ANY
     )
     return [image for page in pages for image in page.get("imageDetails", [])]
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.aws"))

@@ -379,3 +379,23 @@ def run(tool: str, body: Callable[[], int]) -> int:
     with contextlib.suppress(OSError, ValueError):
         print(f"{tool}: {one_line(message)}", file=sys.stderr, flush=True)
     return code
+
+
+COMMANDS = ("plan", "retention", "scan_gate", "replication", "audit", "quarantine")
+"""The documented `python -m tools.<name>` commands."""
+
+
+def not_a_command(module: str, argv: Sequence[str] | None = None) -> int:
+    """`python -m tools.<library module>`: what to run instead. `--help` explains (exit 0);
+    anything else is a usage error in one line (exit 2), never a silent success."""
+    commands = ", ".join(f"python -m tools.{name}" for name in COMMANDS)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--help"], ["-h"]):
+        print(f"{module} is a library the tools share, not a command. The commands: {commands}.")
+        return EXIT_OK
+    print(f"{module}: not a command (a library the tools share): run {commands}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(not_a_command("tools.cli"))

@@ -214,3 +214,9 @@ def parse_image(reference: str) -> ImageReference | None:
     if tag is None and digest is None:
         tag = "latest"
     return ImageReference(parts["repository"], tag, digest, account, region)
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.images"))

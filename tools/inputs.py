@@ -181,3 +181,9 @@ def images_snapshot(path: str, flag: str = "--images") -> dict[str, list[ImageDe
         }
     except ValidationError as error:
         raise shape_error(flag, path, error, SNAPSHOT_SHAPE) from None
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.inputs"))

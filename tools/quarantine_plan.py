@@ -272,3 +272,9 @@ class Outcome:
         else:
             lines.append(f"nothing safe to roll back to: {self.no_rollback}")
         return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.quarantine_plan"))

@@ -194,3 +194,9 @@ class Report:
             f"## ECR replication ({self.registry_id}, {self.region}): {verdict}\n\n"
             + markdown_table(self.HEADERS, self._rows())
         )
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.replication_report"))

@@ -187,3 +187,9 @@ def compare(verdict: ServiceVerdict, aws: Mapping[tuple[str, str], int]) -> AwsC
     only_aws = sorted(f"{d} {a} (rule {r})" for (d, a), r in aws.items() if (d, a) not in ours)
     only_ours = sorted(f"{d} {a} (rule {r})" for (d, a), r in ours.items() if (d, a) not in aws)
     return {"agrees": not only_aws and not only_ours, "onlyAws": only_aws, "onlyOurs": only_ours}
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.retention_verdict"))

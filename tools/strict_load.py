@@ -85,3 +85,9 @@ class _StrictLoader(yaml.SafeLoader):
 def yaml_load(text: str) -> Any:
     """`yaml.safe_load`, but a key twice in one mapping is a YAMLError naming the key and line."""
     return yaml.load(text, Loader=_StrictLoader)
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.strict_load"))

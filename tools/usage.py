@@ -189,3 +189,9 @@ def unmatched(
         if _here(use, repository, registry, region)
         and not (use.digest in digests if use.digest else use.tag in tags)
     ]
+
+
+if __name__ == "__main__":
+    from tools.cli import not_a_command
+
+    raise SystemExit(not_a_command("tools.usage"))
